@@ -1,0 +1,23 @@
+"""Personal links: unguessable tokens derived from a secret, stored only as a hash.
+
+The token is ``HMAC-SHA256(secret, process/stage/party/step/generation)`` (256 bits, URL-safe).
+The database keeps only its SHA-256, so a leaked database gives no working link; the mail
+renderer derives the same token again from the secret. Re-issuing a link raises the
+generation, which makes the old token unknown.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+
+
+def make_token(secret: str, process_id: int, stage: str, party: str, step: str, generation: int) -> str:
+    msg = f"{process_id}/{stage}/{party}/{step}/{generation}".encode()
+    digest = hmac.new(secret.encode(), msg, hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()

@@ -1,0 +1,241 @@
+"""The planner: a pure function of a bound definition, the current state and a moment.
+
+``plan(bound, state, at)`` returns what is due at ``at`` (at most one action per task and
+stage, the earliest) and when the next thing falls due. The service applies the actions and
+asks again until nothing is due, so a tick after any downtime catches up in order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from workflow.timeline import BoundProcess, BoundStage
+
+TaskKey = tuple[str, str, str]  # stage, party, step ('' for a questionnaire task)
+
+# action kinds
+OPEN_STAGE = "open_stage"
+COMPLETE_STAGE = "complete_stage"
+INVITE = "invite"
+REMIND = "remind"
+SKIP_REMINDER = "skip_reminder"
+MARK_OVERDUE = "mark_overdue"
+ESCALATE = "escalate"
+REQUEST_APPROVAL = "request_approval"
+SUBMIT_AGREEMENT = "submit_agreement"
+COMPLETE_PROCESS = "complete_process"
+
+ACTIVE_QUESTIONNAIRE = ("invited", "opened", "draft")
+DONE_STEP = ("approved", "exempt")
+
+
+@dataclass(frozen=True)
+class TaskView:
+    stage: str
+    party: str
+    step: str
+    seq: int
+    status: str
+    deadline: date | None
+    reminders_done: int = 0
+    last_mail_at: datetime | None = None
+    escalated: bool = False
+    decided_at: datetime | None = None
+
+    @property
+    def key(self) -> TaskKey:
+        return (self.stage, self.party, self.step)
+
+
+@dataclass(frozen=True)
+class StageView:
+    id: str
+    status: str
+    opened_at: datetime | None = None
+    closed_at: datetime | None = None
+    submitted: bool = False
+
+
+@dataclass(frozen=True)
+class ProcessView:
+    status: str
+    stages: Mapping[str, StageView]
+    tasks: Mapping[TaskKey, TaskView] = field(default_factory=dict)
+
+    def tasks_of(self, stage: str) -> list[TaskView]:
+        return [t for t in self.tasks.values() if t.stage == stage]
+
+
+@dataclass(frozen=True)
+class Action:
+    kind: str
+    due_at: datetime
+    stage: str = ""
+    party: str = ""
+    step: str = ""
+    n: int = 0
+    reason: str = ""
+
+    @property
+    def task(self) -> TaskKey:
+        return (self.stage, self.party, self.step)
+
+
+@dataclass(frozen=True)
+class Plan:
+    actions: list[Action]
+    next_due: datetime | None
+
+
+class _Collector:
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+        self.actions: list[Action] = []
+        self.next_due: datetime | None = None
+
+    def offer(self, action: Action) -> bool:
+        """Take the action if it is due; otherwise remember when it will be."""
+        if action.due_at <= self.at:
+            self.actions.append(action)
+            return True
+        if self.next_due is None or action.due_at < self.next_due:
+            self.next_due = action.due_at
+        return False
+
+
+def plan(bound: BoundProcess, state: ProcessView, at: datetime) -> Plan:
+    c = _Collector(at)
+    if state.status != "running":
+        return Plan([], None)
+    all_done = True
+    for stage in bound.stages:
+        sv = state.stages.get(stage.id) or StageView(stage.id, "pending")
+        if sv.status not in ("completed", "cancelled"):
+            all_done = False
+        if sv.status == "pending":
+            _plan_pending(bound, stage, state, c)
+        elif sv.status == "open":
+            _plan_open(bound, stage, sv, state, c)
+    if all_done:
+        last = max((s.closed_at for s in state.stages.values() if s.closed_at), default=at)
+        c.offer(Action(COMPLETE_PROCESS, last))
+    c.actions.sort(key=lambda a: a.due_at)
+    return Plan(c.actions, c.next_due)
+
+
+def _plan_pending(bound: BoundProcess, stage: BoundStage, state: ProcessView, c: _Collector) -> None:
+    reqs = bound.bundle.process.requirements(stage.id)
+    closed: list[datetime] = []
+    for r in reqs:
+        rv = state.stages.get(r)
+        if rv is None or rv.status not in ("completed", "cancelled"):
+            return  # waits for a human or an earlier stage; nothing is due by time alone
+        if rv.closed_at:
+            closed.append(rv.closed_at)
+    c.offer(Action(OPEN_STAGE, max([stage.opens_at, *closed]), stage.id))
+
+
+def _plan_open(
+    bound: BoundProcess, stage: BoundStage, sv: StageView, state: ProcessView, c: _Collector
+) -> None:
+    kind = stage.kind
+    if kind == "questionnaire":
+        for t in state.tasks_of(stage.id):
+            _plan_questionnaire_task(bound, stage, sv, t, c)
+        assert stage.closes_at is not None
+        c.offer(Action(COMPLETE_STAGE, stage.closes_at, stage.id, reason="the stage closed on its date"))
+    elif kind == "approval":
+        _plan_approval(bound, stage, sv, state, c)
+    elif kind == "workshops":
+        last = max(e.end for e in stage.events)
+        c.offer(Action(COMPLETE_STAGE, last, stage.id, reason="every workshop has been held"))
+    elif kind == "submission":
+        opened = sv.opened_at or stage.opens_at
+        if not sv.submitted:
+            c.offer(Action(SUBMIT_AGREEMENT, opened, stage.id))
+        else:
+            c.offer(Action(COMPLETE_STAGE, opened, stage.id, reason="the agreement was sent"))
+    # meeting and decision stages wait for the secretariat to record the outcome
+
+
+def _reminder(
+    bound: BoundProcess, stage: BoundStage, t: TaskView, c: _Collector
+) -> bool:
+    """Offer reminder n+1 if there is one; True if an action was taken."""
+    rules = stage.rules
+    if rules is None or t.deadline is None:
+        return False
+    moments = bound.reminder_moments(stage, t.deadline)
+    n = t.reminders_done
+    if n >= len(moments):
+        return False
+    due = moments[n]
+    if due > c.at:
+        c.offer(Action(REMIND, due, stage.id, t.party, t.step, n + 1))
+        return False
+    if n + 1 < len(moments) and moments[n + 1] <= c.at:
+        return c.offer(Action(SKIP_REMINDER, due, stage.id, t.party, t.step, n + 1,
+                              "a later reminder is also due (caught up after downtime)"))
+    if t.last_mail_at is not None and c.at - t.last_mail_at < timedelta(days=rules.min_gap_days):
+        return c.offer(Action(SKIP_REMINDER, due, stage.id, t.party, t.step, n + 1,
+                              f"less than {rules.min_gap_days} days since the last mail"))
+    return c.offer(Action(REMIND, due, stage.id, t.party, t.step, n + 1))
+
+
+def _plan_questionnaire_task(
+    bound: BoundProcess, stage: BoundStage, sv: StageView, t: TaskView, c: _Collector
+) -> None:
+    if t.status == "pending":
+        due = max(stage.send_at or stage.opens_at, sv.opened_at or stage.opens_at)
+        c.offer(Action(INVITE, due, stage.id, t.party, t.step))
+        return
+    if t.status not in (*ACTIVE_QUESTIONNAIRE, "overdue") or t.deadline is None:
+        return
+    overdue_at = bound.overdue_at(t.deadline)
+    moments = bound.reminder_moments(stage, t.deadline)
+    options: list[tuple[datetime, str]] = []
+    if t.reminders_done < len(moments):
+        options.append((moments[t.reminders_done], REMIND))
+    if t.status in ACTIVE_QUESTIONNAIRE:
+        options.append((overdue_at, MARK_OVERDUE))
+    elif not t.escalated:
+        esc = bound.escalation_at(stage, t.deadline)
+        if esc is not None:
+            options.append((esc, ESCALATE))
+    if not options:
+        return
+    due, kind = min(options)
+    if kind == REMIND:
+        _reminder(bound, stage, t, c)
+    else:
+        c.offer(Action(kind, due, stage.id, t.party, t.step))
+
+
+def _plan_approval(
+    bound: BoundProcess, stage: BoundStage, sv: StageView, state: ProcessView, c: _Collector
+) -> None:
+    by_party: dict[str, list[TaskView]] = {}
+    for t in state.tasks_of(stage.id):
+        by_party.setdefault(t.party, []).append(t)
+    decided: list[datetime] = []
+    complete = True
+    for steps in by_party.values():
+        steps.sort(key=lambda s: s.seq)
+        previous_decided = sv.opened_at or stage.opens_at
+        for t in steps:
+            if t.status in DONE_STEP:
+                previous_decided = t.decided_at or previous_decided
+                continue
+            complete = False
+            if t.status == "pending":
+                c.offer(Action(REQUEST_APPROVAL, previous_decided, stage.id, t.party, t.step))
+            elif t.status in ("requested", "postponed"):
+                _reminder(bound, stage, t, c)
+            break
+        else:
+            decided.append(previous_decided)
+    if complete and by_party:
+        c.offer(Action(COMPLETE_STAGE, max(decided), stage.id,
+                       reason="every party has approved"))

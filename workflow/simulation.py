@@ -1,0 +1,166 @@
+"""A whole cycle on a virtual clock: the engine ticks, simulated people answer and decide.
+
+Simulated parties answer and approve on the first working day after they are asked (at
+10:00), except the parties named ``late``, which answer only after their deadline (one
+working day after the escalation, or three after the deadline when there is none). The
+simulated secretariat records each meeting and decision when the meeting has ended.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from workflow.calendar import add_working_days, local_to_utc, next_working_day, to_local
+from workflow.loader import Bundle
+from workflow.planner import INVITE, OPEN_STAGE, REQUEST_APPROVAL
+from workflow.service import Applied, Service, bound_for
+from workflow.timeline import BoundProcess
+
+#: When a simulated person acts on a working day (Danish time).
+ACT_AT = time(10, 0)
+SIMULATED = "simulation"
+
+
+@dataclass(frozen=True, order=True)
+class Happening:
+    at: datetime
+    kind: str
+    stage: str = ""
+    party: str = ""
+    step: str = ""
+    detail: str = ""
+
+
+Act = Callable[[datetime], "tuple[Happening, list[Applied]]"]
+
+
+@dataclass
+class SimulationResult:
+    key: str
+    happenings: list[Happening] = field(default_factory=list)
+    ticks: int = 0
+
+
+def simulate(service: Service, bundle: Bundle, year: int, *, late: frozenset[str] = frozenset(),
+             on_tick: Callable[[datetime], None] | None = None,
+             until: datetime | None = None) -> SimulationResult:
+    """Run the whole cycle; ``on_tick(at)`` runs after every tick (e.g. to deliver mail)."""
+    start = local_to_utc(_first_day(bundle, year), time(0, 0))
+    key = service.start(bundle, year, at=start, actor=SIMULATED)
+    result = SimulationResult(key)
+    acts: list[tuple[datetime, int, Act]] = []
+    counter = itertools.count()
+
+    with service.db.sessions() as s:
+        from sqlalchemy import select
+
+        from workflow.storage.models import ProcessRow
+
+        row = s.scalar(select(ProcessRow).where(ProcessRow.key == key))
+        assert row is not None
+        bound = bound_for(row)
+
+    def schedule(at: datetime, fn: Act) -> None:
+        heapq.heappush(acts, (at, next(counter), fn))
+
+    def react(applied: list[Applied], at: datetime) -> None:
+        for a in applied:
+            act = a.action
+            result.happenings.append(Happening(at, act.kind, act.stage, act.party, act.step,
+                                               f"reminder {act.n}" if act.n else act.reason))
+            if act.kind == OPEN_STAGE:
+                _plan_outcome(service, bound, key, act.stage, at, schedule)
+            elif act.kind == INVITE:
+                when = _answer_time(bound, act.stage, act.party, at, late)
+                schedule(when, _answer(service, key, act.stage, act.party))
+            elif act.kind == REQUEST_APPROVAL:
+                when = _answer_time(bound, act.stage, act.party, at, late)
+                schedule(when, _approve(service, key, act.stage, act.party, act.step))
+
+    now = start
+    react(service.tick(now, actor=SIMULATED).applied, now)
+    for _ in range(100_000):
+        due = service.next_due()
+        candidates = [t for t in (due, acts[0][0] if acts else None) if t is not None]
+        if not candidates:
+            break
+        now = max(now, min(candidates))
+        if until is not None and now > until:
+            break
+        while acts and acts[0][0] <= now:
+            when, _, fn = heapq.heappop(acts)
+            happening, applied = fn(when)
+            result.happenings.append(happening)
+            react(applied, when)
+        report = service.tick(now, actor=SIMULATED)
+        result.ticks += 1
+        react(report.applied, now)
+        if on_tick is not None:
+            on_tick(now)
+    result.happenings.sort()
+    return result
+
+
+def _first_day(bundle: Bundle, year: int) -> date:
+    from workflow.definition import DateExpr
+
+    return min(DateExpr.parse(s.opens).bind(year) for s in bundle.process.stages) - timedelta(days=1)
+
+
+def _next_working_moment(at: datetime) -> datetime:
+    return local_to_utc(add_working_days(to_local(at).date(), 1), ACT_AT)
+
+
+def _answer_time(bound: BoundProcess, stage_id: str, party: str, at: datetime,
+                 late: frozenset[str]) -> datetime:
+    if party not in late:
+        return _next_working_moment(at)
+    st = bound.stage(stage_id)
+    assert st.deadline is not None
+    rules = st.rules
+    esc = rules.escalate_after_working_days if rules else None
+    after = (esc + 1) if esc is not None else 3
+    when = local_to_utc(add_working_days(st.deadline, after), ACT_AT)
+    if st.closes_at is not None and when > st.closes_at:
+        when = local_to_utc(to_local(st.closes_at).date(), ACT_AT)
+    return max(when, _next_working_moment(at))
+
+
+def _plan_outcome(service: Service, bound: BoundProcess, key: str, stage_id: str, at: datetime,
+                  schedule: Callable[[datetime, Act], None]) -> None:
+    st = bound.stage(stage_id)
+    if st.kind not in ("meeting", "decision"):
+        return
+    when = max(e.end for e in st.events) if st.events else _next_working_moment(at)
+    outcome = "approved" if st.kind == "decision" else "held"
+
+    def record(now: datetime) -> tuple[Happening, list[Applied]]:
+        applied = service.record_outcome(key, stage_id, outcome=outcome, text="Simuleret referat",
+                               at=now, actor=SIMULATED, reason="simulated secretariat")
+        return Happening(now, "outcome_recorded", stage_id, detail=outcome), applied
+
+    schedule(max(when, at), record)
+
+
+def _answer(service: Service, key: str, stage: str, party: str) -> Act:
+    def act(at: datetime) -> tuple[Happening, list[Applied]]:
+        service.submit_answer(key, stage, party, {"simulated": True}, at=at,
+                              actor=f"{party} (simulated)")
+        return Happening(at, "answer_submitted", stage, party), []
+
+    return act
+
+
+def _approve(service: Service, key: str, stage: str, party: str, step: str) -> Act:
+    def act(at: datetime) -> tuple[Happening, list[Applied]]:
+        applied = service.record_approval(key, stage, party, step, decision="approved", at=at,
+                                actor=f"{party} (simulated)", decision_text="Godkendt",
+                                agenda_item="1")
+        return Happening(at, "approval_approved", stage, party, step), applied
+
+    return act
+

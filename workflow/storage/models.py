@@ -1,0 +1,219 @@
+"""SQLAlchemy 2 models: the database is the source of truth.
+
+Column names never equal a state-machine trigger (STACK.md pitfall 3): ``status`` holds the
+state, and no ``transitions`` machine is ever attached to a row.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in, aware UTC datetimes out, on SQLite and PostgreSQL alike."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; pass an aware UTC time")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class ProcessRow(Base):
+    __tablename__ = "processes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(120), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    year: Mapped[int] = mapped_column(Integer)
+    definition_id: Mapped[str] = mapped_column(String(100))
+    definition_version: Mapped[int] = mapped_column(Integer)
+    definition_hash: Mapped[str] = mapped_column(String(64))
+    definition_path: Mapped[str] = mapped_column(String(500))
+    definition_snapshot: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default="running")
+    next_due_at: Mapped[datetime | None] = mapped_column(index=True)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    row_version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": row_version}
+
+
+class StageRow(Base):
+    __tablename__ = "stages"
+    __table_args__ = (UniqueConstraint("process_id", "stage_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    process_id: Mapped[int] = mapped_column(ForeignKey("processes.id", ondelete="CASCADE"))
+    stage_id: Mapped[str] = mapped_column(String(100))
+    seq: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    opened_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    submitted_at: Mapped[datetime | None]
+    outcome: Mapped[dict[str, Any] | None]
+
+
+class TaskRow(Base):
+    """One party's task in a stage: a questionnaire answer, or one step of an approval chain."""
+
+    __tablename__ = "tasks"
+    __table_args__ = (
+        UniqueConstraint("process_id", "stage_id", "party", "step"),
+        Index("ix_tasks_process_stage", "process_id", "stage_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    process_id: Mapped[int] = mapped_column(ForeignKey("processes.id", ondelete="CASCADE"))
+    stage_id: Mapped[str] = mapped_column(String(100))
+    party: Mapped[str] = mapped_column(String(100))
+    step: Mapped[str] = mapped_column(String(40), default="")
+    seq: Mapped[int] = mapped_column(Integer, default=0)
+    kind: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    deadline_override: Mapped[date | None] = mapped_column(Date)
+    invited_at: Mapped[datetime | None]
+    opened_at: Mapped[datetime | None]
+    submitted_at: Mapped[datetime | None]
+    decided_at: Mapped[datetime | None]
+    reminders_done: Mapped[int] = mapped_column(Integer, default=0)
+    last_mail_at: Mapped[datetime | None]
+    escalated: Mapped[bool] = mapped_column(Boolean, default=False)
+    link_generation: Mapped[int] = mapped_column(Integer, default=1)
+    decision: Mapped[dict[str, Any] | None]
+
+
+class EventRow(Base):
+    """The append-only audit log: who did what, when (business time) and why."""
+
+    __tablename__ = "events"
+    __table_args__ = (Index("ix_events_process_at", "process_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    process_id: Mapped[int | None] = mapped_column(ForeignKey("processes.id", ondelete="CASCADE"))
+    at: Mapped[datetime]
+    recorded_at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(60), index=True)
+    stage_id: Mapped[str] = mapped_column(String(100), default="")
+    party: Mapped[str] = mapped_column(String(100), default="")
+    step: Mapped[str] = mapped_column(String(40), default="")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class OutboxRow(Base):
+    """A mail to be sent: written in the same transaction as the state change that causes it."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    process_id: Mapped[int | None] = mapped_column(ForeignKey("processes.id", ondelete="CASCADE"))
+    idempotency_key: Mapped[str] = mapped_column(String(300), unique=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    stage_id: Mapped[str] = mapped_column(String(100), default="")
+    party: Mapped[str] = mapped_column(String(100), default="")
+    step: Mapped[str] = mapped_column(String(40), default="")
+    seq: Mapped[int] = mapped_column(Integer, default=0)
+    recipients: Mapped[list[Any]] = mapped_column(JSON)
+    context: Mapped[dict[str, Any]] = mapped_column(JSON)
+    thread_key: Mapped[str | None] = mapped_column(String(300))
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    created_at: Mapped[datetime]
+    send_after: Mapped[datetime]
+    next_attempt_at: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    message_id: Mapped[str | None] = mapped_column(String(300))
+    claimed_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    smtp_reply: Mapped[str | None] = mapped_column(Text)
+
+
+class AnswerRow(Base):
+    """One version of a party's answer; every submitted version is kept."""
+
+    __tablename__ = "answers"
+    __table_args__ = (UniqueConstraint("process_id", "stage_id", "party", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    process_id: Mapped[int] = mapped_column(ForeignKey("processes.id", ondelete="CASCADE"))
+    stage_id: Mapped[str] = mapped_column(String(100))
+    party: Mapped[str] = mapped_column(String(100))
+    version: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(20))  # draft | submitted
+    late: Mapped[bool] = mapped_column(Boolean, default=False)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime]
+    submitted_at: Mapped[datetime | None]
+
+
+class LinkRow(Base):
+    """A personal link, stored only as the SHA-256 of its token."""
+
+    __tablename__ = "links"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    process_id: Mapped[int] = mapped_column(ForeignKey("processes.id", ondelete="CASCADE"))
+    stage_id: Mapped[str] = mapped_column(String(100))
+    party: Mapped[str] = mapped_column(String(100))
+    step: Mapped[str] = mapped_column(String(40), default="")
+    generation: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class ContactStatusRow(Base):
+    """Delivery health of one address: a permanent SMTP failure marks it failing."""
+
+    __tablename__ = "contact_status"
+
+    address: Mapped[str] = mapped_column(String(320), primary_key=True)
+    status: Mapped[str] = mapped_column(String(20), default="ok")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime]
+
+
+class SchedulerStateRow(Base):
+    """Small named facts about the scheduler: last tick, backlog, the running instance."""
+
+    __tablename__ = "scheduler_state"
+
+    name: Mapped[str] = mapped_column(String(60), primary_key=True)
+    value: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[datetime]

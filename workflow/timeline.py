@@ -1,0 +1,182 @@
+"""Binding a definition to a preparation year: relative dates become moments in UTC.
+
+Pure: ``bind(bundle, 2022)`` is the 2022 timeline; ``bind(bundle, 2026)`` the next-but-one.
+Reminder and escalation dates are derived from a (possibly extended) deadline here, so the
+planner and the dashboard agree on them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING
+
+from workflow.calendar import add_working_days, end_of_day, local_to_utc, office_slot, parse_clock
+from workflow.definition import (
+    ApprovalStage,
+    DateExpr,
+    DecisionStage,
+    MeetingStage,
+    QuestionnaireStage,
+    ReminderRules,
+    Stage,
+    SubmissionStage,
+    WorkshopStage,
+)
+from workflow.errors import DefinitionError, Problem
+
+if TYPE_CHECKING:
+    from workflow.loader import Bundle
+
+#: Working days a questionnaire stays open after its deadline when no ``closes`` is given.
+DEFAULT_CLOSE_AFTER_WORKING_DAYS = 10
+
+
+@dataclass(frozen=True)
+class BoundEvent:
+    id: str
+    title: str
+    start: datetime
+    end: datetime
+    location: str
+
+
+@dataclass(frozen=True)
+class BoundStage:
+    index: int
+    definition: Stage
+    opens_at: datetime
+    closes_at: datetime | None
+    send_at: datetime | None = None
+    deadline: date | None = None
+    events: tuple[BoundEvent, ...] = ()
+
+    @property
+    def id(self) -> str:
+        return self.definition.id
+
+    @property
+    def kind(self) -> str:
+        return self.definition.kind
+
+    @property
+    def rules(self) -> ReminderRules | None:
+        d = self.definition
+        return d if isinstance(d, QuestionnaireStage | ApprovalStage) else None
+
+
+@dataclass(frozen=True)
+class BoundProcess:
+    bundle: Bundle
+    year: int
+    stages: tuple[BoundStage, ...]
+    office_hour: time
+    office_end: time
+
+    @property
+    def title(self) -> str:
+        return self.bundle.process.title_for(self.year)
+
+    def stage(self, sid: str) -> BoundStage:
+        for s in self.stages:
+            if s.id == sid:
+                return s
+        raise KeyError(sid)
+
+    def slot(self, d: date) -> datetime:
+        return office_slot(d, self.office_hour)
+
+    # ---------------------------------------------------------------- per-task dates
+
+    def reminder_moments(self, stage: BoundStage, deadline: date) -> list[datetime]:
+        rules = stage.rules
+        if rules is None:
+            return []
+        offsets = sorted(r.offset for r in rules.reminders)
+        return [self.slot(add_working_days(deadline, o)) for o in offsets][: rules.max_reminders]
+
+    def overdue_at(self, deadline: date) -> datetime:
+        return end_of_day(deadline)
+
+    def escalation_at(self, stage: BoundStage, deadline: date) -> datetime | None:
+        rules = stage.rules
+        if rules is None or rules.escalate_after_working_days is None:
+            return None
+        return self.slot(add_working_days(deadline, rules.escalate_after_working_days))
+
+
+def _event(ev: object, year: int) -> BoundEvent:
+    from workflow.definition import Event
+
+    assert isinstance(ev, Event)
+    day = DateExpr.parse(ev.date).bind(year)
+    start = local_to_utc(day, parse_clock(ev.time))
+    return BoundEvent(ev.id, ev.title, start, start + timedelta(minutes=ev.duration_minutes), ev.location)
+
+
+def bind(bundle: Bundle, year: int) -> BoundProcess:
+    """Resolve every date of the definition for the preparation year ``year``."""
+    proc = bundle.process
+    hour = parse_clock(proc.calendar.office_hour)
+    end = parse_clock(proc.calendar.office_hours_end)
+    problems: list[Problem] = []
+    stages: list[BoundStage] = []
+
+    def day(text: str, field: str) -> date:
+        try:
+            return DateExpr.parse(text).bind(year)
+        except ValueError:
+            problems.append(Problem(bundle.path, None, f"{text} does not exist in {year}", field))
+            return date(year, 1, 1)
+
+    for i, st in enumerate(proc.stages):
+        f = f"stages.{i}"
+        opens_day = day(st.opens, f"{f}.opens")
+        opens_at = office_slot(opens_day, hour)
+        closes_at = end_of_day(day(st.closes, f"{f}.closes")) if st.closes else None
+        send_at: datetime | None = None
+        deadline: date | None = None
+        events: tuple[BoundEvent, ...] = ()
+        if isinstance(st, QuestionnaireStage):
+            send_day = day(st.send, f"{f}.send")
+            send_at = office_slot(send_day, hour)
+            if st.deadline:
+                deadline = day(st.deadline, f"{f}.deadline")
+            else:
+                deadline = add_working_days(send_day, st.deadline_working_days or 0)
+            if closes_at is None:
+                closes_at = end_of_day(add_working_days(deadline, DEFAULT_CLOSE_AFTER_WORKING_DAYS))
+        elif isinstance(st, ApprovalStage):
+            deadline = day(st.deadline, f"{f}.deadline")
+        elif isinstance(st, WorkshopStage):
+            events = tuple(_event(w, year) for w in st.workshops)
+        elif isinstance(st, MeetingStage | DecisionStage) and st.meeting is not None:
+            events = (_event(st.meeting, year),)
+        elif isinstance(st, SubmissionStage):
+            pass
+        stages.append(BoundStage(i, st, opens_at, closes_at, send_at, deadline, events))
+
+    bound = BoundProcess(bundle, year, tuple(stages), hour, end)
+    if not problems:
+        for s in stages:
+            if s.deadline is None or s.rules is None:
+                continue
+            f = f"stages.{s.index}"
+            start = s.send_at or s.opens_at
+            for j, moment in enumerate(bound.reminder_moments(s, s.deadline)):
+                if moment < start:
+                    problems.append(Problem(bundle.path, None,
+                        f"reminder {j + 1} ({moment.date()}) falls before the invitation goes out "
+                        f"({start.date()}) in {year}", f"{f}.reminders.{j}"))
+                if s.closes_at and moment > s.closes_at:
+                    problems.append(Problem(bundle.path, None,
+                        f"reminder {j + 1} ({moment.date()}) falls after the stage closes "
+                        f"({s.closes_at.date()}) in {year}", f"{f}.reminders.{j}"))
+            esc = bound.escalation_at(s, s.deadline)
+            if esc and s.closes_at and esc > s.closes_at:
+                problems.append(Problem(bundle.path, None,
+                    f"escalation ({esc.date()}) falls after the stage closes ({s.closes_at.date()}) "
+                    f"in {year}", f"{f}.escalate_after_working_days"))
+    if problems:
+        raise DefinitionError(problems)
+    return bound
