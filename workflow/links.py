@@ -13,7 +13,9 @@ import hashlib
 import hmac
 
 
-def make_token(secret: str, process_id: int, stage: str, party: str, step: str, generation: int) -> str:
+def make_token(
+    secret: str, process_id: int, stage: str, party: str, step: str, generation: int
+) -> str:
     msg = f"{process_id}/{stage}/{party}/{step}/{generation}".encode()
     digest = hmac.new(secret.encode(), msg, hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")

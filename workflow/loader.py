@@ -90,10 +90,13 @@ def _locate(node: yaml.Node | None, loc: tuple[Any, ...]) -> tuple[int | None, b
                     break
             else:
                 continue  # a union tag or a missing key: stay on this node
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-            if 0 <= part < len(node.value):
-                node = node.value[part]
-                line = node.start_mark.line + 1
+        elif (
+            isinstance(node, yaml.SequenceNode)
+            and isinstance(part, int)
+            and 0 <= part < len(node.value)
+        ):
+            node = node.value[part]
+            line = node.start_mark.line + 1
         # scalars: nothing deeper
     return line, found_key
 
@@ -200,12 +203,16 @@ def _message(root: type[BaseModel], err: Any) -> str:
     if kind == "extra_forbidden":
         model = _model_at(root, loc[:-1])
         fields = list(model.model_fields) if model else []
-        valid = f" (valid keys: {', '.join(fields)})" if fields and not suggest(loc[-1], fields) else ""
+        valid = (
+            f" (valid keys: {', '.join(fields)})" if fields and not suggest(loc[-1], fields) else ""
+        )
         return f"unknown key {loc[-1]!r}{suggest(loc[-1], fields)}{valid}"
     if kind == "missing":
         return f"required key {loc[-1]!r} is missing"
     if kind in ("literal_error", "enum"):
-        expected = [x.strip(" '") for x in str(ctx.get("expected", "")).replace(" or ", ",").split(",")]
+        expected = [
+            x.strip(" '") for x in str(ctx.get("expected", "")).replace(" or ", ",").split(",")
+        ]
         return f"{value!r} is not one of {ctx.get('expected')}{suggest(str(value), expected)}"
     if kind == "union_tag_invalid":
         expected = [x.strip(" '") for x in str(ctx.get("expected_tags", "")).split(",")]
@@ -225,8 +232,13 @@ def _message(root: type[BaseModel], err: Any) -> str:
     if kind in ("int_type", "int_parsing") and isinstance(value, float):
         return f"expected a whole number, found {value!r}"
     if kind in ("model_type", "dict_type", "model_attributes_type"):
-        found = {list: "a list", str: "text", bool: "a yes/no value", int: "a number",
-                 float: "a number"}.get(type(value), f"a {type(value).__name__}")
+        found = {
+            list: "a list",
+            str: "text",
+            bool: "a yes/no value",
+            int: "a number",
+            float: "a number",
+        }.get(type(value), f"a {type(value).__name__}")
         if value is None:
             found = "nothing"
         return f"expected a mapping (key: value lines), found {found}"
@@ -318,8 +330,13 @@ def load_bundle(path: str | Path, *, reference_year: int | None = None) -> Bundl
         known = [f.stem for f in parties_path.parent.glob("*.yaml")]
         line, _ = _locate(node, ("parties",))
         problems.append(
-            Problem(str(p), line, f"party registry {process.parties!r} not found in "
-                    f"{parties_path.parent}{suggest(process.parties, known)}", "parties")
+            Problem(
+                str(p),
+                line,
+                f"party registry {process.parties!r} not found in "
+                f"{parties_path.parent}{suggest(process.parties, known)}",
+                "parties",
+            )
         )
     else:
         pdata, pnode = _read_yaml(parties_path)
@@ -333,12 +350,15 @@ def load_bundle(path: str | Path, *, reference_year: int | None = None) -> Bundl
             if not qpath.exists():
                 known = [f.stem for f in qpath.parent.glob("*.yaml")]
                 line, _ = _locate(node, ("stages", i, "questionnaire"))
-                problems.append(Problem(
-                    str(p), line,
-                    f"questionnaire {stage.questionnaire!r} not found in {qpath.parent}"
-                    f"{suggest(stage.questionnaire, known)}",
-                    f"stages.{i}.questionnaire",
-                ))
+                problems.append(
+                    Problem(
+                        str(p),
+                        line,
+                        f"questionnaire {stage.questionnaire!r} not found in {qpath.parent}"
+                        f"{suggest(stage.questionnaire, known)}",
+                        f"stages.{i}.questionnaire",
+                    )
+                )
                 continue
             qdata, qnode = _read_yaml(qpath)
             questionnaires[stage.questionnaire] = validate(Questionnaire, qdata, qnode, str(qpath))
@@ -389,25 +409,39 @@ def semantic_problems(
             if req not in ids:
                 at(("stages", i, "requires", j), f"unknown stage {req!r}{suggest(req, ids)}")
             elif ids.index(req) >= i:
-                at(("stages", i, "requires", j),
-                   f"stage {stage.id!r} requires {req!r}, which comes after it; "
-                   "stages are listed in the order they run")
+                at(
+                    ("stages", i, "requires", j),
+                    f"stage {stage.id!r} requires {req!r}, which comes after it; "
+                    "stages are listed in the order they run",
+                )
         for req in proc.requirements(stage.id):
             if req in ids and ids.index(req) < i:
                 before = DateExpr.parse(proc.stage(req).opens)
                 if opens.sort_key(year) < before.sort_key(year):
-                    at(("stages", i, "opens"),
-                       f"stage {stage.id!r} opens {opens} but the stage before it, {req!r}, "
-                       f"opens later ({before}): stages are out of order")
+                    at(
+                        ("stages", i, "opens"),
+                        f"stage {stage.id!r} opens {opens} but the stage before it, {req!r}, "
+                        f"opens later ({before}): stages are out of order",
+                    )
         if stage.closes and DateExpr.parse(stage.closes).sort_key(year) < opens.sort_key(year):
-            at(("stages", i, "closes"), f"stage {stage.id!r} closes ({stage.closes}) before it opens ({stage.opens})")
+            at(
+                ("stages", i, "closes"),
+                f"stage {stage.id!r} closes ({stage.closes}) before it opens ({stage.opens})",
+            )
         if isinstance(stage, QuestionnaireStage):
             send = DateExpr.parse(stage.send)
             if send.sort_key(year) < opens.sort_key(year):
-                at(("stages", i, "send"), f"send date {stage.send} is before the stage opens ({stage.opens})")
-            if stage.deadline and DateExpr.parse(stage.deadline).sort_key(year) <= send.sort_key(year):
-                at(("stages", i, "deadline"),
-                   f"deadline {stage.deadline} is not after the send date {stage.send}")
+                at(
+                    ("stages", i, "send"),
+                    f"send date {stage.send} is before the stage opens ({stage.opens})",
+                )
+            if stage.deadline and DateExpr.parse(stage.deadline).sort_key(year) <= send.sort_key(
+                year
+            ):
+                at(
+                    ("stages", i, "deadline"),
+                    f"deadline {stage.deadline} is not after the send date {stage.send}",
+                )
             if stage.deadline_working_days is not None and stage.deadline_working_days < 1:
                 at(("stages", i, "deadline_working_days"), "must be at least 1 working day")
             q = bundle.questionnaires.get(stage.questionnaire)
@@ -415,10 +449,17 @@ def semantic_problems(
                 qids = [x.id for x in q.questions]
                 for j, qid in enumerate(stage.report_questions):
                     if qid not in qids:
-                        at(("stages", i, "report_questions", j),
-                           f"unknown question {qid!r} in questionnaire {q.id!r}{suggest(qid, qids)}")
-        if isinstance(stage, ApprovalStage) and DateExpr.parse(stage.deadline).sort_key(year) < opens.sort_key(year):
-            at(("stages", i, "deadline"), f"deadline {stage.deadline} is before the stage opens ({stage.opens})")
+                        at(
+                            ("stages", i, "report_questions", j),
+                            f"unknown question {qid!r} in questionnaire {q.id!r}{suggest(qid, qids)}",
+                        )
+        if isinstance(stage, ApprovalStage) and DateExpr.parse(stage.deadline).sort_key(
+            year
+        ) < opens.sort_key(year):
+            at(
+                ("stages", i, "deadline"),
+                f"deadline {stage.deadline} is before the stage opens ({stage.opens})",
+            )
         events: list[tuple[tuple[Any, ...], Event]] = []
         if isinstance(stage, WorkshopStage):
             events = [(("stages", i, "workshops", k), w) for k, w in enumerate(stage.workshops)]
@@ -431,8 +472,11 @@ def semantic_problems(
             if d.sort_key(year) < opens.sort_key(year) or (
                 stage.closes and d.sort_key(year) > DateExpr.parse(stage.closes).sort_key(year)
             ):
-                at((*loc, "date"), f"{ev.title!r} on {ev.date} falls outside the stage "
-                   f"({stage.opens} to {stage.closes or 'open end'})")
+                at(
+                    (*loc, "date"),
+                    f"{ev.title!r} on {ev.date} falls outside the stage "
+                    f"({stage.opens} to {stage.closes or 'open end'})",
+                )
 
     slugs = bundle.parties.slugs
     for j, slug in enumerate(proc.participants or []):
@@ -446,7 +490,11 @@ def semantic_problems(
         bind(bundle, year)
     except DefinitionError as e:
         for prob in e.problems:
-            loc = tuple(int(x) if x.isdigit() else x for x in prob.field.split(".")) if prob.field else ()
+            loc = (
+                tuple(int(x) if x.isdigit() else x for x in prob.field.split("."))
+                if prob.field
+                else ()
+            )
             line, _ = _locate(node, loc)
             problems.append(Problem(file, line, prob.message, prob.field))
     return problems
@@ -460,7 +508,9 @@ def _kind_of(data: dict[str, Any], path: Path) -> str:
         return "process"
     if "sections" in data or path.parent.name == "questionnaires":
         return "questionnaire"
-    if "parties" in data and isinstance(data.get("parties"), list) or path.parent.name == "parties":
+    if (
+        "parties" in data and isinstance(data.get("parties"), list)
+    ) or path.parent.name == "parties":
         return "parties"
     return "process"
 

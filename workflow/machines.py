@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 from transitions import Machine
 
@@ -107,7 +108,7 @@ def machine(name: str) -> Machine:
         ignore_invalid_triggers=False,
     )
     for trigger, sources, dest in spec.transitions:
-        src = [sources] if isinstance(sources, str) else list(sources)
+        src: list[Any] = [sources] if isinstance(sources, str) else list(sources)
         m.add_transition(trigger, src, dest)
     return m
 
@@ -143,7 +144,9 @@ def mermaid(name: str) -> str:
     """Mermaid ``stateDiagram-v2`` text of a machine, derived from the built machine."""
     spec = SPECS[name]
     lines = ["stateDiagram-v2", f"    [*] --> {spec.initial}"]
-    for (trigger, source), dest in sorted(_table(name).items(), key=lambda kv: (kv[0][1], kv[0][0])):
+    for (trigger, source), dest in sorted(
+        _table(name).items(), key=lambda kv: (kv[0][1], kv[0][0])
+    ):
         lines.append(f"    {source} --> {dest}: {trigger}")
     lines += [f"    {s} --> [*]" for s in spec.final]
     return "\n".join(lines)

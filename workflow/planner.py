@@ -125,7 +125,9 @@ def plan(bound: BoundProcess, state: ProcessView, at: datetime) -> Plan:
     return Plan(c.actions, c.next_due)
 
 
-def _plan_pending(bound: BoundProcess, stage: BoundStage, state: ProcessView, c: _Collector) -> None:
+def _plan_pending(
+    bound: BoundProcess, stage: BoundStage, state: ProcessView, c: _Collector
+) -> None:
     reqs = bound.bundle.process.requirements(stage.id)
     closed: list[datetime] = []
     for r in reqs:
@@ -145,24 +147,24 @@ def _plan_open(
         for t in state.tasks_of(stage.id):
             _plan_questionnaire_task(bound, stage, sv, t, c)
         assert stage.closes_at is not None
-        c.offer(Action(COMPLETE_STAGE, stage.closes_at, stage.id, reason="the stage closed on its date"))
+        c.offer(
+            Action(COMPLETE_STAGE, stage.closes_at, stage.id, reason="fasen lukkede på sin dato")
+        )
     elif kind == "approval":
         _plan_approval(bound, stage, sv, state, c)
     elif kind == "workshops":
         last = max(e.end for e in stage.events)
-        c.offer(Action(COMPLETE_STAGE, last, stage.id, reason="every workshop has been held"))
+        c.offer(Action(COMPLETE_STAGE, last, stage.id, reason="alle workshops er afholdt"))
     elif kind == "submission":
         opened = sv.opened_at or stage.opens_at
         if not sv.submitted:
             c.offer(Action(SUBMIT_AGREEMENT, opened, stage.id))
         else:
-            c.offer(Action(COMPLETE_STAGE, opened, stage.id, reason="the agreement was sent"))
+            c.offer(Action(COMPLETE_STAGE, opened, stage.id, reason="aftalen er fremsendt"))
     # meeting and decision stages wait for the secretariat to record the outcome
 
 
-def _reminder(
-    bound: BoundProcess, stage: BoundStage, t: TaskView, c: _Collector
-) -> bool:
+def _reminder(bound: BoundProcess, stage: BoundStage, t: TaskView, c: _Collector) -> bool:
     """Offer reminder n+1 if there is one; True if an action was taken."""
     rules = stage.rules
     if rules is None or t.deadline is None:
@@ -176,11 +178,29 @@ def _reminder(
         c.offer(Action(REMIND, due, stage.id, t.party, t.step, n + 1))
         return False
     if n + 1 < len(moments) and moments[n + 1] <= c.at:
-        return c.offer(Action(SKIP_REMINDER, due, stage.id, t.party, t.step, n + 1,
-                              "a later reminder is also due (caught up after downtime)"))
+        return c.offer(
+            Action(
+                SKIP_REMINDER,
+                due,
+                stage.id,
+                t.party,
+                t.step,
+                n + 1,
+                "en senere påmindelse er også forfalden (indhentet efter nedetid)",
+            )
+        )
     if t.last_mail_at is not None and c.at - t.last_mail_at < timedelta(days=rules.min_gap_days):
-        return c.offer(Action(SKIP_REMINDER, due, stage.id, t.party, t.step, n + 1,
-                              f"less than {rules.min_gap_days} days since the last mail"))
+        return c.offer(
+            Action(
+                SKIP_REMINDER,
+                due,
+                stage.id,
+                t.party,
+                t.step,
+                n + 1,
+                f"under {rules.min_gap_days} dage siden sidste mail",
+            )
+        )
     return c.offer(Action(REMIND, due, stage.id, t.party, t.step, n + 1))
 
 
@@ -237,5 +257,4 @@ def _plan_approval(
         else:
             decided.append(previous_decided)
     if complete and by_party:
-        c.offer(Action(COMPLETE_STAGE, max(decided), stage.id,
-                       reason="every party has approved"))
+        c.offer(Action(COMPLETE_STAGE, max(decided), stage.id, reason="alle parter har godkendt"))

@@ -80,8 +80,10 @@ def approval_badge(steps: list[TaskRow]) -> Cell:
         bad = next(t for t in steps if t.status == "rejected")
         return Cell("rejected", bad.step)
     if all(t.status in ("approved", "exempt") for t in steps):
-        return Cell("exempt" if all(t.status == "exempt" for t in steps) else "approved",
-                    steps[-1].step if steps else "")
+        return Cell(
+            "exempt" if all(t.status == "exempt" for t in steps) else "approved",
+            steps[-1].step if steps else "",
+        )
     current = next(t for t in steps if t.status not in ("approved", "exempt"))
     return Cell(current.status, current.step, current.deadline_override)
 
@@ -90,14 +92,23 @@ def process_status(s: Session, key: str, bound: BoundProcess) -> ProcessStatus:
     row = s.scalar(select(ProcessRow).where(ProcessRow.key == key))
     if row is None:
         raise NotFound(f"no process {key!r}")
-    stage_rows = {r.stage_id: r for r in s.scalars(select(StageRow).where(StageRow.process_id == row.id))}
+    stage_rows = {
+        r.stage_id: r for r in s.scalars(select(StageRow).where(StageRow.process_id == row.id))
+    }
     stages = [
-        StageStatus(b.id, b.definition.name, b.definition.forum, b.kind,
-                    stage_rows[b.id].status if b.id in stage_rows else "pending",
-                    b.opens_at, b.closes_at, b.deadline,
-                    stage_rows[b.id].opened_at if b.id in stage_rows else None,
-                    stage_rows[b.id].closed_at if b.id in stage_rows else None,
-                    stage_rows[b.id].outcome if b.id in stage_rows else None)
+        StageStatus(
+            b.id,
+            b.definition.name,
+            b.definition.forum,
+            b.kind,
+            stage_rows[b.id].status if b.id in stage_rows else "pending",
+            b.opens_at,
+            b.closes_at,
+            b.deadline,
+            stage_rows[b.id].opened_at if b.id in stage_rows else None,
+            stage_rows[b.id].closed_at if b.id in stage_rows else None,
+            stage_rows[b.id].outcome if b.id in stage_rows else None,
+        )
         for b in bound.stages
     ]
     tasks: dict[tuple[str, str], list[TaskRow]] = {}
@@ -120,16 +131,33 @@ def process_status(s: Session, key: str, bound: BoundProcess) -> ProcessStatus:
             cells[b.id] = cell
             counts[cell.badge] = counts.get(cell.badge, 0) + 1
         parties.append(PartyRow(slug, party.name, cells))
-    outbox = dict(s.execute(select(OutboxRow.status, func.count()).where(
-        OutboxRow.process_id == row.id).group_by(OutboxRow.status)).tuples().all())
-    failing = [(c.address, c.reason) for c in s.scalars(
-        select(ContactStatusRow).where(ContactStatusRow.status == "failing"))]
+    outbox = dict(
+        s.execute(
+            select(OutboxRow.status, func.count())
+            .where(OutboxRow.process_id == row.id)
+            .group_by(OutboxRow.status)
+        )
+        .tuples()
+        .all()
+    )
+    failing = [
+        (c.address, c.reason)
+        for c in s.scalars(select(ContactStatusRow).where(ContactStatusRow.status == "failing"))
+    ]
     tick = s.get(SchedulerStateRow, "last_tick")
     return ProcessStatus(
-        key=row.key, title=row.title, year=row.year, status=row.status,
+        key=row.key,
+        title=row.title,
+        year=row.year,
+        status=row.status,
         definition=f"{row.definition_id} v{row.definition_version}",
-        definition_hash=row.definition_hash, next_due_at=row.next_due_at, stages=stages,
-        parties=parties, counts=counts, outbox=outbox, failing_contacts=failing,
+        definition_hash=row.definition_hash,
+        next_due_at=row.next_due_at,
+        stages=stages,
+        parties=parties,
+        counts=counts,
+        outbox=outbox,
+        failing_contacts=failing,
         last_tick=tick.value if tick else None,
     )
 

@@ -99,8 +99,15 @@ class Service:
 
     # ------------------------------------------------------------------ starting
 
-    def start(self, bundle: Bundle, year: int, *, at: datetime, actor: str = "system",
-              key: str | None = None) -> str:
+    def start(
+        self,
+        bundle: Bundle,
+        year: int,
+        *,
+        at: datetime,
+        actor: str = "system",
+        key: str | None = None,
+    ) -> str:
         bound = bind(bundle, year)  # raises DefinitionError before anything is written
         key = key or f"{bundle.process.id}-{year}"
         with self.db.transaction() as s:
@@ -109,19 +116,45 @@ class Service:
                     f"a process {key!r} is already running; give another --key to start a second"
                 )
             row = ProcessRow(
-                key=key, title=bound.title, year=year, definition_id=bundle.process.id,
-                definition_version=bundle.process.version, definition_hash=bundle.hash,
-                definition_path=bundle.path, definition_snapshot=bundle.snapshot(),
-                status="running", created_at=at, updated_at=at, next_due_at=None,
+                key=key,
+                title=bound.title,
+                year=year,
+                definition_id=bundle.process.id,
+                definition_version=bundle.process.version,
+                definition_hash=bundle.hash,
+                definition_path=bundle.path,
+                definition_snapshot=bundle.snapshot(),
+                status="running",
+                created_at=at,
+                updated_at=at,
+                next_due_at=None,
             )
             s.add(row)
             s.flush()
             for st in bound.stages:
-                s.add(StageRow(process_id=row.id, stage_id=st.id, seq=st.index, kind=st.kind,
-                               status="pending"))
-            _event(s, row, at, actor, "process_started", data={
-                "definition": bundle.process.id, "version": bundle.process.version,
-                "hash": bundle.hash, "year": year, "path": bundle.path})
+                s.add(
+                    StageRow(
+                        process_id=row.id,
+                        stage_id=st.id,
+                        seq=st.index,
+                        kind=st.kind,
+                        status="pending",
+                    )
+                )
+            _event(
+                s,
+                row,
+                at,
+                actor,
+                "process_started",
+                data={
+                    "definition": bundle.process.id,
+                    "version": bundle.process.version,
+                    "hash": bundle.hash,
+                    "year": year,
+                    "path": bundle.path,
+                },
+            )
             s.flush()
             self._advance(s, row, at, actor, [])
         return key
@@ -132,11 +165,13 @@ class Service:
         """Apply everything due at ``at``; one transaction per process."""
         report = TickReport(at)
         with self.db.sessions() as s:
-            keys = list(s.scalars(
-                select(ProcessRow.key)
-                .where(ProcessRow.status == "running", ProcessRow.next_due_at <= at)
-                .order_by(ProcessRow.next_due_at)
-            ))
+            keys = list(
+                s.scalars(
+                    select(ProcessRow.key)
+                    .where(ProcessRow.status == "running", ProcessRow.next_due_at <= at)
+                    .order_by(ProcessRow.next_due_at)
+                )
+            )
         for key in keys:
             with self.db.transaction() as s:
                 row = _process(s, key)
@@ -145,19 +180,36 @@ class Service:
                 self._advance(s, row, at, actor, report.applied)
                 report.processes += 1
         for a in report.late:
-            log.info("caught up %s %s %s late by %s", a.action.kind, a.action.stage,
-                     a.action.party, a.late_by, extra={"action": "caught_up"})
+            log.info(
+                "caught up %s %s %s late by %s",
+                a.action.kind,
+                a.action.stage,
+                a.action.party,
+                a.late_by,
+                extra={"action": "caught_up"},
+            )
         return report
 
     def next_due(self) -> datetime | None:
         with self.db.sessions() as s:
-            return s.scalar(select(func.min(ProcessRow.next_due_at))
-                            .where(ProcessRow.status == "running"))
+            return s.scalar(
+                select(func.min(ProcessRow.next_due_at)).where(ProcessRow.status == "running")
+            )
 
     # ------------------------------------------------------------------ human acts
 
-    def record_outcome(self, key: str, stage_id: str, *, outcome: str, text: str = "",
-                       minutes: str = "", at: datetime, actor: str, reason: str = "") -> list[Applied]:
+    def record_outcome(
+        self,
+        key: str,
+        stage_id: str,
+        *,
+        outcome: str,
+        text: str = "",
+        minutes: str = "",
+        at: datetime,
+        actor: str,
+        reason: str = "",
+    ) -> list[Applied]:
         """The outcome of a meeting or a decision stage; a rejected decision blocks the process."""
         if outcome not in ("held", "approved", "rejected", "postponed"):
             raise GuardRefused("outcome must be one of held, approved, rejected, postponed")
@@ -166,30 +218,67 @@ class Service:
             bound = bound_for(row)
             stage = _stage(s, row, bound, stage_id)
             if stage.kind not in ("meeting", "decision"):
-                raise GuardRefused(f"stage {stage_id!r} is a {stage.kind} stage; only meeting and "
-                                   "decision stages take an outcome")
+                raise GuardRefused(
+                    f"stage {stage_id!r} is a {stage.kind} stage; only meeting and "
+                    "decision stages take an outcome"
+                )
             if stage.status != "open":
-                raise GuardRefused(f"stage {stage_id!r} is {stage.status}; an outcome can only be "
-                                   "recorded while it is open")
-            stage.outcome = {"outcome": outcome, "text": text, "minutes": minutes,
-                             "recorded_by": actor, "recorded_at": at.isoformat()}
-            _event(s, row, at, actor, "outcome_recorded", stage=stage_id, reason=reason,
-                   data={"outcome": outcome, "text": text, "minutes": minutes})
+                raise GuardRefused(
+                    f"stage {stage_id!r} is {stage.status}; an outcome can only be "
+                    "recorded while it is open"
+                )
+            stage.outcome = {
+                "outcome": outcome,
+                "text": text,
+                "minutes": minutes,
+                "recorded_by": actor,
+                "recorded_at": at.isoformat(),
+            }
+            _event(
+                s,
+                row,
+                at,
+                actor,
+                "outcome_recorded",
+                stage=stage_id,
+                reason=reason,
+                data={"outcome": outcome, "text": text, "minutes": minutes},
+            )
             if outcome == "rejected":
                 stage.status = machines.fire("stage", stage.status, "block")
                 row.status = machines.fire("process", row.status, "block")
-                _event(s, row, at, actor, "process_blocked", stage=stage_id,
-                       reason=f"{stage_id} was rejected: {text}")
+                _event(
+                    s,
+                    row,
+                    at,
+                    actor,
+                    "process_blocked",
+                    stage=stage_id,
+                    reason=f"{stage_id} was rejected: {text}",
+                )
             elif outcome in ("held", "approved"):
                 self._complete_stage(s, row, stage, at, actor, f"outcome recorded: {outcome}")
             applied: list[Applied] = []
             self._advance(s, row, at, actor, applied)
         return applied
 
-    def record_approval(self, key: str, stage_id: str, party: str, step: str, *,
-                        decision: str, at: datetime, actor: str, meeting_date: date | None = None,
-                        agenda_item: str = "", decision_text: str = "", minutes: str = "",
-                        document_hash: str = "", reason: str = "") -> list[Applied]:
+    def record_approval(
+        self,
+        key: str,
+        stage_id: str,
+        party: str,
+        step: str,
+        *,
+        decision: str,
+        at: datetime,
+        actor: str,
+        meeting_date: date | None = None,
+        agenda_item: str = "",
+        decision_text: str = "",
+        minutes: str = "",
+        document_hash: str = "",
+        reason: str = "",
+    ) -> list[Applied]:
         """One body's decision in a party's approval chain."""
         triggers = {"approved": "approve", "rejected": "reject", "postponed": "postpone"}
         if decision not in triggers:
@@ -201,51 +290,113 @@ class Service:
             if stage.kind != "approval":
                 raise GuardRefused(f"stage {stage_id!r} is not an approval stage")
             if stage.status not in ("open", "blocked"):
-                raise GuardRefused(f"stage {stage_id!r} is {stage.status}; approvals are recorded "
-                                   "while it is open")
+                raise GuardRefused(
+                    f"stage {stage_id!r} is {stage.status}; approvals are recorded while it is open"
+                )
             task = _task(s, row, stage_id, party, step)
-            earlier = s.scalars(select(TaskRow).where(
-                TaskRow.process_id == row.id, TaskRow.stage_id == stage_id,
-                TaskRow.party == party, TaskRow.seq < task.seq)).all()
+            earlier = s.scalars(
+                select(TaskRow).where(
+                    TaskRow.process_id == row.id,
+                    TaskRow.stage_id == stage_id,
+                    TaskRow.party == party,
+                    TaskRow.seq < task.seq,
+                )
+            ).all()
             waiting = [t.step for t in earlier if t.status not in ("approved", "exempt")]
             if waiting:
-                raise GuardRefused(f"{party}: {step} decides after {', '.join(waiting)}, "
-                                   "which has not approved yet")
+                raise GuardRefused(
+                    f"{party}: {step} decides after {', '.join(waiting)}, "
+                    "which has not approved yet"
+                )
             if task.status == "pending":
                 task.status = machines.fire("approval_step", task.status, "request")
             task.status = machines.fire("approval_step", task.status, triggers[decision])
             task.decided_at = at
             task.decision = {
-                "decision": decision, "meeting_date": meeting_date.isoformat() if meeting_date else "",
-                "agenda_item": agenda_item, "decision_text": decision_text, "minutes": minutes,
-                "document_hash": document_hash, "recorded_by": actor,
+                "decision": decision,
+                "meeting_date": meeting_date.isoformat() if meeting_date else "",
+                "agenda_item": agenda_item,
+                "decision_text": decision_text,
+                "minutes": minutes,
+                "document_hash": document_hash,
+                "recorded_by": actor,
             }
-            _event(s, row, at, actor, f"approval_{decision}", stage=stage_id, party=party,
-                   step=step, reason=reason, data=dict(task.decision))
+            _event(
+                s,
+                row,
+                at,
+                actor,
+                f"approval_{decision}",
+                stage=stage_id,
+                party=party,
+                step=step,
+                reason=reason,
+                data=dict(task.decision),
+            )
             if decision == "rejected":
                 if stage.status == "open":
                     stage.status = machines.fire("stage", stage.status, "block")
                 if row.status == "running":
                     row.status = machines.fire("process", row.status, "block")
-                _event(s, row, at, actor, "process_blocked", stage=stage_id, party=party,
-                       step=step, reason=f"{party} {step} rejected the agreement: {decision_text}")
-                self._notify_secretariat(s, row, bound, at, "rejection", stage_id, party, step,
-                                         {"decision_text": decision_text})
+                _event(
+                    s,
+                    row,
+                    at,
+                    actor,
+                    "process_blocked",
+                    stage=stage_id,
+                    party=party,
+                    step=step,
+                    reason=f"{party} {step} rejected the agreement: {decision_text}",
+                )
+                self._notify_secretariat(
+                    s,
+                    row,
+                    bound,
+                    at,
+                    "rejection",
+                    stage_id,
+                    party,
+                    step,
+                    {"decision_text": decision_text},
+                )
             elif decision == "approved" and stage.status == "blocked":
-                still = s.scalar(select(func.count()).select_from(TaskRow).where(
-                    TaskRow.process_id == row.id, TaskRow.stage_id == stage_id,
-                    TaskRow.status == "rejected"))
+                still = s.scalar(
+                    select(func.count())
+                    .select_from(TaskRow)
+                    .where(
+                        TaskRow.process_id == row.id,
+                        TaskRow.stage_id == stage_id,
+                        TaskRow.status == "rejected",
+                    )
+                )
                 if not still:
                     stage.status = machines.fire("stage", stage.status, "unblock")
                     row.status = machines.fire("process", row.status, "unblock")
-                    _event(s, row, at, actor, "process_unblocked", stage=stage_id,
-                           reason="no party's approval is rejected any more")
+                    _event(
+                        s,
+                        row,
+                        at,
+                        actor,
+                        "process_unblocked",
+                        stage=stage_id,
+                        reason="no party's approval is rejected any more",
+                    )
             applied: list[Applied] = []
             self._advance(s, row, at, actor, applied)
         return applied
 
-    def extend(self, key: str, stage_id: str, party: str, deadline: date, *, at: datetime,
-               actor: str, reason: str) -> list[Applied]:
+    def extend(
+        self,
+        key: str,
+        stage_id: str,
+        party: str,
+        deadline: date,
+        *,
+        at: datetime,
+        actor: str,
+        reason: str,
+    ) -> list[Applied]:
         """A new deadline for one party: its pending reminders move with it."""
         with self.db.transaction() as s:
             row = _process(s, key)
@@ -254,35 +405,55 @@ class Service:
             bst = bound.stage(stage_id)
             if bst.deadline is None:
                 raise GuardRefused(f"stage {stage_id!r} has no deadline to extend")
-            tasks = s.scalars(select(TaskRow).where(
-                TaskRow.process_id == row.id, TaskRow.stage_id == stage_id,
-                TaskRow.party == party)).all()
+            tasks = s.scalars(
+                select(TaskRow).where(
+                    TaskRow.process_id == row.id,
+                    TaskRow.stage_id == stage_id,
+                    TaskRow.party == party,
+                )
+            ).all()
             if not tasks:
                 raise NotFound(f"{party!r} has no task in stage {stage_id!r} (yet)")
             if stage.status not in ("open", "blocked"):
-                raise GuardRefused(f"stage {stage_id!r} is {stage.status}; only an open stage's "
-                                   "deadline can be extended")
+                raise GuardRefused(
+                    f"stage {stage_id!r} is {stage.status}; only an open stage's "
+                    "deadline can be extended"
+                )
             old = tasks[0].deadline_override or bst.deadline
             for t in tasks:
                 t.deadline_override = deadline
                 if t.status == "overdue" and bound.overdue_at(deadline) > at:
                     t.status = machines.fire("questionnaire_task", t.status, "extend")
                     t.escalated = False
-            _event(s, row, at, actor, "deadline_extended", stage=stage_id, party=party,
-                   reason=reason, data={"from": old.isoformat(), "to": deadline.isoformat()})
+            _event(
+                s,
+                row,
+                at,
+                actor,
+                "deadline_extended",
+                stage=stage_id,
+                party=party,
+                reason=reason,
+                data={"from": old.isoformat(), "to": deadline.isoformat()},
+            )
             applied: list[Applied] = []
             self._advance(s, row, at, actor, applied)
         return applied
 
-    def exempt(self, key: str, stage_id: str, party: str, *, at: datetime, actor: str,
-               reason: str) -> list[Applied]:
+    def exempt(
+        self, key: str, stage_id: str, party: str, *, at: datetime, actor: str, reason: str
+    ) -> list[Applied]:
         with self.db.transaction() as s:
             row = _process(s, key)
             bound = bound_for(row)
             _stage(s, row, bound, stage_id)
-            tasks = s.scalars(select(TaskRow).where(
-                TaskRow.process_id == row.id, TaskRow.stage_id == stage_id,
-                TaskRow.party == party)).all()
+            tasks = s.scalars(
+                select(TaskRow).where(
+                    TaskRow.process_id == row.id,
+                    TaskRow.stage_id == stage_id,
+                    TaskRow.party == party,
+                )
+            ).all()
             if not tasks:
                 raise NotFound(f"{party!r} has no task in stage {stage_id!r} (yet)")
             for t in tasks:
@@ -300,15 +471,19 @@ class Service:
             row.status = machines.fire("process", row.status, "cancel")
             row.next_due_at = None
             row.updated_at = at
-            for q in s.scalars(select(OutboxRow).where(OutboxRow.process_id == row.id,
-                                                        OutboxRow.status == "queued")):
+            for q in s.scalars(
+                select(OutboxRow).where(
+                    OutboxRow.process_id == row.id, OutboxRow.status == "queued"
+                )
+            ):
                 q.status = "cancelled"
             _event(s, row, at, actor, "process_cancelled", reason=reason)
 
     # ------------------------------------------------------------------ answers
 
-    def submit_answer(self, key: str, stage_id: str, party: str, data: dict[str, Any], *,
-                      at: datetime, actor: str) -> int:
+    def submit_answer(
+        self, key: str, stage_id: str, party: str, data: dict[str, Any], *, at: datetime, actor: str
+    ) -> int:
         """Record a submitted answer (a new version each time); returns the version."""
         from workflow.storage.models import AnswerRow
 
@@ -317,36 +492,71 @@ class Service:
             bound = bound_for(row)
             stage = _stage(s, row, bound, stage_id)
             if stage.status != "open":
-                raise GuardRefused("the questionnaire is closed; answers can no longer be submitted")
+                raise GuardRefused(
+                    "the questionnaire is closed; answers can no longer be submitted"
+                )
             task = _task(s, row, stage_id, party, "")
             definition = bound.stage(stage_id).definition
             assert isinstance(definition, QuestionnaireStage)
             if task.status in ("overdue", "late") and not definition.accept_late:
-                raise GuardRefused("the deadline has passed and this questionnaire takes no late answers")
+                raise GuardRefused(
+                    "the deadline has passed and this questionnaire takes no late answers"
+                )
             before = task.status
             task.status = machines.fire("questionnaire_task", task.status, "submit")
             task.submitted_at = at
             late = task.status == "late"
-            version = (s.scalar(select(func.max(AnswerRow.version)).where(
-                AnswerRow.process_id == row.id, AnswerRow.stage_id == stage_id,
-                AnswerRow.party == party)) or 0) + 1
-            s.add(AnswerRow(process_id=row.id, stage_id=stage_id, party=party, version=version,
-                            state="submitted", late=late, data=data, created_at=at, submitted_at=at))
-            _event(s, row, at, actor, "answer_submitted", stage=stage_id, party=party,
-                   data={"version": version, "late": late, "resubmitted": before == "submitted"})
+            version = (
+                s.scalar(
+                    select(func.max(AnswerRow.version)).where(
+                        AnswerRow.process_id == row.id,
+                        AnswerRow.stage_id == stage_id,
+                        AnswerRow.party == party,
+                    )
+                )
+                or 0
+            ) + 1
+            s.add(
+                AnswerRow(
+                    process_id=row.id,
+                    stage_id=stage_id,
+                    party=party,
+                    version=version,
+                    state="submitted",
+                    late=late,
+                    data=data,
+                    created_at=at,
+                    submitted_at=at,
+                )
+            )
+            _event(
+                s,
+                row,
+                at,
+                actor,
+                "answer_submitted",
+                stage=stage_id,
+                party=party,
+                data={"version": version, "late": late, "resubmitted": before == "submitted"},
+            )
             self._advance(s, row, at, actor, [])
             return version
 
     # ------------------------------------------------------------------ internals
 
-    def _advance(self, s: Session, row: ProcessRow, at: datetime, actor: str,
-                 applied: list[Applied]) -> None:
+    def _advance(
+        self, s: Session, row: ProcessRow, at: datetime, actor: str, applied: list[Applied]
+    ) -> None:
         """Plan and apply until nothing more is due at ``at``; then store the next due time."""
         bound = bound_for(row)
-        stages = {st.stage_id: st for st in s.scalars(
-            select(StageRow).where(StageRow.process_id == row.id))}
-        tasks = {(t.stage_id, t.party, t.step): t for t in s.scalars(
-            select(TaskRow).where(TaskRow.process_id == row.id))}
+        stages = {
+            st.stage_id: st
+            for st in s.scalars(select(StageRow).where(StageRow.process_id == row.id))
+        }
+        tasks = {
+            (t.stage_id, t.party, t.step): t
+            for t in s.scalars(select(TaskRow).where(TaskRow.process_id == row.id))
+        }
         for _ in range(MAX_ROUNDS_PER_TICK):
             p = plan(bound, _view(row, stages, tasks, bound), at)
             if not p.actions:
@@ -358,9 +568,17 @@ class Service:
                 applied.append(Applied(row.key, action, at))
         raise AftaleflowError(f"process {row.key}: the planner did not settle; please report this")
 
-    def _apply(self, s: Session, row: ProcessRow, bound: BoundProcess, stages: dict[str, StageRow],
-               tasks: dict[tuple[str, str, str], TaskRow], a: Action, at: datetime,
-               actor: str) -> None:
+    def _apply(
+        self,
+        s: Session,
+        row: ProcessRow,
+        bound: BoundProcess,
+        stages: dict[str, StageRow],
+        tasks: dict[tuple[str, str, str], TaskRow],
+        a: Action,
+        at: datetime,
+        actor: str,
+    ) -> None:
         late = {"due_at": a.due_at.isoformat(), "late_by_s": int((at - a.due_at).total_seconds())}
         if a.kind == OPEN_STAGE:
             st = stages[a.stage]
@@ -387,16 +605,43 @@ class Service:
                 for t in sorted(tasks.values(), key=lambda t: (t.stage_id, t.party, t.seq))
                 if t.kind == "approval"
             ]
-            self._enqueue(s, row, bound, at, "submission", a.stage, "", "", 0,
-                          [sub.recipient], {"approvals": record, "recipient": sub.recipient.name})
-            _event(s, row, at, actor, "agreement_submitted", stage=a.stage,
-                   data={**late, "recipient": sub.recipient.email, "approvals": len(record)})
+            self._enqueue(
+                s,
+                row,
+                bound,
+                at,
+                "submission",
+                a.stage,
+                "",
+                "",
+                0,
+                [sub.recipient],
+                {"approvals": record, "recipient": sub.recipient.name},
+            )
+            _event(
+                s,
+                row,
+                at,
+                actor,
+                "agreement_submitted",
+                stage=a.stage,
+                data={**late, "recipient": sub.recipient.email, "approvals": len(record)},
+            )
         else:
             t = tasks[a.task]
             self._apply_task(s, row, bound, t, a, at, actor, late)
 
-    def _apply_task(self, s: Session, row: ProcessRow, bound: BoundProcess, t: TaskRow,
-                    a: Action, at: datetime, actor: str, late: dict[str, Any]) -> None:
+    def _apply_task(
+        self,
+        s: Session,
+        row: ProcessRow,
+        bound: BoundProcess,
+        t: TaskRow,
+        a: Action,
+        at: datetime,
+        actor: str,
+        late: dict[str, Any],
+    ) -> None:
         bst = bound.stage(a.stage)
         machine = "approval_step" if t.kind == "approval" else "questionnaire_task"
         party = bound.bundle.parties.get(t.party)
@@ -407,11 +652,24 @@ class Service:
             link = self._issue_link(s, row, t, at)
             definition = bst.definition
             assert isinstance(definition, QuestionnaireStage)
-            self._enqueue(s, row, bound, at, "invitation", t.stage_id, t.party, t.step, 0,
-                          party.addresses(definition.recipients),
-                          {"deadline": _iso(deadline), "link": link,
-                           "questionnaire": definition.questionnaire,
-                           "accept_late": definition.accept_late})
+            self._enqueue(
+                s,
+                row,
+                bound,
+                at,
+                "invitation",
+                t.stage_id,
+                t.party,
+                t.step,
+                0,
+                party.addresses(definition.recipients),
+                {
+                    "deadline": _iso(deadline),
+                    "link": link,
+                    "questionnaire": definition.questionnaire,
+                    "accept_late": definition.accept_late,
+                },
+            )
             _event(s, row, at, actor, "invited", stage=t.stage_id, party=t.party, data=late)
         elif a.kind == REQUEST_APPROVAL:
             t.status = machines.fire(machine, t.status, "request")
@@ -419,11 +677,30 @@ class Service:
             link = self._issue_link(s, row, t, at)
             definition = bst.definition
             assert isinstance(definition, ApprovalStage)
-            self._enqueue(s, row, bound, at, "approval_request", t.stage_id, t.party, t.step, 0,
-                          party.addresses(definition.recipients),
-                          {"deadline": _iso(deadline), "link": link, "body": t.step})
-            _event(s, row, at, actor, "approval_requested", stage=t.stage_id, party=t.party,
-                   step=t.step, data=late)
+            self._enqueue(
+                s,
+                row,
+                bound,
+                at,
+                "approval_request",
+                t.stage_id,
+                t.party,
+                t.step,
+                0,
+                party.addresses(definition.recipients),
+                {"deadline": _iso(deadline), "link": link, "body": t.step},
+            )
+            _event(
+                s,
+                row,
+                at,
+                actor,
+                "approval_requested",
+                stage=t.stage_id,
+                party=t.party,
+                step=t.step,
+                data=late,
+            )
         elif a.kind == REMIND:
             t.status = machines.fire(machine, t.status, "remind")
             t.reminders_done = a.n
@@ -432,18 +709,53 @@ class Service:
             first = "approval_request" if t.kind == "approval" else "invitation"
             days = working_days_between(to_local(at).date(), deadline) if deadline else 0
             overdue = working_days_between(deadline, to_local(at).date()) if deadline else 0
-            self._enqueue(s, row, bound, at, "reminder", t.stage_id, t.party, t.step, a.n,
-                          party.addresses(recipients),
-                          {"deadline": _iso(deadline), "n": a.n, "working_days_left": days,
-                           "working_days_late": overdue, "body": t.step,
-                           "link": {"generation": t.link_generation}, "reminds": first},
-                          thread=_key(row, t.stage_id, t.party, t.step, first, 0))
-            _event(s, row, at, actor, "reminded", stage=t.stage_id, party=t.party, step=t.step,
-                   data={**late, "n": a.n})
+            self._enqueue(
+                s,
+                row,
+                bound,
+                at,
+                "reminder",
+                t.stage_id,
+                t.party,
+                t.step,
+                a.n,
+                party.addresses(recipients),
+                {
+                    "deadline": _iso(deadline),
+                    "n": a.n,
+                    "working_days_left": days,
+                    "working_days_late": overdue,
+                    "body": t.step,
+                    "link": {"generation": t.link_generation},
+                    "reminds": first,
+                },
+                thread=_key(row, t.stage_id, t.party, t.step, first, 0),
+            )
+            _event(
+                s,
+                row,
+                at,
+                actor,
+                "reminded",
+                stage=t.stage_id,
+                party=t.party,
+                step=t.step,
+                data={**late, "n": a.n},
+            )
         elif a.kind == SKIP_REMINDER:
             t.reminders_done = a.n
-            _event(s, row, at, actor, "reminder_skipped", stage=t.stage_id, party=t.party,
-                   step=t.step, reason=a.reason, data={**late, "n": a.n})
+            _event(
+                s,
+                row,
+                at,
+                actor,
+                "reminder_skipped",
+                stage=t.stage_id,
+                party=t.party,
+                step=t.step,
+                reason=a.reason,
+                data={**late, "n": a.n},
+            )
         elif a.kind == MARK_OVERDUE:
             t.status = machines.fire(machine, t.status, "mark_overdue")
             _event(s, row, at, actor, "overdue", stage=t.stage_id, party=t.party, data=late)
@@ -451,29 +763,64 @@ class Service:
             t.status = machines.fire(machine, t.status, "escalate")
             t.escalated = True
             overdue = working_days_between(deadline, to_local(at).date()) if deadline else 0
-            self._enqueue(s, row, bound, at, "escalation", t.stage_id, t.party, t.step, 0,
-                          party.addresses("director"),
-                          {"deadline": _iso(deadline), "working_days_late": overdue,
-                           "committee": [c.model_dump() for c in party.addresses("committee_secretary")]})
+            self._enqueue(
+                s,
+                row,
+                bound,
+                at,
+                "escalation",
+                t.stage_id,
+                t.party,
+                t.step,
+                0,
+                party.addresses("director"),
+                {
+                    "deadline": _iso(deadline),
+                    "working_days_late": overdue,
+                    "committee": [c.model_dump() for c in party.addresses("committee_secretary")],
+                },
+            )
             _event(s, row, at, actor, "escalated", stage=t.stage_id, party=t.party, data=late)
         else:  # pragma: no cover - the planner knows no other kinds
             raise AftaleflowError(f"unknown action {a.kind}")
 
-    def _complete_stage(self, s: Session, row: ProcessRow, st: StageRow, at: datetime, actor: str,
-                        reason: str, data: dict[str, Any] | None = None) -> None:
+    def _complete_stage(
+        self,
+        s: Session,
+        row: ProcessRow,
+        st: StageRow,
+        at: datetime,
+        actor: str,
+        reason: str,
+        data: dict[str, Any] | None = None,
+    ) -> None:
         st.status = machines.fire("stage", st.status, "complete")
         st.closed_at = at
         cancelled = 0
-        for q in s.scalars(select(OutboxRow).where(
-                OutboxRow.process_id == row.id, OutboxRow.stage_id == st.stage_id,
-                OutboxRow.status == "queued", OutboxRow.kind == "reminder")):
+        for q in s.scalars(
+            select(OutboxRow).where(
+                OutboxRow.process_id == row.id,
+                OutboxRow.stage_id == st.stage_id,
+                OutboxRow.status == "queued",
+                OutboxRow.kind == "reminder",
+            )
+        ):
             q.status = "cancelled"
             cancelled += 1
-        _event(s, row, at, actor, "stage_completed", stage=st.stage_id, reason=reason,
-               data={**(data or {}), "reminders_cancelled": cancelled})
+        _event(
+            s,
+            row,
+            at,
+            actor,
+            "stage_completed",
+            stage=st.stage_id,
+            reason=reason,
+            data={**(data or {}), "reminders_cancelled": cancelled},
+        )
 
-    def _invite_to_events(self, s: Session, row: ProcessRow, bound: BoundProcess,
-                          bst: BoundStage, at: datetime) -> None:
+    def _invite_to_events(
+        self, s: Session, row: ProcessRow, bound: BoundProcess, bst: BoundStage, at: datetime
+    ) -> None:
         roles = list(getattr(bst.definition, "invite", []) or [])
         if not roles or not bst.events:
             return
@@ -483,50 +830,142 @@ class Service:
             if not recipients:
                 continue
             for i, ev in enumerate(bst.events):
-                self._enqueue(s, row, bound, at, "meeting_invitation", bst.id, party_slug, ev.id, 0,
-                              recipients, {"event": {
-                                  "id": ev.id, "title": ev.title, "start": ev.start.isoformat(),
-                                  "end": ev.end.isoformat(), "location": ev.location,
-                                  "sequence": 0, "method": "REQUEST", "index": i}})
+                self._enqueue(
+                    s,
+                    row,
+                    bound,
+                    at,
+                    "meeting_invitation",
+                    bst.id,
+                    party_slug,
+                    ev.id,
+                    0,
+                    recipients,
+                    {
+                        "event": {
+                            "id": ev.id,
+                            "title": ev.title,
+                            "start": ev.start.isoformat(),
+                            "end": ev.end.isoformat(),
+                            "location": ev.location,
+                            "sequence": 0,
+                            "method": "REQUEST",
+                            "index": i,
+                        }
+                    },
+                )
 
-    def _notify_secretariat(self, s: Session, row: ProcessRow, bound: BoundProcess, at: datetime,
-                            kind: str, stage: str, party: str, step: str,
-                            extra: dict[str, Any]) -> None:
-        n = s.scalar(select(func.count()).select_from(OutboxRow).where(
-            OutboxRow.process_id == row.id, OutboxRow.kind == kind, OutboxRow.party == party,
-            OutboxRow.stage_id == stage, OutboxRow.step == step)) or 0
-        self._enqueue(s, row, bound, at, kind, stage, party, step, n,
-                      [bound.bundle.parties.secretariat], extra)
+    def _notify_secretariat(
+        self,
+        s: Session,
+        row: ProcessRow,
+        bound: BoundProcess,
+        at: datetime,
+        kind: str,
+        stage: str,
+        party: str,
+        step: str,
+        extra: dict[str, Any],
+    ) -> None:
+        n = (
+            s.scalar(
+                select(func.count())
+                .select_from(OutboxRow)
+                .where(
+                    OutboxRow.process_id == row.id,
+                    OutboxRow.kind == kind,
+                    OutboxRow.party == party,
+                    OutboxRow.stage_id == stage,
+                    OutboxRow.step == step,
+                )
+            )
+            or 0
+        )
+        self._enqueue(
+            s,
+            row,
+            bound,
+            at,
+            kind,
+            stage,
+            party,
+            step,
+            n,
+            [bound.bundle.parties.secretariat],
+            extra,
+        )
 
     def _issue_link(self, s: Session, row: ProcessRow, t: TaskRow, at: datetime) -> dict[str, Any]:
         token = make_token(self.link_secret, row.id, t.stage_id, t.party, t.step, t.link_generation)
         digest = token_hash(token)
         if s.scalar(select(LinkRow.id).where(LinkRow.token_hash == digest)) is None:
-            s.add(LinkRow(token_hash=digest, process_id=row.id, stage_id=t.stage_id, party=t.party,
-                          step=t.step, generation=t.link_generation, created_at=at))
+            s.add(
+                LinkRow(
+                    token_hash=digest,
+                    process_id=row.id,
+                    stage_id=t.stage_id,
+                    party=t.party,
+                    step=t.step,
+                    generation=t.link_generation,
+                    created_at=at,
+                )
+            )
         return {"generation": t.link_generation}
 
-    def _enqueue(self, s: Session, row: ProcessRow, bound: BoundProcess, at: datetime, kind: str,
-                 stage: str, party: str, step: str, seq: int, recipients: Iterable[Contact],
-                 extra: dict[str, Any], thread: str | None = None) -> None:
+    def _enqueue(
+        self,
+        s: Session,
+        row: ProcessRow,
+        bound: BoundProcess,
+        at: datetime,
+        kind: str,
+        stage: str,
+        party: str,
+        step: str,
+        seq: int,
+        recipients: Iterable[Contact],
+        extra: dict[str, Any],
+        thread: str | None = None,
+    ) -> None:
         bst = bound.stage(stage) if stage else None
-        party_name = bound.bundle.parties.get(party).name if party in bound.bundle.parties.slugs else ""
+        party_name = (
+            bound.bundle.parties.get(party).name if party in bound.bundle.parties.slugs else ""
+        )
         sec = bound.bundle.parties.secretariat
         context = {
-            "process_id": row.id, "process_key": row.key, "title": row.title, "year": row.year,
-            "stage_id": stage, "stage_name": bst.definition.name if bst else "",
-            "forum": bst.definition.forum if bst else "", "party": party, "party_name": party_name,
-            "step": step, "secretariat": {"name": sec.name, "email": sec.email},
-            "planned_at": at.isoformat(), **extra,
+            "process_id": row.id,
+            "process_key": row.key,
+            "title": row.title,
+            "year": row.year,
+            "stage_id": stage,
+            "stage_name": bst.definition.name if bst else "",
+            "forum": bst.definition.forum if bst else "",
+            "party": party,
+            "party_name": party_name,
+            "step": step,
+            "secretariat": {"name": sec.name, "email": sec.email},
+            "planned_at": at.isoformat(),
+            **extra,
         }
         send_after = next_office_moment(at, bound.office_hour, bound.office_end)
-        s.add(OutboxRow(
-            process_id=row.id, idempotency_key=_key(row, stage, party, step, kind, seq), kind=kind,
-            stage_id=stage, party=party, step=step, seq=seq,
-            recipients=[{"name": c.name, "email": c.email} for c in recipients],
-            context=context, thread_key=thread, status="queued", created_at=at,
-            send_after=send_after, next_attempt_at=send_after,
-        ))
+        s.add(
+            OutboxRow(
+                process_id=row.id,
+                idempotency_key=_key(row, stage, party, step, kind, seq),
+                kind=kind,
+                stage_id=stage,
+                party=party,
+                step=step,
+                seq=seq,
+                recipients=[{"name": c.name, "email": c.email} for c in recipients],
+                context=context,
+                thread_key=thread,
+                status="queued",
+                created_at=at,
+                send_after=send_after,
+                next_attempt_at=send_after,
+            )
+        )
 
 
 # ---------------------------------------------------------------------- helpers
@@ -541,26 +980,52 @@ def _iso(d: date | None) -> str:
     return d.isoformat() if d else ""
 
 
-def _event(s: Session, row: ProcessRow | None, at: datetime, actor: str, kind: str, *,
-           stage: str = "", party: str = "", step: str = "", reason: str = "",
-           data: dict[str, Any] | None = None) -> None:
-    s.add(EventRow(process_id=row.id if row else None, at=at, recorded_at=system_clock(),
-                   actor=actor, kind=kind, stage_id=stage, party=party, step=step,
-                   reason=reason, data=data or {}))
+def _event(
+    s: Session,
+    row: ProcessRow | None,
+    at: datetime,
+    actor: str,
+    kind: str,
+    *,
+    stage: str = "",
+    party: str = "",
+    step: str = "",
+    reason: str = "",
+    data: dict[str, Any] | None = None,
+) -> None:
+    s.add(
+        EventRow(
+            process_id=row.id if row else None,
+            at=at,
+            recorded_at=system_clock(),
+            actor=actor,
+            kind=kind,
+            stage_id=stage,
+            party=party,
+            step=step,
+            reason=reason,
+            data=data or {},
+        )
+    )
 
 
 def _process(s: Session, key: str) -> ProcessRow:
     row = s.scalar(select(ProcessRow).where(ProcessRow.key == key))
     if row is None:
         known = list(s.scalars(select(ProcessRow.key)))
-        hint = f"; known processes: {', '.join(known)}" if known else "; start one with `aftaleflow start`"
+        hint = (
+            f"; known processes: {', '.join(known)}"
+            if known
+            else "; start one with `aftaleflow start`"
+        )
         raise NotFound(f"no process {key!r}{hint}")
     return row
 
 
 def _stage(s: Session, row: ProcessRow, bound: BoundProcess, stage_id: str) -> StageRow:
-    st = s.scalar(select(StageRow).where(StageRow.process_id == row.id,
-                                         StageRow.stage_id == stage_id))
+    st = s.scalar(
+        select(StageRow).where(StageRow.process_id == row.id, StageRow.stage_id == stage_id)
+    )
     if st is None:
         from workflow.loader import suggest
 
@@ -570,10 +1035,18 @@ def _stage(s: Session, row: ProcessRow, bound: BoundProcess, stage_id: str) -> S
 
 
 def _task(s: Session, row: ProcessRow, stage_id: str, party: str, step: str) -> TaskRow:
-    t = s.scalar(select(TaskRow).where(TaskRow.process_id == row.id, TaskRow.stage_id == stage_id,
-                                       TaskRow.party == party, TaskRow.step == step))
+    t = s.scalar(
+        select(TaskRow).where(
+            TaskRow.process_id == row.id,
+            TaskRow.stage_id == stage_id,
+            TaskRow.party == party,
+            TaskRow.step == step,
+        )
+    )
     if t is None:
-        raise NotFound(f"{party!r} has no task {step or ''} in stage {stage_id!r} (yet)".replace("  ", " "))
+        raise NotFound(
+            f"{party!r} has no task {step or ''} in stage {stage_id!r} (yet)".replace("  ", " ")
+        )
     return t
 
 
@@ -582,27 +1055,66 @@ def _new_tasks(row: ProcessRow, bound: BoundProcess, bst: BoundStage) -> list[Ta
     out: list[TaskRow] = []
     for slug in bound.bundle.participants:
         if isinstance(d, QuestionnaireStage):
-            out.append(TaskRow(process_id=row.id, stage_id=d.id, party=slug, step="", seq=0,
-                               kind="questionnaire", status="pending", reminders_done=0,
-                               escalated=False, link_generation=1))
+            out.append(
+                TaskRow(
+                    process_id=row.id,
+                    stage_id=d.id,
+                    party=slug,
+                    step="",
+                    seq=0,
+                    kind="questionnaire",
+                    status="pending",
+                    reminders_done=0,
+                    escalated=False,
+                    link_generation=1,
+                )
+            )
         elif isinstance(d, ApprovalStage):
             kind = bound.bundle.parties.get(slug).kind
             for i, body in enumerate(d.chains.get(kind, [])):
-                out.append(TaskRow(process_id=row.id, stage_id=d.id, party=slug, step=body, seq=i,
-                                   kind="approval", status="pending", reminders_done=0,
-                                   escalated=False, link_generation=1))
+                out.append(
+                    TaskRow(
+                        process_id=row.id,
+                        stage_id=d.id,
+                        party=slug,
+                        step=body,
+                        seq=i,
+                        kind="approval",
+                        status="pending",
+                        reminders_done=0,
+                        escalated=False,
+                        link_generation=1,
+                    )
+                )
     return out
 
 
-def _view(row: ProcessRow, stages: dict[str, StageRow],
-          tasks: dict[tuple[str, str, str], TaskRow], bound: BoundProcess) -> ProcessView:
+def _view(
+    row: ProcessRow,
+    stages: dict[str, StageRow],
+    tasks: dict[tuple[str, str, str], TaskRow],
+    bound: BoundProcess,
+) -> ProcessView:
     deadlines = {s.id: s.deadline for s in bound.stages}
     return ProcessView(
         status=row.status,
-        stages={k: StageView(k, v.status, v.opened_at, v.closed_at, v.submitted_at is not None)
-                for k, v in stages.items()},
-        tasks={k: TaskView(t.stage_id, t.party, t.step, t.seq, t.status,
-                           t.deadline_override or deadlines.get(t.stage_id), t.reminders_done,
-                           t.last_mail_at, t.escalated, t.decided_at)
-               for k, t in tasks.items()},
+        stages={
+            k: StageView(k, v.status, v.opened_at, v.closed_at, v.submitted_at is not None)
+            for k, v in stages.items()
+        },
+        tasks={
+            k: TaskView(
+                t.stage_id,
+                t.party,
+                t.step,
+                t.seq,
+                t.status,
+                t.deadline_override or deadlines.get(t.stage_id),
+                t.reminders_done,
+                t.last_mail_at,
+                t.escalated,
+                t.decided_at,
+            )
+            for k, t in tasks.items()
+        },
     )

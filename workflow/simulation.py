@@ -14,10 +14,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from workflow.calendar import add_working_days, local_to_utc, next_working_day, to_local
+from sqlalchemy import select
+
+from workflow.calendar import add_working_days, local_to_utc, to_local
 from workflow.loader import Bundle
-from workflow.planner import INVITE, OPEN_STAGE, REQUEST_APPROVAL
+from workflow.planner import INVITE, OPEN_STAGE, REQUEST_APPROVAL, Action
 from workflow.service import Applied, Service, bound_for
+from workflow.storage.models import ProcessRow
 from workflow.timeline import BoundProcess
 
 #: When a simulated person acts on a working day (Danish time).
@@ -25,7 +28,7 @@ ACT_AT = time(10, 0)
 SIMULATED = "simulation"
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class Happening:
     at: datetime
     kind: str
@@ -41,25 +44,35 @@ Act = Callable[[datetime], "tuple[Happening, list[Applied]]"]
 @dataclass
 class SimulationResult:
     key: str
+    year: int
     happenings: list[Happening] = field(default_factory=list)
     ticks: int = 0
+    final_status: str = ""
 
 
-def simulate(service: Service, bundle: Bundle, year: int, *, late: frozenset[str] = frozenset(),
-             on_tick: Callable[[datetime], None] | None = None,
-             until: datetime | None = None) -> SimulationResult:
-    """Run the whole cycle; ``on_tick(at)`` runs after every tick (e.g. to deliver mail)."""
+def simulate(
+    service: Service,
+    bundle: Bundle,
+    year: int,
+    *,
+    late: frozenset[str] = frozenset(),
+    on_tick: Callable[[datetime], None] | None = None,
+    until: datetime | None = None,
+    reload: Callable[[], Service] | None = None,
+) -> SimulationResult:
+    """Run the whole cycle; ``on_tick(at)`` runs after every tick (e.g. to deliver mail).
+
+    With ``reload``, every step (tick or simulated person) gets a fresh service from it: a
+    store round-trip between steps, so persistence bugs surface.
+    """
+    fresh = reload or (lambda: service)
     start = local_to_utc(_first_day(bundle, year), time(0, 0))
     key = service.start(bundle, year, at=start, actor=SIMULATED)
-    result = SimulationResult(key)
+    result = SimulationResult(key, year)
     acts: list[tuple[datetime, int, Act]] = []
     counter = itertools.count()
 
     with service.db.sessions() as s:
-        from sqlalchemy import select
-
-        from workflow.storage.models import ProcessRow
-
         row = s.scalar(select(ProcessRow).where(ProcessRow.key == key))
         assert row is not None
         bound = bound_for(row)
@@ -70,21 +83,22 @@ def simulate(service: Service, bundle: Bundle, year: int, *, late: frozenset[str
     def react(applied: list[Applied], at: datetime) -> None:
         for a in applied:
             act = a.action
-            result.happenings.append(Happening(at, act.kind, act.stage, act.party, act.step,
-                                               f"reminder {act.n}" if act.n else act.reason))
+            result.happenings.append(
+                Happening(at, act.kind, act.stage, act.party, act.step, _detail(act))
+            )
             if act.kind == OPEN_STAGE:
-                _plan_outcome(service, bound, key, act.stage, at, schedule)
+                _plan_outcome(fresh, bound, key, act.stage, at, schedule)
             elif act.kind == INVITE:
                 when = _answer_time(bound, act.stage, act.party, at, late)
-                schedule(when, _answer(service, key, act.stage, act.party))
+                schedule(when, _answer(fresh, key, act.stage, act.party))
             elif act.kind == REQUEST_APPROVAL:
                 when = _answer_time(bound, act.stage, act.party, at, late)
-                schedule(when, _approve(service, key, act.stage, act.party, act.step))
+                schedule(when, _approve(fresh, key, act.stage, act.party, act.step))
 
     now = start
-    react(service.tick(now, actor=SIMULATED).applied, now)
+    react(fresh().tick(now, actor=SIMULATED).applied, now)
     for _ in range(100_000):
-        due = service.next_due()
+        due = fresh().next_due()
         candidates = [t for t in (due, acts[0][0] if acts else None) if t is not None]
         if not candidates:
             break
@@ -96,27 +110,38 @@ def simulate(service: Service, bundle: Bundle, year: int, *, late: frozenset[str
             happening, applied = fn(when)
             result.happenings.append(happening)
             react(applied, when)
-        report = service.tick(now, actor=SIMULATED)
+        report = fresh().tick(now, actor=SIMULATED)
         result.ticks += 1
         react(report.applied, now)
         if on_tick is not None:
             on_tick(now)
-    result.happenings.sort()
+    result.happenings.sort(key=lambda h: h.at)  # stable: same-moment order is kept
+    with service.db.sessions() as s:
+        result.final_status = s.scalar(select(ProcessRow.status).where(ProcessRow.key == key)) or ""
     return result
+
+
+def _detail(act: Action) -> str:
+    if act.n:
+        return f"nr. {act.n}" + (f": {act.reason}" if act.reason else "")
+    return act.reason
 
 
 def _first_day(bundle: Bundle, year: int) -> date:
     from workflow.definition import DateExpr
 
-    return min(DateExpr.parse(s.opens).bind(year) for s in bundle.process.stages) - timedelta(days=1)
+    return min(DateExpr.parse(s.opens).bind(year) for s in bundle.process.stages) - timedelta(
+        days=1
+    )
 
 
 def _next_working_moment(at: datetime) -> datetime:
     return local_to_utc(add_working_days(to_local(at).date(), 1), ACT_AT)
 
 
-def _answer_time(bound: BoundProcess, stage_id: str, party: str, at: datetime,
-                 late: frozenset[str]) -> datetime:
+def _answer_time(
+    bound: BoundProcess, stage_id: str, party: str, at: datetime, late: frozenset[str]
+) -> datetime:
     if party not in late:
         return _next_working_moment(at)
     st = bound.stage(stage_id)
@@ -130,8 +155,14 @@ def _answer_time(bound: BoundProcess, stage_id: str, party: str, at: datetime,
     return max(when, _next_working_moment(at))
 
 
-def _plan_outcome(service: Service, bound: BoundProcess, key: str, stage_id: str, at: datetime,
-                  schedule: Callable[[datetime, Act], None]) -> None:
+def _plan_outcome(
+    fresh: Callable[[], Service],
+    bound: BoundProcess,
+    key: str,
+    stage_id: str,
+    at: datetime,
+    schedule: Callable[[datetime, Act], None],
+) -> None:
     st = bound.stage(stage_id)
     if st.kind not in ("meeting", "decision"):
         return
@@ -139,28 +170,43 @@ def _plan_outcome(service: Service, bound: BoundProcess, key: str, stage_id: str
     outcome = "approved" if st.kind == "decision" else "held"
 
     def record(now: datetime) -> tuple[Happening, list[Applied]]:
-        applied = service.record_outcome(key, stage_id, outcome=outcome, text="Simuleret referat",
-                               at=now, actor=SIMULATED, reason="simulated secretariat")
+        applied = fresh().record_outcome(
+            key,
+            stage_id,
+            outcome=outcome,
+            text="Simuleret referat",
+            at=now,
+            actor=SIMULATED,
+            reason="simulated secretariat",
+        )
         return Happening(now, "outcome_recorded", stage_id, detail=outcome), applied
 
     schedule(max(when, at), record)
 
 
-def _answer(service: Service, key: str, stage: str, party: str) -> Act:
+def _answer(fresh: Callable[[], Service], key: str, stage: str, party: str) -> Act:
     def act(at: datetime) -> tuple[Happening, list[Applied]]:
-        service.submit_answer(key, stage, party, {"simulated": True}, at=at,
-                              actor=f"{party} (simulated)")
+        fresh().submit_answer(
+            key, stage, party, {"simulated": True}, at=at, actor=f"{party} (simulated)"
+        )
         return Happening(at, "answer_submitted", stage, party), []
 
     return act
 
 
-def _approve(service: Service, key: str, stage: str, party: str, step: str) -> Act:
+def _approve(fresh: Callable[[], Service], key: str, stage: str, party: str, step: str) -> Act:
     def act(at: datetime) -> tuple[Happening, list[Applied]]:
-        applied = service.record_approval(key, stage, party, step, decision="approved", at=at,
-                                actor=f"{party} (simulated)", decision_text="Godkendt",
-                                agenda_item="1")
+        applied = fresh().record_approval(
+            key,
+            stage,
+            party,
+            step,
+            decision="approved",
+            at=at,
+            actor=f"{party} (simulated)",
+            decision_text="Godkendt",
+            agenda_item="1",
+        )
         return Happening(at, "approval_approved", stage, party, step), applied
 
     return act
-

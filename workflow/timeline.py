@@ -111,7 +111,9 @@ def _event(ev: object, year: int) -> BoundEvent:
     assert isinstance(ev, Event)
     day = DateExpr.parse(ev.date).bind(year)
     start = local_to_utc(day, parse_clock(ev.time))
-    return BoundEvent(ev.id, ev.title, start, start + timedelta(minutes=ev.duration_minutes), ev.location)
+    return BoundEvent(
+        ev.id, ev.title, start, start + timedelta(minutes=ev.duration_minutes), ev.location
+    )
 
 
 def bind(bundle: Bundle, year: int) -> BoundProcess:
@@ -165,18 +167,36 @@ def bind(bundle: Bundle, year: int) -> BoundProcess:
             start = s.send_at or s.opens_at
             for j, moment in enumerate(bound.reminder_moments(s, s.deadline)):
                 if moment < start:
-                    problems.append(Problem(bundle.path, None,
-                        f"reminder {j + 1} ({moment.date()}) falls before the invitation goes out "
-                        f"({start.date()}) in {year}", f"{f}.reminders.{j}"))
+                    problems.append(
+                        Problem(
+                            bundle.path,
+                            None,
+                            f"reminder {j + 1} ({moment.date()}) falls before the invitation goes out "
+                            f"({start.date()}) in {year}",
+                            f"{f}.reminders.{j}",
+                        )
+                    )
                 if s.closes_at and moment > s.closes_at:
-                    problems.append(Problem(bundle.path, None,
-                        f"reminder {j + 1} ({moment.date()}) falls after the stage closes "
-                        f"({s.closes_at.date()}) in {year}", f"{f}.reminders.{j}"))
+                    problems.append(
+                        Problem(
+                            bundle.path,
+                            None,
+                            f"reminder {j + 1} ({moment.date()}) falls after the stage closes "
+                            f"({s.closes_at.date()}) in {year}",
+                            f"{f}.reminders.{j}",
+                        )
+                    )
             esc = bound.escalation_at(s, s.deadline)
             if esc and s.closes_at and esc > s.closes_at:
-                problems.append(Problem(bundle.path, None,
-                    f"escalation ({esc.date()}) falls after the stage closes ({s.closes_at.date()}) "
-                    f"in {year}", f"{f}.escalate_after_working_days"))
+                problems.append(
+                    Problem(
+                        bundle.path,
+                        None,
+                        f"escalation ({esc.date()}) falls after the stage closes ({s.closes_at.date()}) "
+                        f"in {year}",
+                        f"{f}.escalate_after_working_days",
+                    )
+                )
     if problems:
         raise DefinitionError(problems)
     return bound

@@ -1,0 +1,540 @@
+"""The ``aftaleflow`` command line: the secretariat's tool and the operator's.
+
+Every command reads its settings here (``AFTALEFLOW_*``) and hands values down. Errors are
+printed as one clear message and a non-zero exit code; no traceback reaches the user.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy.exc import OperationalError, ProgrammingError
+
+from aftaleflow.config import Settings, from_env
+from workflow import machines
+from workflow.calendar import TZ, to_local
+from workflow.errors import AftaleflowError, DefinitionError
+from workflow.labels import label
+from workflow.loader import check_file, load_bundle
+from workflow.service import Service, bound_for, system_clock
+from workflow.storage.db import Database, require_schema
+
+console = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False)
+
+WEEKDAYS = ["man", "tir", "ons", "tor", "fre", "lør", "søn"]
+
+
+def local(dt: datetime | None) -> str:
+    if dt is None:
+        return "—"
+    d = to_local(dt)
+    return f"{d:%Y-%m-%d} {WEEKDAYS[d.weekday()]} {d:%H:%M}"
+
+
+def parse_at(value: str | None) -> datetime:
+    """``--at``: ISO date or date-time; without an offset it is Danish local time."""
+    if not value:
+        return system_clock()
+    try:
+        dt = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is not a date-time; write e.g. 2022-04-04T09:00"
+        ) from None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=TZ)
+    return dt.astimezone(UTC)
+
+
+def parse_date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date; write YYYY-MM-DD") from None
+
+
+class App:
+    """What every command needs, built lazily from the settings."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._db: Database | None = None
+
+    @property
+    def db(self) -> Database:
+        if self._db is None:
+            self._db = Database(self.settings.database_url)
+        return self._db
+
+    def service(self, *, require: bool = True) -> Service:
+        if require:
+            require_schema(self.db.engine)
+        return Service(self.db, link_secret=self.settings.secret_key)
+
+    def only_key(self, key: str | None) -> str:
+        if key:
+            return key
+        from workflow.queries import processes
+
+        with self.db.sessions() as s:
+            rows = [p for p in processes(s) if p.status in ("running", "blocked")] or processes(s)
+        if len(rows) == 1:
+            return rows[0].key
+        if not rows:
+            raise AftaleflowError(
+                "no process yet; start one with `aftaleflow start DEFINITION --year Y`"
+            )
+        raise AftaleflowError(
+            "several processes: name one with --process (" + ", ".join(r.key for r in rows) + ")"
+        )
+
+
+pass_app = click.make_pass_decorator(App)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """Aftaleflow: process and approval workflows for Nordjysk Socialaftale."""
+    if ctx.obj is None:
+        ctx.obj = App(from_env())
+
+
+# ---------------------------------------------------------------------- set-up
+
+
+@cli.command()
+@pass_app
+def init(app: App) -> None:
+    """Create var/ and bring the database schema up to date (safe to run again)."""
+    app.settings.var_dir.mkdir(parents=True, exist_ok=True)
+    app.settings.mail_dir.mkdir(parents=True, exist_ok=True)
+    app.db.migrate()
+    console.print(f"Database klar: {app.db.engine.url.render_as_string()}")
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--year", type=int, default=None, help="Preparation year to check dates against.")
+def check(files: tuple[Path, ...], year: int | None) -> None:
+    """Check definition files; prints file:line: message for every problem."""
+    bad = 0
+    for f in files:
+        problems = check_file(f, reference_year=year)
+        if problems:
+            bad += 1
+            for p in problems:
+                click.echo(str(p))
+        else:
+            click.echo(f"{f}: ok")
+    if bad:
+        click.echo(f"{bad} of {len(files)} file(s) have problems", err=True)
+        sys.exit(1)
+
+
+# ---------------------------------------------------------------------- processes
+
+
+@cli.command()
+@click.argument("definition", type=click.Path(path_type=Path))
+@click.option("--year", type=int, required=True, help="The preparation year (2022 → 2023-24).")
+@click.option("--key", default=None, help="Name of the process (default: <id>-<year>).")
+@click.option("--at", "at_", default=None, help="Start time (default: now).")
+@pass_app
+def start(app: App, definition: Path, year: int, key: str | None, at_: str | None) -> None:
+    """Start a process from a definition, bound to a preparation year."""
+    bundle = load_bundle(definition, reference_year=year)
+    key = app.service().start(bundle, year, at=parse_at(at_), actor="cli", key=key)
+    console.print(
+        f"Startet: [bold]{key}[/] ({bundle.process.title_for(year)}), "
+        f"definition {bundle.process.id} v{bundle.process.version} {bundle.hash[:12]}"
+    )
+
+
+@cli.command()
+@click.option("--at", "at_", default=None, help="The moment to tick at (default: now).")
+@pass_app
+def tick(app: App, at_: str | None) -> None:
+    """Apply everything that is due (what the scheduler does every minute)."""
+    from workflow.scheduling import record_tick
+
+    at = parse_at(at_)
+    report = app.service().tick(at, actor="cli")
+    record_tick(app.db, report, at)
+    for a in report.applied:
+        late = f" (forsinket {a.late_by})" if a in report.late else ""
+        console.print(
+            f"{local(a.at)}  {a.process_key}  {label(a.action.kind)}  "
+            f"{a.action.stage} {a.action.party} {a.action.step}{late}"
+        )
+    console.print(f"{len(report.applied)} handling(er) i {report.processes} proces(ser)")
+
+
+@cli.command()
+@click.argument("key", required=False)
+@click.option("--lang", default=None, help="da (default) or en")
+@pass_app
+def status(app: App, key: str | None, lang: str | None) -> None:
+    """Where the process stands: its stages and a party × stage table."""
+    from workflow.queries import process_status, processes
+    from workflow.storage.models import ProcessRow
+
+    lang = lang or app.settings.language
+    app.service()  # checks the schema
+    with app.db.sessions() as s:
+        rows = processes(s)
+        if not rows:
+            console.print("Ingen processer endnu. Start en med `aftaleflow start`.")
+            return
+        if key is None and len(rows) > 1:
+            t = Table(title="Processer")
+            for h in ("Nøgle", "Titel", "År", "Status", "Næste"):
+                t.add_column(h)
+            for r in rows:
+                t.add_row(r.key, r.title, str(r.year), label(r.status, lang), local(r.next_due_at))
+            console.print(t)
+            return
+        key = key or rows[0].key
+        from sqlalchemy import select
+
+        prow = s.scalar(select(ProcessRow).where(ProcessRow.key == key))
+        if prow is None:
+            raise AftaleflowError(f"no process {key!r}; known: {', '.join(r.key for r in rows)}")
+        st = process_status(s, key, bound_for(prow))
+    console.print(
+        f"[bold]{st.title}[/] ({st.key}) — {label(st.status, lang)}; definition "
+        f"{st.definition} {st.definition_hash[:12]}; næste handling {local(st.next_due_at)}"
+    )
+    if st.last_tick:
+        console.print(
+            f"Seneste tick: {st.last_tick.get('at_local', '?')} "
+            f"({st.last_tick.get('applied', 0)} handlinger, "
+            f"{st.last_tick.get('late', 0)} forsinkede)"
+        )
+    t = Table(title="Faser")
+    for h in ("#", "Fase", "Forum", "Type", "Status", "Åbner", "Frist", "Lukker"):
+        t.add_column(h)
+    for i, sg in enumerate(st.stages, 1):
+        t.add_row(
+            str(i),
+            sg.name,
+            sg.forum,
+            label(sg.kind, lang),
+            label(sg.status, lang),
+            local(sg.opens_at)[:10],
+            sg.deadline.isoformat() if sg.deadline else "—",
+            local(sg.closes_at)[:10] if sg.closes_at else "—",
+        )
+    console.print(t)
+    per_party = [sg for sg in st.stages if sg.kind in ("questionnaire", "approval")]
+    m = Table(title="Parter × faser")
+    m.add_column("Part")
+    for sg in per_party:
+        m.add_column(sg.name)
+    for p in st.parties:
+        cells = []
+        for sg in per_party:
+            c = p.cells[sg.id]
+            text = label(c.badge, lang) + (f" ({label(c.detail, lang)})" if c.detail else "")
+            if c.deadline:
+                text += f", frist {c.deadline.isoformat()}"
+            cells.append(text)
+        m.add_row(p.name, *cells)
+    console.print(m)
+    if st.outbox:
+        console.print("Udbakke: " + ", ".join(f"{k}: {v}" for k, v in sorted(st.outbox.items())))
+    for address, reason in st.failing_contacts:
+        console.print(f"[red]Fejlende adresse[/] {address}: {reason}")
+
+
+# ---------------------------------------------------------------------- human acts
+
+
+@cli.group()
+def record() -> None:
+    """Record a meeting outcome, a decision or an approval step."""
+
+
+@record.command("outcome")
+@click.argument("stage")
+@click.option("--process", "key", default=None)
+@click.option(
+    "--outcome", type=click.Choice(["held", "approved", "rejected", "postponed"]), required=True
+)
+@click.option("--text", default="", help="Decision text, e.g. 'KKR anbefaler aftalen'.")
+@click.option("--minutes", default="", help="Link to or name of the minutes.")
+@click.option("--reason", default="")
+@click.option("--at", "at_", default=None)
+@click.option("--by", "actor", default="secretariat (cli)")
+@pass_app
+def record_outcome(
+    app: App,
+    stage: str,
+    key: str | None,
+    outcome: str,
+    text: str,
+    minutes: str,
+    reason: str,
+    at_: str | None,
+    actor: str,
+) -> None:
+    svc = app.service()
+    applied = svc.record_outcome(
+        app.only_key(key),
+        stage,
+        outcome=outcome,
+        text=text,
+        minutes=minutes,
+        at=parse_at(at_),
+        actor=actor,
+        reason=reason,
+    )
+    console.print(f"Registreret: {stage} → {outcome}; {len(applied)} handling(er) fulgte")
+
+
+@record.command("approval")
+@click.argument("stage")
+@click.argument("party")
+@click.argument("step")
+@click.option("--process", "key", default=None)
+@click.option("--decision", type=click.Choice(["approved", "rejected", "postponed"]), required=True)
+@click.option("--meeting-date", default=None, help="YYYY-MM-DD")
+@click.option("--agenda-item", default="")
+@click.option("--text", "decision_text", default="")
+@click.option("--minutes", default="")
+@click.option("--reason", default="")
+@click.option("--at", "at_", default=None)
+@click.option("--by", "actor", default="secretariat (cli)")
+@pass_app
+def record_approval(
+    app: App,
+    stage: str,
+    party: str,
+    step: str,
+    key: str | None,
+    decision: str,
+    meeting_date: str | None,
+    agenda_item: str,
+    decision_text: str,
+    minutes: str,
+    reason: str,
+    at_: str | None,
+    actor: str,
+) -> None:
+    svc = app.service()
+    svc.record_approval(
+        app.only_key(key),
+        stage,
+        party,
+        step,
+        decision=decision,
+        at=parse_at(at_),
+        actor=actor,
+        meeting_date=parse_date(meeting_date) if meeting_date else None,
+        agenda_item=agenda_item,
+        decision_text=decision_text,
+        minutes=minutes,
+        reason=reason,
+    )
+    console.print(f"Registreret: {party} {step} → {label(decision)}")
+
+
+@cli.command()
+@click.argument("stage")
+@click.argument("party")
+@click.option("--to", "to", required=True, help="The new deadline, YYYY-MM-DD.")
+@click.option("--reason", required=True)
+@click.option("--process", "key", default=None)
+@click.option("--at", "at_", default=None)
+@click.option("--by", "actor", default="secretariat (cli)")
+@pass_app
+def extend(
+    app: App,
+    stage: str,
+    party: str,
+    to: str,
+    reason: str,
+    key: str | None,
+    at_: str | None,
+    actor: str,
+) -> None:
+    """Extend one party's deadline; its pending reminders move with it."""
+    app.service().extend(
+        app.only_key(key),
+        stage,
+        party,
+        parse_date(to),
+        at=parse_at(at_),
+        actor=actor,
+        reason=reason,
+    )
+    console.print(f"Frist for {party} i {stage} er nu {to}")
+
+
+@cli.command()
+@click.argument("stage")
+@click.argument("party")
+@click.option("--reason", required=True)
+@click.option("--process", "key", default=None)
+@click.option("--at", "at_", default=None)
+@click.option("--by", "actor", default="secretariat (cli)")
+@pass_app
+def exempt(
+    app: App, stage: str, party: str, reason: str, key: str | None, at_: str | None, actor: str
+) -> None:
+    """Exempt a party from a stage (no more reminders)."""
+    app.service().exempt(
+        app.only_key(key), stage, party, at=parse_at(at_), actor=actor, reason=reason
+    )
+    console.print(f"{party} er fritaget i {stage}")
+
+
+# ---------------------------------------------------------------------- simulation and diagrams
+
+
+@cli.command()
+@click.argument("definition", type=click.Path(path_type=Path))
+@click.option("--year", type=int, required=True)
+@click.option(
+    "--late", default="", help="Comma-separated party slugs that answer after the deadline."
+)
+@click.option(
+    "--deliver", is_flag=True, help="Deliver every mail through the configured transport."
+)
+@click.option("--all", "show_all", is_flag=True, help="Print every party's line, not a summary.")
+@pass_app
+def simulate(
+    app: App, definition: Path, year: int, late: str, deliver: bool, show_all: bool
+) -> None:
+    """Run the whole cycle on a virtual clock in a throw-away database."""
+    from workflow.simulation import simulate as run
+
+    bundle = load_bundle(definition, reference_year=year)
+    late_set = frozenset(x.strip() for x in late.split(",") if x.strip())
+    unknown = late_set - set(bundle.participants)
+    if unknown:
+        from workflow.loader import suggest
+
+        x = sorted(unknown)[0]
+        raise AftaleflowError(f"--late names unknown party {x!r}{suggest(x, bundle.participants)}")
+    with tempfile.TemporaryDirectory(prefix="aftaleflow-sim-") as tmp:
+        db = Database(f"sqlite:///{tmp}/simulation.db")
+        db.migrate()
+        svc = Service(db, link_secret=app.settings.secret_key)
+        on_tick: Callable[[datetime], None] | None = None
+        if deliver:
+            from aftaleflow.cli_mail import deliver_callback
+
+            on_tick = deliver_callback(app.settings, db)
+        result = run(svc, bundle, year, late=late_set, on_tick=on_tick)
+        _print_simulation(bundle, result, show_all, late_set)
+        if deliver:
+            _print_delivery(db)
+        db.dispose()
+
+
+def _print_simulation(bundle: Any, result: Any, show_all: bool, late: frozenset[str]) -> None:
+    names = {p.slug: p.name for p in bundle.parties.parties}
+    stage_names = {s.id: s.name for s in bundle.process.stages}
+    n_parties = len(bundle.participants)
+    console.print(
+        f"[bold]{bundle.process.title_for(result.year)}[/] — simulering "
+        f"({n_parties} parter; sene: {', '.join(sorted(late)) or 'ingen'})"
+    )
+    grouped: dict[tuple[Any, ...], list[str]] = {}
+    order: list[tuple[Any, ...]] = []
+    for h in result.happenings:
+        k = (local(h.at), h.kind, h.stage, h.step, h.detail)
+        if k not in grouped:
+            grouped[k] = []
+            order.append(k)
+        if h.party:
+            grouped[k].append(h.party)
+    stage_no = {s.id: i for i, s in enumerate(bundle.process.stages, 1)}
+    for k in order:
+        when, kind, stage, step, detail = k
+        parties = grouped[k]
+        who = ""
+        if parties:
+            if len(parties) == n_parties and not show_all:
+                who = f"alle {n_parties} parter"
+            else:
+                who = ", ".join(names.get(p, p) for p in parties)
+        step_txt = f" [{label(step)}]" if step else ""
+        extra = f" ({label(detail)})" if detail and kind != "open_stage" else ""
+        if kind == "open_stage":
+            console.print(f"\n[bold]{when}  Fase {stage_no[stage]}: {stage_names[stage]}[/]")
+            continue
+        console.print(f"{when}  {label(kind)}{step_txt}{extra}" + (f" → {who}" if who else ""))
+    console.print(f"\n{result.ticks} tick(s); processen er {label(result.final_status)}.")
+
+
+def _print_delivery(db: Database) -> None:
+    from sqlalchemy import func, select
+
+    from workflow.storage.models import OutboxRow
+
+    with db.sessions() as s:
+        rows = s.execute(select(OutboxRow.status, func.count()).group_by(OutboxRow.status)).all()
+    console.print("Leveret: " + ", ".join(f"{st}: {n}" for st, n in rows))
+
+
+@cli.command()
+@click.argument("machine", required=False, type=click.Choice(sorted(machines.SPECS)))
+def diagram(machine: str | None) -> None:
+    """Mermaid text of the state machines."""
+    for name in [machine] if machine else sorted(machines.SPECS):
+        click.echo(f"%% {name}\n{machines.mermaid(name)}\n")
+
+
+def _register_optional() -> None:
+    """Commands that live in their own modules (mail)."""
+    try:
+        from aftaleflow.cli_mail import outbox, send
+    except ImportError:  # pragma: no cover - during development only
+        return
+    cli.add_command(outbox)
+    cli.add_command(send)
+
+
+_register_optional()
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        cli.main(args=argv, prog_name="aftaleflow", standalone_mode=False)
+    except click.exceptions.Abort:
+        err.print("Afbrudt.")
+        return 130
+    except click.ClickException as e:
+        e.show()
+        return e.exit_code
+    except DefinitionError as e:
+        for p in e.problems:
+            click.echo(str(p), err=True)
+        return 1
+    except AftaleflowError as e:
+        err.print(f"[red]Fejl:[/] {e}")
+        return 2
+    except (OperationalError, ProgrammingError) as e:
+        err.print(
+            f"[red]Databasefejl:[/] {e.orig}. Is the database reachable, and has "
+            "`aftaleflow init` been run?"
+        )
+        return 2
+    except SystemExit as e:
+        return int(e.code or 0)
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
