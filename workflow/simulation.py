@@ -116,7 +116,7 @@ def simulate(
         if on_tick is not None:
             on_tick(now)
     result.happenings.sort(key=lambda h: h.at)  # stable: same-moment order is kept
-    with service.db.sessions() as s:
+    with fresh().db.sessions() as s:
         result.final_status = s.scalar(select(ProcessRow.status).where(ProcessRow.key == key)) or ""
     return result
 
