@@ -41,6 +41,7 @@ from workflow.planner import (
     plan,
 )
 from workflow.storage.db import Database
+from workflow.storage.locks import lock_process
 from workflow.storage.models import EventRow, LinkRow, OutboxRow, ProcessRow, StageRow, TaskRow
 from workflow.timeline import BoundProcess, BoundStage, bind
 
@@ -176,7 +177,7 @@ class Service:
             with self.db.transaction() as s:
                 row = _process(s, key)
                 if row.status != "running" or row.next_due_at is None or row.next_due_at > at:
-                    continue  # someone else got here first
+                    continue  # another scheduler got here first
                 self._advance(s, row, at, actor, report.applied)
                 report.processes += 1
         for a in report.late:
@@ -1010,8 +1011,9 @@ def _event(
 
 
 def _process(s: Session, key: str) -> ProcessRow:
-    row = s.scalar(select(ProcessRow).where(ProcessRow.key == key))
-    if row is None:
+    """The process, locked for this transaction (PostgreSQL: advisory lock per process)."""
+    pid = s.scalar(select(ProcessRow.id).where(ProcessRow.key == key))
+    if pid is None:
         known = list(s.scalars(select(ProcessRow.key)))
         hint = (
             f"; known processes: {', '.join(known)}"
@@ -1019,6 +1021,9 @@ def _process(s: Session, key: str) -> ProcessRow:
             else "; start one with `aftaleflow start`"
         )
         raise NotFound(f"no process {key!r}{hint}")
+    lock_process(s, pid)
+    row = s.get(ProcessRow, pid)
+    assert row is not None
     return row
 
 

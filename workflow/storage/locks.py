@@ -1,0 +1,23 @@
+"""Database locks that make a second scheduler harmless.
+
+On PostgreSQL a transaction-level advisory lock per process serialises the work on that
+process across scheduler processes (released at commit or rollback). On SQLite the database
+itself serialises writers; the optimistic ``row_version`` on processes catches the rest.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+#: First key of the two-key advisory lock: "AF" in ASCII, so our locks are recognisable.
+ADVISORY_NAMESPACE = 0x4146
+
+
+def lock_process(s: Session, process_id: int) -> None:
+    """Wait for and hold the process's lock until this transaction ends."""
+    if s.get_bind().dialect.name == "postgresql":
+        s.execute(
+            text("SELECT pg_advisory_xact_lock(:ns, :id)"),
+            {"ns": ADVISORY_NAMESPACE, "id": process_id},
+        )
