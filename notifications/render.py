@@ -1,0 +1,254 @@
+"""Outbox row data → subject, plain text, HTML and attachments. Pure: no I/O but the templates.
+
+Templates live in ``templates/<lang>/<kind>.txt`` (with a ``subject`` block) and
+``templates/<lang>/<kind>.html``; HTML is autoescaped, the text part is written by hand.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Protocol
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from notifications.dates import as_local, format_date, format_datetime, format_short, format_time
+from notifications.ics import build_ics, ics_attachment
+from notifications.outgoing import Attachment, OutgoingMail, RenderedMail
+from workflow.links import make_token
+
+TEMPLATES = Path(__file__).parent / "templates"
+LANGUAGES = ("da", "en")
+KINDS = (
+    "invitation", "reminder", "escalation", "receipt", "approval_request",
+    "meeting_invitation", "submission", "rejection", "digest",
+)  # fmt: skip
+
+#: A body of an approval chain: (indefinite, definite, definite genitive).
+BODIES: dict[str, dict[str, tuple[str, str, str]]] = {
+    "da": {
+        "socialudvalg": ("socialudvalg", "socialudvalget", "socialudvalgets"),
+        "byraad": ("byråd", "byrådet", "byrådets"),
+        "regionsraad": ("regionsråd", "regionsrådet", "regionsrådets"),
+    },
+    "en": {
+        "socialudvalg": ("social committee", "the social committee", "the social committee's"),
+        "byraad": ("municipal council", "the municipal council", "the municipal council's"),
+        "regionsraad": ("regional council", "the regional council", "the regional council's"),
+    },
+}
+KIND_LABELS = {
+    "da": {
+        "invitation": "invitation", "reminder": "påmindelse", "escalation": "eskalering",
+        "receipt": "kvittering", "approval_request": "anmodning om godkendelse",
+        "meeting_invitation": "mødeindkaldelse", "submission": "fremsendelse",
+        "rejection": "afvisning", "digest": "statusoversigt",
+    },
+    "en": {
+        "invitation": "invitation", "reminder": "reminder", "escalation": "escalation",
+        "receipt": "receipt", "approval_request": "approval request",
+        "meeting_invitation": "meeting invitation", "submission": "submission",
+        "rejection": "rejection", "digest": "status digest",
+    },
+}  # fmt: skip
+DECISIONS = {
+    "da": {"approved": "Godkendt", "rejected": "Afvist", "postponed": "Udsat", "exempt": "Fritaget",
+           "requested": "Afventer", "pending": "Afventer", "overdue": "Overskredet"},
+    "en": {"approved": "Approved", "rejected": "Rejected", "postponed": "Postponed",
+           "exempt": "Exempt", "requested": "Pending", "pending": "Pending", "overdue": "Overdue"},
+}  # fmt: skip
+
+
+class MailSettings(Protocol):
+    """What rendering and sending need from ``aftaleflow.config.Settings``."""
+
+    @property
+    def base_url(self) -> str: ...
+    @property
+    def secret_key(self) -> str: ...
+    @property
+    def language(self) -> str: ...
+    @property
+    def mail_domain(self) -> str: ...
+    @property
+    def mail_from(self) -> str: ...
+
+
+class RenderError(Exception):
+    """A mail could not be rendered (unknown kind, missing context): retrying will not help."""
+
+
+def one_line(text: object) -> str:
+    """A header-safe single line: CR, LF and other whitespace runs become one space."""
+    return " ".join(str(text).split())
+
+
+def personal_url(base_url: str, secret: str, context: Mapping[str, Any]) -> str | None:
+    """``/svar/<token>`` for a questionnaire task, ``/godkend/<token>`` for an approval step."""
+    link = context.get("link")
+    if not isinstance(link, Mapping) or "process_id" not in context:
+        return None
+    step = str(context.get("step") or "")
+    token = make_token(
+        secret, int(context["process_id"]), str(context.get("stage_id") or ""),
+        str(context.get("party") or ""), step, int(link.get("generation") or 1),
+    )  # fmt: skip
+    return f"{base_url.rstrip('/')}/{'godkend' if step else 'svar'}/{token}"
+
+
+def days(n: object, lang: str = "da") -> str:
+    count = int(n or 0)  # type: ignore[call-overload]
+    if lang == "en":
+        return f"{count} working day{'' if count == 1 else 's'}"
+    return f"{count} arbejdsdag{'' if count == 1 else 'e'}"
+
+
+def genitive(name: object, lang: str = "da") -> str:
+    text = str(name)
+    if lang == "en":
+        return f"{text}'" if text.endswith("s") else f"{text}'s"
+    return f"{text}'" if text[-1:].lower() in ("s", "x", "z") else f"{text}s"
+
+
+def period(start: str, end: str, lang: str = "da") -> str:
+    """``onsdag den 15. juni 2022 kl. 14.00–17.00``; spans over midnight name both days."""
+    a, b = as_local(start), as_local(end)
+    if a.date() == b.date():
+        until = format_time(b, lang).removeprefix("kl. ")
+        return f"{format_datetime(a, lang)}–{until}"
+    return f"{format_datetime(a, lang)} – {format_datetime(b, lang)}"
+
+
+@lru_cache(maxsize=len(LANGUAGES))
+def environment(lang: str) -> Environment:
+    if lang not in LANGUAGES:
+        raise RenderError(f"no mail templates for language {lang!r}; use one of {LANGUAGES}")
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES / lang),
+        autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["dato"] = lambda v, weekday=True: format_date(v, lang, weekday=weekday)
+    env.filters["datotid"] = lambda v: format_datetime(v, lang)
+    env.filters["tidspunkt"] = lambda v: format_time(v, lang)
+    env.filters["kort"] = format_short
+    env.filters["genitiv"] = lambda v: genitive(v, lang)
+    env.globals["days"] = lambda n: days(n, lang)
+    return env
+
+
+def _body(step: str, lang: str) -> dict[str, str]:
+    names = BODIES[lang].get(step, (step, step, genitive(step, lang)))
+    return {"indefinite": names[0], "definite": names[1], "genitive": names[2]}
+
+
+def _answers(items: object) -> list[dict[str, str]]:
+    out: list[dict[str, str]] = []
+    for item in items if isinstance(items, Sequence) and not isinstance(items, str) else []:
+        data: Mapping[str, Any] = item if isinstance(item, Mapping) else {"answer": item}
+        label = data.get("label", data.get("question", ""))
+        answer = data.get("answer", data.get("text", ""))
+        if isinstance(answer, Sequence) and not isinstance(answer, str):
+            answer = ", ".join(str(a) for a in answer)
+        out.append({"label": str(label or ""), "answer": "" if answer is None else str(answer)})
+    return out
+
+
+def _approvals(context: Mapping[str, Any], lang: str) -> list[dict[str, str]]:
+    names: Mapping[str, str] = context.get("party_names") or {}
+    rows = []
+    for a in context.get("approvals") or []:
+        status = str(a.get("decision") or a.get("status") or "")
+        rows.append({
+            "party_name": str(a.get("party_name") or names.get(a.get("party", "")) or a.get("party", "")),
+            "body": _body(str(a.get("step") or ""), lang)["indefinite"],
+            "decision": DECISIONS[lang].get(status, status),
+            "meeting_date": format_date(a["meeting_date"], lang, weekday=False)
+            if a.get("meeting_date") else "",
+            "agenda_item": str(a.get("agenda_item") or ""),
+            "decision_text": str(a.get("decision_text") or ""),
+            "minutes": str(a.get("minutes") or ""),
+        })  # fmt: skip
+    return rows
+
+
+def template_vars(mail: OutgoingMail, settings: MailSettings, lang: str) -> dict[str, Any]:
+    """The variables every template sees: the row's context plus values derived from it."""
+    ctx = dict(mail.context)
+    step = str(ctx.get("step") or mail.step or "")
+    body_step = str(ctx.get("body") or step)
+    approvals = _approvals(ctx, lang) if mail.kind == "submission" else []
+    url = personal_url(settings.base_url, settings.secret_key, ctx)
+    event = ctx.get("event")
+    return {
+        **ctx,
+        "kind": mail.kind,
+        "lang": lang,
+        "recipients": [{"name": r.name, "email": r.email} for r in mail.recipients],
+        "secretariat": {"name": "", "email": "", **(ctx.get("secretariat") or {})},
+        "title": ctx.get("title") or "Aftaleflow",
+        "party_name": ctx.get("party_name") or ctx.get("party") or "",
+        "stage_name": ctx.get("stage_name") or "",
+        "body": _body(body_step, lang),
+        "url": url,
+        "dashboard_url": settings.base_url.rstrip("/") + "/",
+        "answers": _answers(ctx.get("answers")),
+        "approvals": approvals,
+        "approved_parties": len({a["party_name"] for a in approvals}),
+        "when": period(event["start"], event["end"], lang) if isinstance(event, Mapping) else "",
+        "kind_label": KIND_LABELS[lang],
+        "deadline": ctx.get("deadline") or "",
+    }
+
+
+def render(mail: OutgoingMail, settings: MailSettings) -> RenderedMail:
+    """Render one mail in the configured language (a context ``language`` key overrides it)."""
+    lang = str(mail.context.get("language") or settings.language or "da")
+    if mail.kind not in KINDS:
+        raise RenderError(f"no template for mail kind {mail.kind!r}; known kinds: {', '.join(KINDS)}")
+    env = environment(lang)
+    variables = template_vars(mail, settings, lang)
+    try:
+        text_t = env.get_template(f"{mail.kind}.txt")
+        subject = one_line("".join(text_t.blocks["subject"](text_t.new_context(variables))))
+        variables["subject"] = subject
+        text = text_t.render(variables)
+        html = env.get_template(f"{mail.kind}.html").render(variables)
+    except Exception as exc:  # a template or context problem: name the mail, keep the cause
+        raise RenderError(f"{mail.kind} {mail.idempotency_key}: {type(exc).__name__}: {exc}") from exc
+    attachments: list[Attachment] = []
+    if mail.kind == "meeting_invitation":
+        method = str(mail.context["event"].get("method") or "REQUEST").upper()
+        ics = build_ics(
+            mail.context, attendees=mail.recipients, organizer=mail.secretariat,
+            domain=settings.mail_domain, description=_ics_description(text),
+        )  # fmt: skip
+        attachments.append(ics_attachment(ics, method))
+    return RenderedMail(subject, _tidy(text), html, tuple(attachments), lang)
+
+
+def _ics_description(text: str) -> str:
+    """The mail's text without the signature footer, for the calendar entry."""
+    return text.split("\n-- \n", 1)[0].strip()
+
+
+def _tidy(text: str) -> str:
+    """At most one blank line in a row, no trailing spaces, one final newline."""
+    lines = [line.rstrip() for line in text.splitlines()]
+    out: list[str] = []
+    for line in lines:
+        if line == "" and (not out or out[-1] == ""):
+            continue
+        out.append(line)
+    return "\n".join(out).strip("\n") + "\n"
+
+
+def render_at(mail: OutgoingMail, settings: MailSettings, at: datetime) -> RenderedMail:
+    """Kept for symmetry with the sender: rendering does not depend on the time."""
+    del at
+    return render(mail, settings)
