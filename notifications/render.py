@@ -7,7 +7,6 @@ Templates live in ``templates/<lang>/<kind>.txt`` (with a ``subject`` block) and
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
@@ -202,6 +201,7 @@ def template_vars(mail: OutgoingMail, settings: MailSettings, lang: str) -> dict
         "approved_parties": len({a["party_name"] for a in approvals}),
         "when": period(event["start"], event["end"], lang) if isinstance(event, Mapping) else "",
         "kind_label": KIND_LABELS[lang],
+        "approval": mail.kind == "approval_request" or ctx.get("reminds") == "approval_request",
         "deadline": ctx.get("deadline") or "",
     }
 
@@ -239,7 +239,7 @@ def _ics_description(text: str) -> str:
 
 def _tidy(text: str) -> str:
     """At most one blank line in a row, no trailing spaces, one final newline."""
-    lines = [line.rstrip() for line in text.splitlines()]
+    lines = [line if line == "-- " else line.rstrip() for line in text.splitlines()]
     out: list[str] = []
     for line in lines:
         if line == "" and (not out or out[-1] == ""):
@@ -247,8 +247,3 @@ def _tidy(text: str) -> str:
         out.append(line)
     return "\n".join(out).strip("\n") + "\n"
 
-
-def render_at(mail: OutgoingMail, settings: MailSettings, at: datetime) -> RenderedMail:
-    """Kept for symmetry with the sender: rendering does not depend on the time."""
-    del at
-    return render(mail, settings)

@@ -1,0 +1,158 @@
+"""The real ``aftaleflow`` command as a user runs it: subprocesses, real files, real output."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+BROKEN = sorted((ROOT / "tests" / "definitions" / "broken").rglob("*.yaml"))
+BROKEN = [p for p in BROKEN if p.name not in ("nordjylland.yaml", "fagudvalg.yaml")]
+LINE = re.compile(r"^(?P<file>[^:]+\.yaml):(?P<line>\d+): .+", re.M)
+
+
+def aftaleflow(
+    *args: str, env: dict[str, str] | None = None, cwd: Path = ROOT
+) -> subprocess.CompletedProcess[str]:
+    full_env = {**os.environ, "COLUMNS": "200", **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "aftaleflow", *args],
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_check_reports_every_broken_definition_with_file_and_line() -> None:
+    assert len(BROKEN) >= 20
+    result = aftaleflow("check", *map(str, BROKEN))
+    assert result.returncode == 1
+    out = result.stdout
+    assert "Traceback" not in out + result.stderr
+    reported = {Path(m["file"]).resolve() for m in LINE.finditer(out)}
+    missing = [p.name for p in BROKEN if p.resolve() not in reported]
+    assert missing == [], f"no file:line message for {missing}"
+    assert "did you mean" in out
+
+
+def test_check_passes_the_shipped_definitions() -> None:
+    files = sorted((ROOT / "definitions").rglob("*.yaml"))
+    result = aftaleflow("check", *map(str, files))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count(": ok") == len(files)
+
+
+def test_simulate_2022_prints_the_year_in_the_order_of_seed_004() -> None:
+    result = aftaleflow(
+        "simulate",
+        "definitions/processes/socialaftale.yaml",
+        "--year",
+        "2022",
+        "--late",
+        "laeso,morso",
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    stages = re.findall(r"^(\d{4}-\d{2})-\d{2} \w+ \d\d:\d\d  Fase (\d): ", out, re.M)
+    assert [(m, int(n)) for m, n in stages] == [
+        ("2022-01", 1),
+        ("2022-03", 2),
+        ("2022-04", 3),
+        ("2022-06", 4),
+        ("2022-09", 5),
+        ("2022-11", 6),
+        ("2022-11", 7),
+        ("2022-12", 8),
+    ]
+    assert "Invitation sendt → alle 12 parter" in out
+    for line in re.findall(r"^.*(?:Påmindelse sendt|Eskaleret).*$", out, re.M):
+        assert "Læsø" in line or "Morsø" in line, line
+        assert not re.search(r"Aalborg|Hjørring|Thisted|Region", line), line
+        assert re.match(r"^\d{4}-\d{2}-\d{2} (man|tir|ons|tor|fre) 09:00", line), line
+    assert re.search(r"Eskaleret til direktør → Læsø Kommune, Morsø Kommune", out)
+    submitted = out.index("Aftalen fremsendt")
+    assert out.rindex("Godkendelse registreret") < submitted
+    assert out.strip().endswith("processen er Afsluttet.")
+
+
+def test_simulate_the_2016_17_cycle() -> None:
+    result = aftaleflow("simulate", "definitions/processes/rammeaftale-2018.yaml", "--year", "2016")
+    assert result.returncode == 0, result.stderr
+    assert "2016-10-24" in result.stdout
+    assert "Aftalen fremsendt" in result.stdout
+    assert result.stdout.strip().endswith("processen er Afsluttet.")
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("simulate", "definitions/processes/nope.yaml", "--year", "2022"), "file not found"),
+        (
+            (
+                "simulate",
+                "definitions/processes/socialaftale.yaml",
+                "--year",
+                "2022",
+                "--late",
+                "laso",
+            ),
+            "did you mean 'laeso'",
+        ),
+        (("status",), "aftaleflow init"),
+        (("tick", "--at", "tomorrow"), "is not a date-time"),
+    ],
+)
+def test_errors_are_one_clear_message_without_a_traceback(
+    tmp_path: Path, args: tuple[str, ...], message: str
+) -> None:
+    env = {
+        "AFTALEFLOW_DATABASE_URL": f"sqlite:///{tmp_path}/empty.db",
+        "AFTALEFLOW_VAR_DIR": str(tmp_path / "var"),
+    }
+    result = aftaleflow(*args, env=env)
+    assert result.returncode != 0
+    assert "Traceback" not in result.stdout + result.stderr
+    assert message in result.stdout + result.stderr
+
+
+def test_a_process_from_the_command_line(tmp_path: Path) -> None:
+    env = {
+        "AFTALEFLOW_DATABASE_URL": f"sqlite:///{tmp_path}/a.db",
+        "AFTALEFLOW_VAR_DIR": str(tmp_path / "var"),
+    }
+    assert aftaleflow("init", env=env).returncode == 0
+    started = aftaleflow(
+        "start",
+        "definitions/processes/socialaftale.yaml",
+        "--year",
+        "2022",
+        "--at",
+        "2022-01-03T08:00",
+        env=env,
+    )
+    assert started.returncode == 0, started.stderr
+    assert "socialaftale-2022" in started.stdout
+    tick = aftaleflow("tick", "--at", "2022-01-10T09:00", env=env)
+    assert "Fase åbnet" in tick.stdout
+    rec = aftaleflow(
+        "record", "outcome", "das-fokus", "--outcome", "held", "--at", "2022-03-03T16:00", env=env
+    )
+    assert rec.returncode == 0, rec.stderr
+    wrong = aftaleflow("record", "outcome", "das-fokus", "--outcome", "held", env=env)
+    assert wrong.returncode == 2 and "only be recorded while it is open" in wrong.stderr
+    status = aftaleflow("status", env=env)
+    assert status.returncode == 0, status.stderr
+    assert "Nordjysk Socialaftale 2023-2024" in status.stdout
+    assert "Læsø Kommune" in status.stdout and "Ikke inviteret" in status.stdout
+    assert "Afsluttet" in status.stdout  # stage 1
+    diagram = aftaleflow("diagram", "questionnaire_task", env=env)
+    assert "overdue --> late: submit" in diagram.stdout
