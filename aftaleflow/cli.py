@@ -252,6 +252,8 @@ def status(app: App, key: str | None, lang: str | None) -> None:
     console.print(m)
     if st.outbox:
         console.print("Udbakke: " + ", ".join(f"{k}: {v}" for k, v in sorted(st.outbox.items())))
+    if st.submission_refused:
+        console.print(f"[red]Fremsendelse afvist:[/] {st.submission_refused}")
     for address, reason in st.failing_contacts:
         console.print(f"[red]Fejlende adresse[/] {address}: {reason}")
 

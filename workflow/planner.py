@@ -63,6 +63,8 @@ class ProcessView:
     status: str
     stages: Mapping[str, StageView]
     tasks: Mapping[TaskKey, TaskView] = field(default_factory=dict)
+    document_conflict: str = ""
+    """Why the agreement cannot be submitted (a party approved another version), if so."""
 
     def tasks_of(self, stage: str) -> list[TaskView]:
         return [t for t in self.tasks.values() if t.stage == stage]
@@ -157,8 +159,10 @@ def _plan_open(
         c.offer(Action(COMPLETE_STAGE, last, stage.id, reason="alle workshops er afholdt"))
     elif kind == "submission":
         opened = sv.opened_at or stage.opens_at
-        if not sv.submitted:
+        if not sv.submitted and not state.document_conflict:
             c.offer(Action(SUBMIT_AGREEMENT, opened, stage.id))
+        elif not sv.submitted:
+            pass  # refused until every approval is of the version put up for approval
         else:
             c.offer(Action(COMPLETE_STAGE, opened, stage.id, reason="aftalen er fremsendt"))
     # meeting and decision stages wait for the secretariat to record the outcome

@@ -68,6 +68,8 @@ class ProcessStatus:
     outbox: dict[str, int] = field(default_factory=dict)
     failing_contacts: list[tuple[str, str]] = field(default_factory=list)
     last_tick: dict[str, Any] | None = None
+    document_hash: str | None = None
+    submission_refused: str = ""
 
 
 def processes(s: Session) -> list[ProcessRow]:
@@ -145,6 +147,9 @@ def process_status(s: Session, key: str, bound: BoundProcess) -> ProcessStatus:
         for c in s.scalars(select(ContactStatusRow).where(ContactStatusRow.status == "failing"))
     ]
     tick = s.get(SchedulerStateRow, "last_tick")
+    from workflow.service import document_conflict
+
+    all_tasks = [t for ts in tasks.values() for t in ts]
     return ProcessStatus(
         key=row.key,
         title=row.title,
@@ -159,6 +164,8 @@ def process_status(s: Session, key: str, bound: BoundProcess) -> ProcessStatus:
         outbox=outbox,
         failing_contacts=failing,
         last_tick=tick.value if tick else None,
+        document_hash=row.approval_document_hash,
+        submission_refused=document_conflict(row, all_tasks),
     )
 
 
