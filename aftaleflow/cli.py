@@ -400,6 +400,54 @@ def exempt(
     console.print(f"{party} er fritaget i {stage}")
 
 
+@cli.group()
+def document() -> None:
+    """The agreement document: upload versions, put one up for approval."""
+
+
+@document.command("add")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--process", "key", default=None)
+@click.option("--note", default="")
+@click.option("--at", "at_", default=None)
+@click.option("--by", "actor", default="secretariat (cli)")
+@pass_app
+def document_add(
+    app: App, file: Path, key: str | None, note: str, at_: str | None, actor: str
+) -> None:
+    """Upload a new version of the agreement."""
+    import mimetypes
+
+    media = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+    version = app.service().add_document(
+        app.only_key(key),
+        filename=file.name,
+        media_type=media,
+        content=file.read_bytes(),
+        at=parse_at(at_),
+        actor=actor,
+        note=note,
+    )
+    console.print(f"Version {version} gemt: {file.name}")
+
+
+@document.command("approve-version")
+@click.argument("version", type=int)
+@click.option("--process", "key", default=None)
+@click.option("--reason", required=True)
+@click.option("--at", "at_", default=None)
+@click.option("--by", "actor", default="secretariat (cli)")
+@pass_app
+def document_up(
+    app: App, version: int, key: str | None, reason: str, at_: str | None, actor: str
+) -> None:
+    """Put a version up for approval: every approval records its hash."""
+    digest = app.service().put_up_for_approval(
+        app.only_key(key), version, at=parse_at(at_), actor=actor, reason=reason
+    )
+    console.print(f"Version {version} ({digest[:12]}) er sendt til godkendelse")
+
+
 # ---------------------------------------------------------------------- simulation and diagrams
 
 
