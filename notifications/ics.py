@@ -54,8 +54,12 @@ def build_ics(
     stamp = datetime.fromisoformat(str(context.get("planned_at") or ev["start"]))
 
     event = icalendar.Event()
-    event.add("uid", event_uid(context.get("process_id"), str(context.get("stage_id", "")),
-                               str(ev["id"]), domain))  # fmt: skip
+    event.add(
+        "uid",
+        event_uid(
+            context.get("process_id"), str(context.get("stage_id", "")), str(ev["id"]), domain
+        ),
+    )
     event.add("dtstamp", stamp)
     event.add("sequence", int(ev.get("sequence") or 0))
     event.add("summary", _one_line(ev.get("title") or ""))
@@ -79,9 +83,11 @@ def build_ics(
     year = start.year
     cal.add_component(
         icalendar.Timezone.from_tzinfo(
-            TZ, tzid="Europe/Copenhagen", first_date=date(year - 1, 1, 1),
+            TZ,
+            tzid="Europe/Copenhagen",
+            first_date=date(year - 1, 1, 1),
             last_date=date(year + 2, 1, 1),
-        )  # fmt: skip
+        )
     )
     cal.add_component(event)
     return bytes(cal.to_ical())

@@ -7,6 +7,7 @@ so a name or subject with CR/LF can never start a header of its own.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import suppress
 from datetime import datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -34,7 +35,7 @@ def bare_address(value: str) -> str:
 def address(name: str, email: str) -> Address:
     """A header-safe ``Address``; raises ``InvalidAddress`` for anything but one plain address."""
     addr = one_line(email)
-    if not addr or any(c in addr for c in "<>,;\"()[]\\ ") or addr.count("@") != 1:
+    if not addr or any(c in addr for c in '<>,;"()[]\\ ') or addr.count("@") != 1:
         raise InvalidAddress(f"not a usable e-mail address: {email!r}")
     try:
         return Address(display_name=one_line(name), addr_spec=addr)
@@ -61,7 +62,8 @@ def build_message(
     msg["From"] = address(sender_name, bare_address(mail_from))
     msg["To"] = [address(r.name, r.email) for r in to]
     if secretariat.email:
-        msg["Reply-To"] = address(secretariat.name, secretariat.email)
+        with suppress(InvalidAddress):  # a broken secretariat address loses only the Reply-To
+            msg["Reply-To"] = address(secretariat.name, secretariat.email)
     msg["Subject"] = one_line(mail.subject)
     msg["Date"] = format_datetime(to_local(at))
     msg["Message-ID"] = one_line(message_id)
@@ -74,10 +76,14 @@ def build_message(
         msg["X-Aftaleflow-Key"] = one_line(key)
     msg.set_content(mail.text, cte="quoted-printable")
     msg.add_alternative(mail.html, subtype="html", cte="quoted-printable")
-    msg["Content-Language"] = one_line(mail.language)  # after set_content, which clears Content-*
     for att in mail.attachments:
         msg.add_attachment(
-            att.content, maintype=att.maintype, subtype=att.subtype, filename=att.filename,
+            att.content,
+            maintype=att.maintype,
+            subtype=att.subtype,
+            filename=att.filename,
             params=dict(att.params),
-        )  # fmt: skip
+        )
+    # Last: set_content and add_attachment move or clear the top-level Content-* headers.
+    msg["Content-Language"] = one_line(mail.language)
     return msg

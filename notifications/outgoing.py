@@ -35,6 +35,8 @@ class OutgoingMail:
     thread_key: str | None = None
     process_id: int | None = None
     message_id: str | None = None
+    attachments: tuple[Attachment, ...] = ()
+    """Files that go with the mail as they are (the agreement to Socialstyrelsen)."""
 
     @classmethod
     def from_row(cls, row: OutboxRow) -> OutgoingMail:

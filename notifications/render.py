@@ -2,6 +2,23 @@
 
 Templates live in ``templates/<lang>/<kind>.txt`` (with a ``subject`` block) and
 ``templates/<lang>/<kind>.html``; HTML is autoescaped, the text part is written by hand.
+The language is ``settings.language`` unless the row's context has a ``language`` key.
+
+Every context has the keys ``workflow.service._enqueue`` writes (process_id, title, stage_name,
+party_name, step, secretariat{name,email}, planned_at, …). Beyond those, each kind reads:
+
+- invitation: deadline (ISO date), link{generation}, accept_late
+- reminder: deadline, n, working_days_left, working_days_late, reminds, link{generation}
+- escalation: deadline, working_days_late, committee[{name,email}]
+- approval_request: deadline, link{generation}, body (socialudvalg|byraad|regionsraad)
+- meeting_invitation: event{id,title,start,end (ISO, aware),location,sequence,method}
+- submission: recipient, approvals[{party, party_name?, step, decision|status, meeting_date,
+  agenda_item, decision_text, minutes}], optional agreement{url}, party_names{slug: name}
+- rejection: decision_text (step names the body)
+- receipt: answers[{label (or question), answer (text or list)}], optional submitted_at (ISO),
+  late, deadline and link{generation} (then the mail links back to edit the answer)
+- digest: counts{label: number}, overdue[{party_name, stage_name, deadline,
+  working_days_late}], next_mails[{kind, party_name, send_after (ISO)}], optional week
 """
 
 from __future__ import annotations
@@ -91,9 +108,13 @@ def personal_url(base_url: str, secret: str, context: Mapping[str, Any]) -> str 
         return None
     step = str(context.get("step") or "")
     token = make_token(
-        secret, int(context["process_id"]), str(context.get("stage_id") or ""),
-        str(context.get("party") or ""), step, int(link.get("generation") or 1),
-    )  # fmt: skip
+        secret,
+        int(context["process_id"]),
+        str(context.get("stage_id") or ""),
+        str(context.get("party") or ""),
+        step,
+        int(link.get("generation") or 1),
+    )
     return f"{base_url.rstrip('/')}/{'godkend' if step else 'svar'}/{token}"
 
 
@@ -163,16 +184,21 @@ def _approvals(context: Mapping[str, Any], lang: str) -> list[dict[str, str]]:
     rows = []
     for a in context.get("approvals") or []:
         status = str(a.get("decision") or a.get("status") or "")
-        rows.append({
-            "party_name": str(a.get("party_name") or names.get(a.get("party", "")) or a.get("party", "")),
-            "body": _body(str(a.get("step") or ""), lang)["indefinite"],
-            "decision": DECISIONS[lang].get(status, status),
-            "meeting_date": format_date(a["meeting_date"], lang, weekday=False)
-            if a.get("meeting_date") else "",
-            "agenda_item": str(a.get("agenda_item") or ""),
-            "decision_text": str(a.get("decision_text") or ""),
-            "minutes": str(a.get("minutes") or ""),
-        })  # fmt: skip
+        rows.append(
+            {
+                "party_name": str(
+                    a.get("party_name") or names.get(a.get("party", "")) or a.get("party", "")
+                ),
+                "body": _body(str(a.get("step") or ""), lang)["indefinite"],
+                "decision": DECISIONS[lang].get(status, status),
+                "meeting_date": format_date(a["meeting_date"], lang, weekday=False)
+                if a.get("meeting_date")
+                else "",
+                "agenda_item": str(a.get("agenda_item") or ""),
+                "decision_text": str(a.get("decision_text") or ""),
+                "minutes": str(a.get("minutes") or ""),
+            }
+        )
     return rows
 
 
@@ -184,20 +210,23 @@ def template_vars(mail: OutgoingMail, settings: MailSettings, lang: str) -> dict
     approvals = _approvals(ctx, lang) if mail.kind == "submission" else []
     url = personal_url(settings.base_url, settings.secret_key, ctx)
     event = ctx.get("event")
+    secretariat = {"name": "", "email": "", **(ctx.get("secretariat") or {})}
     return {
         **ctx,
         "kind": mail.kind,
         "lang": lang,
-        "recipients": [{"name": r.name, "email": r.email} for r in mail.recipients],
-        "secretariat": {"name": "", "email": "", **(ctx.get("secretariat") or {})},
-        "title": ctx.get("title") or "Aftaleflow",
-        "party_name": ctx.get("party_name") or ctx.get("party") or "",
-        "stage_name": ctx.get("stage_name") or "",
+        # Names are single lines everywhere, in the body as in the headers.
+        "recipients": [{"name": one_line(r.name), "email": r.email} for r in mail.recipients],
+        "secretariat": {**secretariat, "name": one_line(secretariat["name"])},
+        "title": one_line(ctx.get("title") or "Aftaleflow"),
+        "party_name": one_line(ctx.get("party_name") or ctx.get("party") or ""),
+        "stage_name": one_line(ctx.get("stage_name") or ""),
         "body": _body(body_step, lang),
         "url": url,
         "dashboard_url": settings.base_url.rstrip("/") + "/",
         "answers": _answers(ctx.get("answers")),
         "approvals": approvals,
+        "document": dict(ctx.get("document") or {}),
         "approved_parties": len({a["party_name"] for a in approvals}),
         "when": period(event["start"], event["end"], lang) if isinstance(event, Mapping) else "",
         "kind_label": KIND_LABELS[lang],
@@ -210,25 +239,32 @@ def render(mail: OutgoingMail, settings: MailSettings) -> RenderedMail:
     """Render one mail in the configured language (a context ``language`` key overrides it)."""
     lang = str(mail.context.get("language") or settings.language or "da")
     if mail.kind not in KINDS:
-        raise RenderError(f"no template for mail kind {mail.kind!r}; known kinds: {', '.join(KINDS)}")
+        raise RenderError(
+            f"no template for mail kind {mail.kind!r}; known kinds: {', '.join(KINDS)}"
+        )
     env = environment(lang)
-    variables = template_vars(mail, settings, lang)
     try:
+        variables = template_vars(mail, settings, lang)
         text_t = env.get_template(f"{mail.kind}.txt")
         subject = one_line("".join(text_t.blocks["subject"](text_t.new_context(variables))))
         variables["subject"] = subject
         text = text_t.render(variables)
         html = env.get_template(f"{mail.kind}.html").render(variables)
+        attachments: list[Attachment] = list(mail.attachments)
+        if mail.kind == "meeting_invitation":
+            method = str(mail.context["event"].get("method") or "REQUEST").upper()
+            ics = build_ics(
+                mail.context,
+                attendees=mail.recipients,
+                organizer=mail.secretariat,
+                domain=settings.mail_domain,
+                description=_ics_description(text),
+            )
+            attachments.append(ics_attachment(ics, method))
     except Exception as exc:  # a template or context problem: name the mail, keep the cause
-        raise RenderError(f"{mail.kind} {mail.idempotency_key}: {type(exc).__name__}: {exc}") from exc
-    attachments: list[Attachment] = []
-    if mail.kind == "meeting_invitation":
-        method = str(mail.context["event"].get("method") or "REQUEST").upper()
-        ics = build_ics(
-            mail.context, attendees=mail.recipients, organizer=mail.secretariat,
-            domain=settings.mail_domain, description=_ics_description(text),
-        )  # fmt: skip
-        attachments.append(ics_attachment(ics, method))
+        raise RenderError(
+            f"{mail.kind} {mail.idempotency_key}: {type(exc).__name__}: {exc}"
+        ) from exc
     return RenderedMail(subject, _tidy(text), html, tuple(attachments), lang)
 
 
@@ -246,4 +282,3 @@ def _tidy(text: str) -> str:
             continue
         out.append(line)
     return "\n".join(out).strip("\n") + "\n"
-

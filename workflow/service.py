@@ -491,6 +491,191 @@ class Service:
                 q.status = "cancelled"
             _event(s, row, at, actor, "process_cancelled", reason=reason)
 
+    # ------------------------------------------------------------------ stage control
+
+    def open_stage(
+        self, key: str, stage_id: str, *, at: datetime, actor: str, reason: str
+    ) -> list[Applied]:
+        """Open a pending stage now (the planner would open it on its date).
+
+        Refused unless the process runs, the stage is pending and every stage it requires
+        is finished. A questionnaire opened early still sends its invitations on its send date.
+        """
+        with self.db.transaction() as s:
+            row = _process(s, key)
+            _require_running(row, "a stage can be opened")
+            bound = bound_for(row)
+            stage = _stage(s, row, bound, stage_id)
+            if not machines.can("stage", stage.status, "open"):
+                raise GuardRefused(
+                    f"stage {stage_id!r} is {stage.status}; only a pending stage can be opened"
+                )
+            stages = _stage_rows(s, row)
+            waiting = [
+                r
+                for r in bound.bundle.process.requirements(stage_id)
+                if stages[r].status not in ("completed", "cancelled")
+            ]
+            if waiting:
+                raise GuardRefused(
+                    f"stage {stage_id!r} opens after {', '.join(waiting)}, which is not finished"
+                )
+            stage.status = machines.fire("stage", stage.status, "open")
+            stage.opened_at = at
+            bst = bound.stage(stage_id)
+            for t in _new_tasks(row, bound, bst):
+                s.add(t)
+            _event(
+                s,
+                row,
+                at,
+                actor,
+                "stage_opened",
+                stage=stage_id,
+                reason=reason,
+                data={"manual": True, "planned": bst.opens_at.isoformat()},
+            )
+            self._invite_to_events(s, row, bound, bst, at)
+            s.flush()
+            applied: list[Applied] = []
+            self._advance(s, row, at, actor, applied)
+        return applied
+
+    def close_stage(
+        self, key: str, stage_id: str, *, at: datetime, actor: str, reason: str
+    ) -> list[Applied]:
+        """Close an open stage now: no more answers, its queued reminders are cancelled.
+
+        Refused for a meeting or decision (record its outcome instead), for an approval
+        stage while a party's chain has not approved (or been exempted), and for the
+        submission before the agreement has been sent.
+        """
+        with self.db.transaction() as s:
+            row = _process(s, key)
+            _require_running(row, "a stage can be closed")
+            bound = bound_for(row)
+            stage = _stage(s, row, bound, stage_id)
+            if not machines.can("stage", stage.status, "complete"):
+                raise GuardRefused(
+                    f"stage {stage_id!r} is {stage.status}; only an open stage can be closed"
+                )
+            if stage.kind in ("meeting", "decision"):
+                raise GuardRefused(
+                    f"stage {stage_id!r} is a {stage.kind}; record its outcome to close it"
+                )
+            if stage.kind == "approval":
+                missing = sorted(
+                    {
+                        t.party
+                        for t in s.scalars(
+                            select(TaskRow).where(
+                                TaskRow.process_id == row.id, TaskRow.stage_id == stage_id
+                            )
+                        )
+                        if t.status not in ("approved", "exempt")
+                    }
+                )
+                if missing:
+                    raise GuardRefused(
+                        f"stage {stage_id!r} cannot close while {', '.join(missing)} "
+                        "has not approved; record the approvals or exempt the party first"
+                    )
+            if stage.kind == "submission" and stage.submitted_at is None:
+                raise GuardRefused(
+                    f"stage {stage_id!r} cannot close before the agreement has been sent"
+                )
+            self._complete_stage(s, row, stage, at, actor, reason, {"manual": True})
+            applied: list[Applied] = []
+            self._advance(s, row, at, actor, applied)
+        return applied
+
+    def reopen_stage(
+        self, key: str, stage_id: str, *, at: datetime, actor: str, reason: str
+    ) -> list[Applied]:
+        """Open a completed stage again (e.g. an outcome recorded by mistake).
+
+        Refused while a later stage that waits for it has started, and when the stage
+        would close again at once (its closing date has passed, or everything it waits for
+        is done): nothing is changed then.
+        """
+        with self.db.transaction() as s:
+            row = _process(s, key)
+            _require_running(row, "a stage can be reopened")
+            bound = bound_for(row)
+            stage = _stage(s, row, bound, stage_id)
+            if not machines.can("stage", stage.status, "reopen"):
+                raise GuardRefused(
+                    f"stage {stage_id!r} is {stage.status}; only a completed stage can be reopened"
+                )
+            stages = _stage_rows(s, row)
+            started = [
+                b.id
+                for b in bound.stages
+                if stage_id in bound.bundle.process.requirements(b.id)
+                and stages[b.id].status != "pending"
+            ]
+            if started:
+                raise GuardRefused(
+                    f"stage {stage_id!r} cannot be reopened: {', '.join(started)}, which "
+                    "follows it, has started"
+                )
+            stage.status = machines.fire("stage", stage.status, "reopen")
+            stage.closed_at = None
+            tasks = {
+                (t.stage_id, t.party, t.step): t
+                for t in s.scalars(select(TaskRow).where(TaskRow.process_id == row.id))
+            }
+            again = [
+                a
+                for a in plan(bound, _view(row, stages, tasks, bound), at).actions
+                if a.kind == COMPLETE_STAGE and a.stage == stage_id
+            ]
+            if again:
+                raise GuardRefused(
+                    f"stage {stage_id!r} would close again at once ({again[0].reason}); "
+                    "it was not reopened"
+                )
+            _event(s, row, at, actor, "stage_reopened", stage=stage_id, reason=reason)
+            applied: list[Applied] = []
+            self._advance(s, row, at, actor, applied)
+        return applied
+
+    def retry_mail(self, outbox_id: int, *, at: datetime, actor: str, reason: str) -> None:
+        """Queue a failed mail again, due now; it keeps its Message-ID."""
+        with self.db.transaction() as s:
+            mail = s.get(OutboxRow, outbox_id)
+            if mail is None:
+                raise NotFound(f"no mail {outbox_id} in the outbox")
+            row = _process(s, _key_of(s, mail.process_id)) if mail.process_id else None
+            if mail.status != "failed":
+                raise GuardRefused(
+                    f"mail {outbox_id} is {mail.status}; only a failed mail can be sent again"
+                )
+            if row is not None and row.status == "cancelled":
+                raise GuardRefused(f"process {row.key} is cancelled; its mails are not sent")
+            previous = mail.last_error
+            mail.status = "queued"
+            mail.claimed_at = None
+            mail.next_attempt_at = at
+            _event(
+                s,
+                row,
+                at,
+                actor,
+                "mail_retry_requested",
+                stage=mail.stage_id,
+                party=mail.party,
+                step=mail.step,
+                reason=reason,
+                data={
+                    "outbox_id": mail.id,
+                    "key": mail.idempotency_key,
+                    "kind": mail.kind,
+                    "attempts": mail.attempts,
+                    "last_error": previous or "",
+                },
+            )
+
     # ------------------------------------------------------------------ the agreement document
 
     def add_document(
@@ -954,7 +1139,13 @@ class Service:
             sub = bound.stage(a.stage).definition
             assert isinstance(sub, SubmissionStage)
             record = [
-                {"party": t.party, "step": t.step, "status": t.status, **(t.decision or {})}
+                {
+                    "party": t.party,
+                    "party_name": bound.bundle.parties.get(t.party).name,
+                    "step": t.step,
+                    "status": t.status,
+                    **(t.decision or {}),
+                }
                 for t in sorted(tasks.values(), key=lambda t: (t.stage_id, t.party, t.seq))
                 if t.kind == "approval"
             ]
@@ -1518,3 +1709,21 @@ def _view(
             for k, t in tasks.items()
         },
     )
+
+
+def _require_running(row: ProcessRow, what: str) -> None:
+    if row.status != "running":
+        raise GuardRefused(f"process {row.key} is {row.status}; {what} only while it runs")
+
+
+def _stage_rows(s: Session, row: ProcessRow) -> dict[str, StageRow]:
+    return {
+        st.stage_id: st for st in s.scalars(select(StageRow).where(StageRow.process_id == row.id))
+    }
+
+
+def _key_of(s: Session, process_id: int) -> str:
+    key = s.scalar(select(ProcessRow.key).where(ProcessRow.id == process_id))
+    if key is None:
+        raise NotFound(f"no process with id {process_id}")
+    return key

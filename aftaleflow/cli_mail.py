@@ -1,0 +1,183 @@
+"""Mail commands for the main CLI: ``aftaleflow outbox`` and ``aftaleflow send``.
+
+Register them with ``cli.add_command(outbox)`` and ``cli.add_command(send)``. The main CLI
+puts the ``Settings`` at ``ctx.obj['settings']`` and a ``Database`` at ``ctx.obj['db']``.
+``deliver_callback(settings, db)`` is what ``simulate --deliver`` passes as ``on_tick``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import click
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import func, select
+
+from aftaleflow.config import Settings
+from notifications.dates import format_short
+from notifications.sender import DeliveryReport, drain, make_on_tick, recover_stuck
+from notifications.transports import Transport, transport_for
+from workflow.calendar import TZ
+from workflow.labels import label
+from workflow.storage.db import Database, require_schema
+from workflow.storage.models import OutboxRow
+
+STATUSES = ("queued", "sending", "sent", "failed", "cancelled")
+STATUS_DA = {
+    "queued": "i kø",
+    "sending": "sendes",
+    "sent": "sendt",
+    "failed": "fejlet",
+    "cancelled": "annulleret",
+}
+
+
+def get_context(ctx: click.Context) -> tuple[Settings, Database]:
+    """The settings and database the main CLI prepared.
+
+    Either ``ctx.obj = {'settings': …, 'db': …}`` or an object with ``settings`` and ``db``
+    attributes (the main CLI's ``App``, whose ``db`` opens the database on first use).
+    """
+    obj = ctx.obj
+    if isinstance(obj, dict):
+        settings, db = obj.get("settings"), obj.get("db")
+    else:
+        settings = getattr(obj, "settings", None)
+        db = getattr(obj, "db", None) if isinstance(settings, Settings) else None
+    if not isinstance(settings, Settings) or not isinstance(db, Database):
+        raise click.UsageError(
+            "the mail commands need the settings and the database from the main CLI "
+            "(ctx.obj['settings'] and ctx.obj['db']); run them as `aftaleflow outbox|send`"
+        )
+    require_schema(db.engine)
+    return settings, db
+
+
+def make_transport(settings: Settings) -> Transport:
+    """SMTP when AFTALEFLOW_SMTP_URL is set, else ``.eml`` files under AFTALEFLOW_MAIL_DIR."""
+    return transport_for(settings.smtp_url, settings.mail_dir, local_hostname=settings.mail_domain)
+
+
+def deliver_callback(settings: Settings, db: Database) -> Callable[[datetime], None]:
+    """``on_tick`` for the simulation: deliver everything due at that virtual moment."""
+    on_tick = make_on_tick(db, make_transport(settings), settings, worker="simulation")
+
+    def callback(at: datetime) -> None:
+        on_tick(at)
+
+    return callback
+
+
+def parse_at(text: str | None) -> datetime:
+    """An ISO time; without an offset it is Danish local time. None means now (real time)."""
+    if not text:
+        return datetime.now(UTC)
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise click.BadParameter(
+            f"{text!r} is not an ISO time; write e.g. 2022-04-04T09:00 (Danish time) "
+            "or 2022-04-04T07:00+00:00"
+        ) from exc
+    return (moment if moment.tzinfo else moment.replace(tzinfo=TZ)).astimezone(UTC)
+
+
+@click.command("outbox")
+@click.option(
+    "--status",
+    "statuses",
+    multiple=True,
+    type=click.Choice([*STATUSES, "all"]),
+    help="Show only mails with this status (repeatable). Default: all but cancelled.",
+)
+@click.option("--limit", default=200, show_default=True, help="Show at most this many mails.")
+@click.pass_context
+def outbox(ctx: click.Context, statuses: tuple[str, ...], limit: int) -> None:
+    """List the mails in the outbox: queued, being sent, sent and failed."""
+    _settings, db = get_context(ctx)
+    wanted = list(STATUSES) if "all" in statuses else list(statuses or STATUSES[:4])
+    with db.sessions() as s:
+        rows = list(
+            s.scalars(
+                select(OutboxRow)
+                .where(OutboxRow.status.in_(wanted))
+                .order_by(OutboxRow.send_after.desc(), OutboxRow.id.desc())
+                .limit(limit)
+            )
+        )
+        counted = s.execute(select(OutboxRow.status, func.count()).group_by(OutboxRow.status))
+        totals = {str(status): int(n) for status, n in counted}
+    rows.reverse()
+    table = Table(title="Udbakke", show_lines=False)
+    for name in (
+        "#",
+        "slags",
+        "part",
+        "modtagere",
+        "status",
+        "sendes (dansk tid)",
+        "forsøg",
+        "fejl",
+    ):
+        table.add_column(name, overflow="fold")
+    for r in rows:
+        recipients = ", ".join(str(x.get("email", "")) for x in r.recipients or [])
+        table.add_row(
+            str(r.id),
+            label(r.kind) + (f" {r.seq}" if r.kind == "reminder" else ""),
+            r.party or "—",
+            recipients,
+            STATUS_DA.get(r.status, r.status),
+            format_short(r.send_after),
+            str(r.attempts),
+            (r.last_error or "")[:120],
+        )
+    console = Console()
+    console.print(table)
+    summary = ", ".join(f"{STATUS_DA[k]}: {totals.get(k, 0)}" for k in STATUSES)
+    console.print(f"{len(rows)} vist. Alle mails: {summary}")
+
+
+@click.command("send")
+@click.option("--at", "at_text", help="Business time (ISO; no offset = Danish time). Default: now.")
+@click.option("--batch-size", default=50, show_default=True, type=click.IntRange(1, 10_000))
+@click.option(
+    "--recover-stuck",
+    "recover",
+    is_flag=True,
+    help="First queue again the mails a stopped sender left in 'sending'. "
+    "Only when no other sender is running.",
+)
+@click.pass_context
+def send(ctx: click.Context, at_text: str | None, batch_size: int, recover: bool) -> None:
+    """Send every mail that is due now (or at --at), once."""
+    settings, db = get_context(ctx)
+    at = parse_at(at_text)
+    transport = make_transport(settings)
+    if recover:
+        n = recover_stuck(db, at, worker=f"cli-{os.getpid()}")
+        click.echo(f"{n} mail(s), som en stoppet afsender efterlod, er sat i kø igen")
+    report = drain(db, transport, settings, at, batch_size=batch_size, worker=f"cli-{os.getpid()}")
+    click.echo(describe(report, transport.description))
+
+
+def describe(report: DeliveryReport, where: str) -> str:
+    counts = Counter(d.status for d in report.deliveries)
+    crash = report.resent_after_crash
+    lines = [
+        f"{format_short(report.at)} (dansk tid) via {where}: {counts['sent']} sendt, "
+        f"{counts['retry']} prøves igen senere, {counts['failed']} fejlet"
+        + (f", {crash} sendt igen efter et nedbrud" if crash else "")
+    ]
+    for d in report.deliveries:
+        if d.status == "retry" and d.next_attempt_at is not None:
+            lines.append(f"  prøves igen {format_short(d.next_attempt_at)}: {d.key}: {d.error}")
+        elif d.status == "failed":
+            lines.append(f"  FEJLET {d.key}: {d.error}")
+        elif d.refused:
+            lines.append(f"  sendt {d.key}, men afvist for: {', '.join(d.refused)}")
+    return "\n".join(lines)

@@ -1,0 +1,196 @@
+"""Claiming outbox rows for one sender, and recovering the rows of a sender that died.
+
+Due ``queued`` rows, and ``sending`` rows whose lease ran out, become ``sending`` with
+``claimed_at = at`` and a ``message_id`` that is kept for ever after (a resend after a crash
+carries the same Message-ID). PostgreSQL claims with ``FOR UPDATE SKIP LOCKED``; every claim is
+also a conditional UPDATE, so two senders never both win a row, on SQLite either.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, and_, or_, select, update
+from sqlalchemy.orm import Session
+
+from notifications.audit import mail_event
+from notifications.message import new_message_id
+from notifications.outgoing import Attachment, OutgoingMail
+from workflow.service import bound_for
+from workflow.storage.db import Database
+from workflow.storage.models import DocumentRow, OutboxRow, ProcessRow
+
+log = logging.getLogger("aftaleflow.mail")
+
+#: A ``sending`` row claimed longer ago than this belongs to a sender that died.
+LEASE = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class Claimed:
+    mail: OutgoingMail
+    message_id: str
+    claimed_at: datetime
+    in_reply_to: str | None = None
+    resent_after_crash: bool = False
+
+
+def recover_stuck(db: Database, at: datetime, *, worker: str = "sender") -> int:
+    """At start-up: every ``sending`` row was left by a sender that died; queue it again.
+
+    Only call this when no other sender runs on the database (e.g. the one scheduler process
+    starting); with several senders, the lease in ``claim`` recovers such rows instead.
+    The row keeps its ``message_id`` and ``claimed_at``, so its resend is recognised.
+    """
+    if at.tzinfo is None:
+        raise ValueError("the sender's time must be timezone-aware (UTC), not naive")
+    with db.transaction() as s:
+        rows = s.scalars(select(OutboxRow).where(OutboxRow.status == "sending")).all()
+        for row in rows:
+            row.status = "queued"
+            row.next_attempt_at = min(row.next_attempt_at, at)
+            mail_event(
+                s,
+                at,
+                worker,
+                "mail_recovered",
+                OutgoingMail.from_row(row),
+                {
+                    "message_id": row.message_id,
+                    "claimed_at": row.claimed_at.isoformat() if row.claimed_at else None,
+                },
+                reason="a sender stopped while this mail was being sent",
+            )
+    if rows:
+        log.warning("recovered %d mail(s) left in 'sending' by a stopped sender", len(rows))
+    return len(rows)
+
+
+def _claim_one(s: Session, row: OutboxRow, at: datetime, message_id: str) -> bool:
+    """Conditional UPDATE: only wins if nobody changed the row since we read it."""
+    same_claim = (
+        OutboxRow.claimed_at.is_(None)
+        if row.claimed_at is None
+        else OutboxRow.claimed_at == row.claimed_at
+    )
+    result = s.execute(
+        update(OutboxRow)
+        .where(OutboxRow.id == row.id, OutboxRow.status == row.status, same_claim)
+        .values(status="sending", claimed_at=at, message_id=message_id)
+        .execution_options(synchronize_session=False)
+    )
+    return cast(CursorResult[Any], result).rowcount == 1
+
+
+def _thread_ids(
+    s: Session, keys: set[str], assigned: Mapping[str, str], domain: str
+) -> dict[str, str]:
+    """Message-IDs of the mails reminders thread under; assigned now if not sent yet.
+
+    The assignment is conditional (``message_id IS NULL``), so a parent that another sender
+    is claiming at the same moment keeps the Message-ID that sender gave it.
+    """
+    out = {k: assigned[k] for k in keys if k in assigned}
+    missing = sorted(keys - set(out))
+    for key in missing:
+        s.execute(
+            update(OutboxRow)
+            .where(OutboxRow.idempotency_key == key, OutboxRow.message_id.is_(None))
+            .values(message_id=new_message_id(domain))
+            .execution_options(synchronize_session=False)
+        )
+    if missing:
+        found = s.execute(
+            select(OutboxRow.idempotency_key, OutboxRow.message_id).where(
+                OutboxRow.idempotency_key.in_(missing)
+            )
+        )
+        out.update({key: mid for key, mid in found if mid})
+    return out
+
+
+def _party_names(
+    s: Session, process_id: int | None, cache: dict[int, dict[str, str]]
+) -> dict[str, str]:
+    if process_id is None:
+        return {}
+    if process_id not in cache:
+        proc = s.get(ProcessRow, process_id)
+        parties = bound_for(proc).bundle.parties if proc is not None else None
+        cache[process_id] = {p.slug: p.name for p in parties.parties} if parties else {}
+    return cache[process_id]
+
+
+def _document(s: Session, document_id: int) -> tuple[Attachment, ...]:
+    """The agreement version to attach, read from the database as it was approved."""
+    doc = s.get(DocumentRow, document_id)
+    if doc is None:  # never deleted by Aftaleflow; the mail still names the hash
+        return ()
+    maintype, _, subtype = (doc.media_type or "application/octet-stream").partition("/")
+    return (Attachment(doc.filename, doc.content, maintype, subtype or "octet-stream"),)
+
+
+def claim(
+    db: Database,
+    at: datetime,
+    *,
+    domain: str,
+    batch_size: int = 50,
+    worker: str = "sender",
+    lease: timedelta = LEASE,
+) -> list[Claimed]:
+    """Claim up to ``batch_size`` due rows for this sender, and commit."""
+    if at.tzinfo is None:
+        raise ValueError("the sender's time must be timezone-aware (UTC), not naive")
+    due = or_(
+        and_(OutboxRow.status == "queued", OutboxRow.next_attempt_at <= at),
+        and_(OutboxRow.status == "sending", OutboxRow.claimed_at < at - lease),
+    )
+    query = select(OutboxRow).where(due).order_by(OutboxRow.next_attempt_at, OutboxRow.id)
+    query = query.limit(batch_size)
+    if not db.is_sqlite:
+        query = query.with_for_update(skip_locked=True)
+    claimed: list[Claimed] = []
+    names: dict[int, dict[str, str]] = {}
+    with db.transaction() as s:
+        rows = list(s.scalars(query))
+        won: list[tuple[OutboxRow, str, bool]] = []
+        for row in rows:
+            crashed = row.status == "sending" or row.claimed_at is not None
+            message_id = row.message_id or new_message_id(domain)
+            if _claim_one(s, row, at, message_id):
+                won.append((row, message_id, crashed))
+        assigned = {r.idempotency_key: m for r, m, _ in won}
+        threads = _thread_ids(
+            s, {r.thread_key for r, _, _ in won if r.thread_key}, assigned, domain
+        )
+        for row, message_id, crashed in won:
+            mail = replace(OutgoingMail.from_row(row), message_id=message_id)
+            if mail.kind in ("submission", "digest") and "party_names" not in mail.context:
+                ctx = {**mail.context, "party_names": _party_names(s, mail.process_id, names)}
+                mail = replace(mail, context=ctx)
+            document = mail.context.get("document") or {}
+            if mail.kind == "submission" and document.get("id"):
+                mail = replace(mail, attachments=_document(s, int(document["id"])))
+            if crashed:
+                mail_event(
+                    s,
+                    at,
+                    worker,
+                    "mail_resent_after_crash",
+                    mail,
+                    {
+                        "message_id": message_id,
+                        "attempts": row.attempts,
+                        "claimed_at": row.claimed_at.isoformat() if row.claimed_at else None,
+                    },
+                    reason="the previous sender stopped before recording the result",
+                )
+            claimed.append(
+                Claimed(mail, message_id, at, threads.get(row.thread_key or ""), crashed)
+            )
+    return claimed

@@ -1,0 +1,338 @@
+"""Drain the outbox: claim a batch, send it over one connection, record each result.
+
+1. Claim (one short transaction, see ``notifications.claims``): due rows become ``sending``
+   with their ``message_id``; rows of a sender that died are taken over after the lease.
+2. Render and send the batch over one transport connection.
+3. Record each result in its own transaction: ``sent``; or ``queued`` again with exponential
+   backoff (temporary failure); or ``failed`` (permanent). Refused addresses are marked
+   failing in ``contact_status``. Every step writes an audit event.
+
+A send failure never touches workflow state. ``at`` is the business time of the whole run.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime, time, timedelta
+from email.message import EmailMessage
+
+from notifications.audit import mail_event, mark_failing, mark_ok
+from notifications.claims import LEASE, Claimed, claim, recover_stuck
+from notifications.message import InvalidAddress, address, bare_address, build_message
+from notifications.outgoing import Recipient
+from notifications.render import MailSettings, RenderError, render
+from notifications.transports import SendResult, Transport, TransportError
+from workflow.calendar import next_office_moment
+from workflow.storage.db import Database
+from workflow.storage.models import OutboxRow
+
+__all__ = [
+    "LEASE",
+    "Claimed",
+    "Delivery",
+    "DeliveryReport",
+    "backoff",
+    "claim",
+    "deliver_due",
+    "drain",
+    "make_on_tick",
+    "recover_stuck",
+]
+
+log = logging.getLogger("aftaleflow.mail")
+
+BACKOFF_FIRST = timedelta(minutes=1)
+BACKOFF_CAP = timedelta(hours=6)
+#: A retry waits for office hours on a working day, like every planned mail.
+OFFICE_OPENS, OFFICE_CLOSES = time(9, 0), time(16, 0)
+
+
+def backoff(failures: int) -> timedelta:
+    """1 min after the first failure, then 2, 4, 8, … minutes, at most 6 hours."""
+    return min(BACKOFF_FIRST * (2 ** min(max(failures, 1) - 1, 20)), BACKOFF_CAP)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """The outcome for one outbox row: ``sent``, ``retry``, ``failed`` or ``lost_claim``."""
+
+    outbox_id: int
+    key: str
+    kind: str
+    status: str
+    message_id: str
+    recipients: tuple[str, ...] = ()
+    refused: tuple[str, ...] = ()
+    error: str = ""
+    next_attempt_at: datetime | None = None
+
+
+@dataclass
+class DeliveryReport:
+    at: datetime
+    worker: str
+    claimed: int = 0
+    resent_after_crash: int = 0
+    deliveries: list[Delivery] = field(default_factory=list)
+
+    def count(self, status: str) -> int:
+        return sum(1 for d in self.deliveries if d.status == status)
+
+    @property
+    def sent(self) -> int:
+        return self.count("sent")
+
+    @property
+    def retried(self) -> int:
+        return self.count("retry")
+
+    @property
+    def failed(self) -> int:
+        return self.count("failed")
+
+    def merge(self, other: DeliveryReport) -> None:
+        self.claimed += other.claimed
+        self.resent_after_crash += other.resent_after_crash
+        self.deliveries.extend(other.deliveries)
+
+
+# ---------------------------------------------------------------------- sending
+
+
+@dataclass(frozen=True)
+class Prepared:
+    claimed: Claimed
+    message: EmailMessage
+    recipients: tuple[str, ...]
+    invalid: Mapping[str, tuple[int, str]]
+
+
+class NoRecipient(InvalidAddress):
+    """Not one of the mail's addresses can be used: the mail fails, the addresses are failing."""
+
+    def __init__(self, invalid: Mapping[str, tuple[int, str]]) -> None:
+        super().__init__(f"no usable recipient ({'; '.join(m for _, m in invalid.values())})")
+        self.invalid = dict(invalid)
+
+
+def prepare(c: Claimed, settings: MailSettings, at: datetime) -> Prepared:
+    """Render and build; raises RenderError or NoRecipient (both permanent)."""
+    valid: list[Recipient] = []
+    invalid: dict[str, tuple[int, str]] = {}
+    for r in c.mail.recipients:
+        try:
+            address(r.name, r.email)
+            valid.append(r)
+        except InvalidAddress as exc:
+            invalid[" ".join(r.email.split()) or "(empty)"] = (0, str(exc))
+    if not valid:
+        raise NoRecipient(invalid)
+    rendered = render(c.mail, settings)
+    message = build_message(
+        rendered,
+        to=valid,
+        secretariat=c.mail.secretariat,
+        mail_from=settings.mail_from,
+        message_id=c.message_id,
+        at=at,
+        in_reply_to=c.in_reply_to,
+        key=c.mail.idempotency_key,
+    )
+    return Prepared(c, message, tuple(r.email.strip() for r in valid), invalid)
+
+
+def _record(db: Database, c: Claimed, result: SendResult, at: datetime, worker: str) -> Delivery:
+    mail = c.mail
+    with db.transaction() as s:
+        row = s.get(OutboxRow, mail.id)
+        if row is None or row.status != "sending" or row.claimed_at != c.claimed_at:
+            log.warning(
+                "mail %s was taken over by another sender; result not recorded",
+                mail.idempotency_key,
+            )
+            return Delivery(
+                mail.id,
+                mail.idempotency_key,
+                mail.kind,
+                "lost_claim",
+                c.message_id,
+                error=result.error,
+            )
+        row.attempts += 1
+        refused = {a: f"{code} {text}".strip() for a, (code, text) in result.refused.items()}
+        for addr in result.permanently_refused:
+            mark_failing(s, addr, f"{refused[addr]} (mail {c.message_id})", at)
+        mark_ok(s, result.accepted, f"accepted {c.message_id}", at)
+        base = {"message_id": c.message_id, "attempt": row.attempts, "worker": worker}
+        if result.delivered:
+            row.status, row.sent_at, row.smtp_reply = "sent", at, result.reply
+            row.last_error = "; ".join(f"{a}: {r}" for a, r in refused.items()) or None
+            mail_event(
+                s,
+                at,
+                worker,
+                "mail_sent",
+                mail,
+                {
+                    **base,
+                    "recipients": list(result.accepted),
+                    "refused": refused,
+                    "reply": result.reply,
+                },
+            )
+            if refused:
+                mail_event(
+                    s, at, worker, "mail_recipient_refused", mail, {**base, "refused": refused}
+                )
+            return Delivery(
+                mail.id,
+                mail.idempotency_key,
+                mail.kind,
+                "sent",
+                c.message_id,
+                result.accepted,
+                tuple(refused),
+            )
+        row.last_error = result.error
+        if result.temporary:
+            delay = backoff(row.attempts)
+            row.status, row.claimed_at = "queued", None
+            row.next_attempt_at = next_office_moment(at + delay, OFFICE_OPENS, OFFICE_CLOSES)
+            mail_event(
+                s,
+                at,
+                worker,
+                "mail_retry",
+                mail,
+                {
+                    **base,
+                    "error": result.error,
+                    "interval_s": int(delay.total_seconds()),
+                    "next_attempt_at": row.next_attempt_at.isoformat(),
+                },
+            )
+            log.info(
+                "mail %s: temporary failure, retry in %s: %s",
+                mail.idempotency_key,
+                delay,
+                result.error,
+            )
+            return Delivery(
+                mail.id,
+                mail.idempotency_key,
+                mail.kind,
+                "retry",
+                c.message_id,
+                refused=tuple(refused),
+                error=result.error,
+                next_attempt_at=row.next_attempt_at,
+            )
+        row.status = "failed"
+        mail_event(
+            s, at, worker, "mail_failed", mail, {**base, "error": result.error, "refused": refused}
+        )
+        log.warning("mail %s failed permanently: %s", mail.idempotency_key, result.error)
+        return Delivery(
+            mail.id,
+            mail.idempotency_key,
+            mail.kind,
+            "failed",
+            c.message_id,
+            refused=tuple(refused),
+            error=result.error,
+        )
+
+
+def deliver_due(
+    db: Database,
+    transport: Transport,
+    settings: MailSettings,
+    at: datetime,
+    *,
+    batch_size: int = 50,
+    worker: str = "sender",
+    lease: timedelta = LEASE,
+) -> DeliveryReport:
+    """Claim one batch of due mail, send it over one connection and record every result.
+
+    Raises ``InvalidAddress`` before claiming anything if ``settings.mail_from`` is unusable
+    (a configuration error: nothing is sent, nothing is marked failed).
+    """
+    try:
+        address("", _envelope_from(settings))
+    except InvalidAddress as exc:
+        raise InvalidAddress(f"AFTALEFLOW_MAIL_FROM is not a usable address: {exc}") from exc
+    report = DeliveryReport(at, worker)
+    batch = claim(
+        db, at, domain=settings.mail_domain, batch_size=batch_size, worker=worker, lease=lease
+    )
+    report.claimed = len(batch)
+    report.resent_after_crash = sum(1 for c in batch if c.resent_after_crash)
+    ready: list[Prepared] = []
+    for c in batch:
+        try:
+            ready.append(prepare(c, settings, at))
+        except (RenderError, NoRecipient) as exc:
+            refused = exc.invalid if isinstance(exc, NoRecipient) else {}
+            result = SendResult(refused=refused, error=str(exc), temporary=False)
+            report.deliveries.append(_record(db, c, result, at, worker))
+    if not ready:
+        return report
+    done = 0
+    try:
+        with transport.connect() as conn:
+            for p in ready:
+                result = conn.send(
+                    p.message, envelope_from=_envelope_from(settings), recipients=p.recipients
+                )
+                if p.invalid:
+                    result = replace(result, refused={**result.refused, **p.invalid})
+                report.deliveries.append(_record(db, p.claimed, result, at, worker))
+                done += 1
+    except TransportError as exc:
+        for p in ready[done:]:
+            result = SendResult(error=str(exc), temporary=True)
+            report.deliveries.append(_record(db, p.claimed, result, at, worker))
+    return report
+
+
+def _envelope_from(settings: MailSettings) -> str:
+    return bare_address(settings.mail_from)
+
+
+def drain(
+    db: Database,
+    transport: Transport,
+    settings: MailSettings,
+    at: datetime,
+    *,
+    batch_size: int = 50,
+    worker: str = "sender",
+    max_batches: int = 1000,
+) -> DeliveryReport:
+    """Deliver batches until nothing more is due at ``at``."""
+    total = DeliveryReport(at, worker)
+    for _ in range(max_batches):
+        report = deliver_due(db, transport, settings, at, batch_size=batch_size, worker=worker)
+        total.merge(report)
+        if report.claimed < batch_size:
+            break
+    return total
+
+
+def make_on_tick(
+    db: Database, transport: Transport, settings: MailSettings, *, worker: str = "simulation"
+) -> Callable[[datetime], DeliveryReport]:
+    """A callback for ``simulate(on_tick=…)``: recovers once, then drains at every tick."""
+    recovered = False
+
+    def on_tick(at: datetime) -> DeliveryReport:
+        nonlocal recovered
+        if not recovered:
+            recover_stuck(db, at, worker=worker)
+            recovered = True
+        return drain(db, transport, settings, at, worker=worker)
+
+    return on_tick
