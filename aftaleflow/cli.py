@@ -401,6 +401,47 @@ def exempt(
 
 
 @cli.group()
+def link() -> None:
+    """Personal links: re-issue (mail a new one) or revoke."""
+
+
+@link.command("reissue")
+@click.argument("stage")
+@click.argument("party")
+@click.argument("step", required=False, default="")
+@click.option("--process", "key", default=None)
+@click.option("--reason", required=True)
+@click.option("--revoke-only", is_flag=True, help="Stop the link without mailing a new one.")
+@click.option("--at", "at_", default=None)
+@click.option("--by", "actor", default="secretariat (cli)")
+@pass_app
+def link_reissue(
+    app: App,
+    stage: str,
+    party: str,
+    step: str,
+    key: str | None,
+    reason: str,
+    revoke_only: bool,
+    at_: str | None,
+    actor: str,
+) -> None:
+    """The old link stops working; unless --revoke-only a new one is mailed."""
+    generation = app.service().revoke_link(
+        app.only_key(key),
+        stage,
+        party,
+        step,
+        at=parse_at(at_),
+        actor=actor,
+        reason=reason,
+        reissue=not revoke_only,
+    )
+    what = "spærret" if revoke_only else "genudstedt og sendt"
+    console.print(f"Link for {party} {step} i {stage} er {what} (generation {generation})")
+
+
+@cli.group()
 def document() -> None:
     """The agreement document: upload versions, put one up for approval."""
 
