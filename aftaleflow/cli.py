@@ -595,6 +595,9 @@ def _register_optional() -> None:
         return
     cli.add_command(outbox)
     cli.add_command(send)
+    from aftaleflow.cli_users import user
+
+    cli.add_command(user)
 
 
 _register_optional()

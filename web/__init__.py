@@ -18,7 +18,7 @@ from flask import Flask, session
 from itsdangerous import URLSafeSerializer
 from jinja2 import StrictUndefined
 
-from web import approve, pages, respond, security
+from web import approve, dashboard, pages, respond, security
 from web.formatting import format_date, format_datetime, format_size, format_types
 from web.i18n import LANGUAGES, choose_language, lang, t
 from web.state import EXTENSION, WebState, state
@@ -94,6 +94,7 @@ def create_app(
     )
     for blueprint in (pages.bp, respond.bp, approve.bp):
         app.register_blueprint(blueprint)
+    dashboard.register(app, base_url=base_url)
     return app
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from workflow.calendar import to_local, working_days_between
 from workflow.errors import NotFound
 from workflow.storage.models import (
     ContactStatusRow,
@@ -19,7 +20,7 @@ from workflow.storage.models import (
     StageRow,
     TaskRow,
 )
-from workflow.timeline import BoundProcess
+from workflow.timeline import BoundProcess, BoundStage
 
 
 @dataclass(frozen=True)
@@ -175,3 +176,166 @@ def events(s: Session, key: str | None = None, limit: int = 200) -> list[EventRo
         pid = s.scalar(select(ProcessRow.id).where(ProcessRow.key == key))
         q = q.where(EventRow.process_id == pid)
     return list(s.scalars(q))
+
+
+# ---------------------------------------------------------------------- what comes next
+
+
+@dataclass(frozen=True)
+class UpcomingMail:
+    """A mail the engine will plan on its own: ``party`` is empty when it goes to every
+    participant (the invitations of a stage that has not opened yet)."""
+
+    at: datetime
+    kind: str  # invitation | approval_request | reminder | escalation | meeting_invitation
+    stage_id: str
+    stage_name: str
+    party: str = ""
+    party_name: str = ""
+    step: str = ""
+    n: int = 0
+
+
+@dataclass(frozen=True)
+class OverdueTask:
+    """A party past its (possibly extended) deadline that has not answered or decided."""
+
+    stage_id: str
+    stage_name: str
+    party: str
+    party_name: str
+    step: str
+    status: str
+    deadline: date
+    days_late: int
+    working_days_late: int
+    escalated: bool
+
+
+def _task_deadline(t: TaskRow, bst: BoundStage) -> date | None:
+    return t.deadline_override or bst.deadline
+
+
+def upcoming_mails(s: Session, row: ProcessRow, bound: BoundProcess) -> list[UpcomingMail]:
+    """The next automatic mail of every task, and the invitations of the stages to come,
+    derived from the same timeline the planner uses (earliest first). A time in the past
+    means the mail is due and goes out at the next tick."""
+    if row.status != "running":
+        return []
+    stage_rows = {
+        r.stage_id: r for r in s.scalars(select(StageRow).where(StageRow.process_id == row.id))
+    }
+    by_stage: dict[str, list[TaskRow]] = {}
+    for t in s.scalars(
+        select(TaskRow).where(TaskRow.process_id == row.id).order_by(TaskRow.party, TaskRow.seq)
+    ):
+        by_stage.setdefault(t.stage_id, []).append(t)
+    names = {p.slug: p.name for p in bound.bundle.parties.parties}
+    out: list[UpcomingMail] = []
+    for bst in bound.stages:
+        sr = stage_rows.get(bst.id)
+        status = sr.status if sr else "pending"
+        name = bst.definition.name
+        if status == "pending":
+            first = _first_mail(bst)
+            if first is not None:
+                out.append(UpcomingMail(first[0], first[1], bst.id, name))
+            continue
+        if status != "open":
+            continue
+        chains: dict[str, list[TaskRow]] = {}
+        for t in by_stage.get(bst.id, []):
+            chains.setdefault(t.party, []).append(t)
+        for party, steps in chains.items():
+            current = next((t for t in steps if t.status not in ("approved", "exempt")), None)
+            if current is None:
+                continue
+            mail = _next_task_mail(bound, bst, sr, current)
+            if mail is not None:
+                out.append(
+                    UpcomingMail(
+                        mail[0],
+                        mail[1],
+                        bst.id,
+                        name,
+                        party,
+                        names.get(party, party),
+                        current.step,
+                        mail[2],
+                    )
+                )
+    out.sort(key=lambda m: (m.at, m.stage_id, m.party))
+    return out
+
+
+def _first_mail(bst: BoundStage) -> tuple[datetime, str] | None:
+    if bst.kind == "questionnaire":
+        return (bst.send_at or bst.opens_at, "invitation")
+    if bst.kind == "approval":
+        return (bst.opens_at, "approval_request")
+    if bst.events and getattr(bst.definition, "invite", None):
+        return (bst.opens_at, "meeting_invitation")
+    return None
+
+
+def _next_task_mail(
+    bound: BoundProcess, bst: BoundStage, sr: StageRow | None, t: TaskRow
+) -> tuple[datetime, str, int] | None:
+    opened = (sr.opened_at if sr else None) or bst.opens_at
+    if t.status == "pending":
+        if bst.kind == "questionnaire":
+            return (max(bst.send_at or bst.opens_at, opened), "invitation", 0)
+        return None  # an approval step waits for the step before it
+    deadline = _task_deadline(t, bst)
+    if deadline is None:
+        return None
+    options: list[tuple[datetime, str, int]] = []
+    moments = bound.reminder_moments(bst, deadline)
+    waiting = ("invited", "opened", "draft", "overdue", "requested", "postponed")
+    if t.status in waiting and t.reminders_done < len(moments):
+        options.append((moments[t.reminders_done], "reminder", t.reminders_done + 1))
+    if t.kind == "questionnaire" and t.status in ("invited", "opened", "draft", "overdue"):
+        esc = bound.escalation_at(bst, deadline)
+        if esc is not None and not t.escalated:
+            options.append((esc, "escalation", 0))
+    return min(options) if options else None
+
+
+def overdue_tasks(
+    s: Session, row: ProcessRow, bound: BoundProcess, at: datetime
+) -> list[OverdueTask]:
+    """Every party past its deadline in an open stage, the latest first."""
+    stage_status = dict(
+        s.execute(select(StageRow.stage_id, StageRow.status).where(StageRow.process_id == row.id))
+        .tuples()
+        .all()
+    )
+    names = {p.slug: p.name for p in bound.bundle.parties.parties}
+    today = to_local(at).date()
+    out: list[OverdueTask] = []
+    waiting = ("invited", "opened", "draft", "overdue", "requested", "postponed")
+    for t in s.scalars(
+        select(TaskRow).where(TaskRow.process_id == row.id, TaskRow.status.in_(waiting))
+    ):
+        if stage_status.get(t.stage_id) != "open":
+            continue
+        bst = bound.stage(t.stage_id)
+        deadline = _task_deadline(t, bst)
+        if deadline is None or (t.status != "overdue" and at <= bound.overdue_at(deadline)):
+            continue
+        out.append(
+            OverdueTask(
+                t.stage_id,
+                bst.definition.name,
+                t.party,
+                names.get(t.party, t.party),
+                t.step,
+                t.status,
+                deadline,
+                max((today - deadline).days, 0),
+                working_days_between(deadline, today),
+                t.escalated,
+            )
+        )
+    out.sort(key=lambda o: (-o.days_late, o.party_name))
+    return out

@@ -239,3 +239,24 @@ class SchedulerStateRow(Base):
     name: Mapped[str] = mapped_column(String(60), primary_key=True)
     value: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     updated_at: Mapped[datetime]
+
+
+class UserRow(Base):
+    """A secretariat user of the dashboard: an argon2 password hash, a role, the lock-out
+    state, and the SHA-256 of the user's API token (the token itself is never stored)."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    role: Mapped[str] = mapped_column(String(20))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None]
+    last_login_at: Mapped[datetime | None]
+    session_epoch: Mapped[int] = mapped_column(Integer, default=1)
+    """Raised at log-out: every session cookie carrying an older epoch stops working."""
+    api_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    api_token_created_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]

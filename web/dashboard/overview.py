@@ -1,0 +1,103 @@
+"""The overview of every process, and one process's page: timeline, party × stage matrix,
+counts, the next mails, the overdue parties and the scheduler's last tick."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from flask import render_template
+from sqlalchemy.orm import Session
+
+from web.dashboard import timeline
+from web.dashboard.blueprint import bp
+from web.dashboard.reads import process_or_404
+from web.i18n import lang
+from web.state import state
+from workflow import queries
+from workflow.queries import ProcessStatus
+from workflow.service import bound_for
+from workflow.storage.models import ProcessRow
+
+#: Badges in the order the counts are shown.
+BADGES = (
+    "not_invited",
+    "invited",
+    "opened",
+    "draft",
+    "submitted",
+    "late",
+    "overdue",
+    "exempt",
+    "requested",
+    "postponed",
+    "approved",
+    "rejected",
+)
+#: Next mails shown on a process page.
+UPCOMING_SHOWN = 25
+
+
+@dataclass(frozen=True)
+class ProcessView:
+    row: ProcessRow
+    status: ProcessStatus
+    timeline: timeline.Timeline
+    overdue: list[queries.OverdueTask]
+
+    @property
+    def per_party_stages(self) -> list[queries.StageStatus]:
+        return [s for s in self.status.stages if s.kind in ("questionnaire", "approval")]
+
+    @property
+    def counts(self) -> list[tuple[str, int]]:
+        return [(b, self.status.counts[b]) for b in BADGES if self.status.counts.get(b)]
+
+
+def process_view(s: Session, row: ProcessRow, now: datetime) -> ProcessView:
+    bound = bound_for(row)
+    status = queries.process_status(s, row.key, bound)
+    return ProcessView(
+        row,
+        status,
+        timeline.build(status.stages, now, lang()),
+        queries.overdue_tasks(s, row, bound, now),
+    )
+
+
+@bp.get("/")
+def index() -> str:
+    st = state()
+    now = st.now()
+    with st.db.sessions() as s:
+        views = [process_view(s, row, now) for row in queries.processes(s)]
+    last_tick = views[0].status.last_tick if views else None
+    return render_template("dashboard/index.html", views=views, now=now, last_tick=_tick(last_tick))
+
+
+@bp.get("/proces/<key>")
+def process(key: str) -> str:
+    st = state()
+    now = st.now()
+    with st.db.sessions() as s:
+        row, bound = process_or_404(s, key)
+        view = process_view(s, row, now)
+        upcoming = queries.upcoming_mails(s, row, bound)
+    return render_template(
+        "dashboard/process.html",
+        view=view,
+        status=view.status,
+        upcoming=upcoming[:UPCOMING_SHOWN],
+        more_upcoming=max(0, len(upcoming) - UPCOMING_SHOWN),
+        now=now,
+        last_tick=_tick(view.status.last_tick),
+        questionnaires=[s for s in bound.stages if s.kind == "questionnaire"],
+    )
+
+
+def _tick(value: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The last tick as the templates show it (its time parsed back to a datetime)."""
+    if not value or not value.get("at"):
+        return None
+    return {**value, "at": datetime.fromisoformat(value["at"])}

@@ -1,0 +1,57 @@
+"""What every dashboard template can use: the texts, labels, dates and the user."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from web.dashboard.auth import current_user
+from web.dashboard.blueprint import bp
+from web.dashboard.texts import dt, dt_or, event_label
+from web.i18n import lang
+from workflow import machines
+from workflow.calendar import to_local
+from workflow.labels import label as workflow_label
+
+
+def label(key: str) -> str:
+    return workflow_label(key, lang()) if key else ""
+
+
+def moment(value: datetime | None) -> str:
+    """A stored moment in Danish time: ``19.05.2022 kl. 14.03`` / ``2022-05-19 14:03``."""
+    if value is None:
+        return ""
+    local = to_local(value)
+    if lang() == "en":
+        return f"{local:%Y-%m-%d %H:%M}"
+    return f"{local:%d.%m.%Y} kl. {local:%H.%M}"
+
+
+def day(value: date | datetime | str | None) -> str:
+    """A date (a moment's Danish date): ``19.05.2022`` / ``2022-05-19``."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        value = date.fromisoformat(value)
+    if isinstance(value, datetime):
+        value = to_local(value).date()
+    return value.isoformat() if lang() == "en" else f"{value:%d.%m.%Y}"
+
+
+def can_stage(status: str, trigger: str) -> bool:
+    return machines.can("stage", status, trigger)
+
+
+@bp.context_processor
+def _helpers() -> dict[str, Any]:
+    return {
+        "dt": dt,
+        "dt_or": dt_or,
+        "label": label,
+        "event_label": event_label,
+        "moment": moment,
+        "day": day,
+        "can_stage": can_stage,
+        "user": current_user(),
+    }
