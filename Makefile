@@ -13,10 +13,10 @@ $(STAMP): pyproject.toml
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
-## run: initialise var/ and start the scheduler (and web app) on the embedded defaults
+## run: the live demo on the embedded defaults: scheduler + web app on http://127.0.0.1:8000,
+##      SQLite under var/, mail as files (ARGS="--speed 1d" for one virtual day per second)
 run: $(STAMP)
-	$(BIN)/aftaleflow init
-	$(BIN)/python run_scheduler.py
+	$(BIN)/python run_scheduler.py --demo --web $(ARGS)
 
 ## browser: make sure Debian's chromium is there for the Playwright tests
 browser:

@@ -13,10 +13,13 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import CursorResult, delete, func, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.sql.elements import ColumnElement
 
 from workflow import machines
 from workflow.calendar import next_office_moment, to_local, working_days_between
@@ -58,7 +61,7 @@ from workflow.timeline import BoundProcess, BoundStage, bind
 log = logging.getLogger("aftaleflow.service")
 
 #: A tick stops re-planning one process after this many rounds (a guard against a planner bug).
-MAX_ROUNDS_PER_TICK = 200
+MAX_ROUNDS_PER_TICK = 2000
 #: An action applied this much after it fell due is logged as caught up.
 LATE_LOG_THRESHOLD = timedelta(minutes=5)
 
@@ -95,6 +98,7 @@ class TickReport:
     at: datetime
     applied: list[Applied] = field(default_factory=list)
     processes: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def late(self) -> list[Applied]:
@@ -184,12 +188,27 @@ class Service:
                 )
             )
         for key in keys:
-            with self.db.transaction() as s:
-                row = _process(s, key)
-                if row.status != "running" or row.next_due_at is None or row.next_due_at > at:
-                    continue  # another scheduler got here first
-                self._advance(s, row, at, actor, report.applied)
-                report.processes += 1
+            done: list[Applied] = []
+            try:
+                with self.db.transaction() as s:
+                    row = _process(s, key)
+                    if row.status != "running" or row.next_due_at is None or row.next_due_at > at:
+                        continue  # another scheduler got here first
+                    self._advance(s, row, at, actor, done)
+            except StaleDataError:
+                log.info(
+                    "process %s changed under this tick; the next tick retries",
+                    key,
+                    extra={"action": "tick_conflict"},
+                )
+                continue
+            except (AftaleflowError, SQLAlchemyError) as e:
+                # one broken process must not stop the others; it stays due and is retried
+                log.error("tick of process %s failed: %s", key, e, extra={"action": "tick_failed"})
+                report.failed.append((key, str(e)))
+                continue
+            report.applied.extend(done)
+            report.processes += 1
         for a in report.late:
             log.info(
                 "caught up %s %s %s late by %s",
@@ -483,13 +502,16 @@ class Service:
             row.status = machines.fire("process", row.status, "cancel")
             row.next_due_at = None
             row.updated_at = at
-            for q in s.scalars(
-                select(OutboxRow).where(
-                    OutboxRow.process_id == row.id, OutboxRow.status == "queued"
-                )
-            ):
-                q.status = "cancelled"
-            _event(s, row, at, actor, "process_cancelled", reason=reason)
+            cancelled = _cancel_queued(s, OutboxRow.process_id == row.id)
+            _event(
+                s,
+                row,
+                at,
+                actor,
+                "process_cancelled",
+                reason=reason,
+                data={"mails_cancelled": cancelled},
+            )
 
     # ------------------------------------------------------------------ stage control
 
@@ -1101,7 +1123,10 @@ class Service:
                 row.next_due_at = p.next_due
                 row.updated_at = at
                 return
+            first = p.actions[0].due_at  # sorted by due time
             for action in p.actions:
+                if action.due_at > first:
+                    break  # re-plan: what fell due first may change what is due next
                 self._apply(s, row, bound, stages, tasks, action, at, actor)
                 applied.append(Applied(row.key, action, at))
         raise AftaleflowError(f"process {row.key}: the planner did not settle; please report this")
@@ -1344,17 +1369,12 @@ class Service:
     ) -> None:
         st.status = machines.fire("stage", st.status, "complete")
         st.closed_at = at
-        cancelled = 0
-        for q in s.scalars(
-            select(OutboxRow).where(
-                OutboxRow.process_id == row.id,
-                OutboxRow.stage_id == st.stage_id,
-                OutboxRow.status == "queued",
-                OutboxRow.kind == "reminder",
-            )
-        ):
-            q.status = "cancelled"
-            cancelled += 1
+        cancelled = _cancel_queued(
+            s,
+            OutboxRow.process_id == row.id,
+            OutboxRow.stage_id == st.stage_id,
+            OutboxRow.kind == "reminder",
+        )
         _event(
             s,
             row,
@@ -1517,6 +1537,18 @@ class Service:
 
 
 # ---------------------------------------------------------------------- helpers
+
+
+def _cancel_queued(s: Session, *where: ColumnElement[bool]) -> int:
+    """Cancel queued mails in ONE conditional update: a mail a sender has already claimed
+    (status ``sending``) is not touched, so nothing is both cancelled and sent."""
+    result = s.execute(
+        update(OutboxRow)
+        .where(OutboxRow.status == "queued", *where)
+        .values(status="cancelled")
+        .execution_options(synchronize_session=False)
+    )
+    return int(cast(CursorResult[Any], result).rowcount or 0)
 
 
 def _document_info(s: Session, row: ProcessRow) -> dict[str, Any]:

@@ -148,3 +148,30 @@ def test_an_extension_moves_the_partys_pending_reminders(
     assert laeso is not None and laeso.status == "invited"
     assert ext is not None and ext.data == {"from": "2022-05-20", "to": "2022-06-03"}
     assert ext.reason == "test"
+
+
+def test_catching_up_across_a_stage_close_applies_what_fell_due_before_it(
+    db: Database, socialaftale: Bundle
+) -> None:
+    svc = Service(db, link_secret="s")
+    _through_meetings(svc, socialaftale)
+    _run_until(svc, at("2022-04-05"))
+    report = svc.tick(at("2022-06-05", 10))  # down from 5 April until after the 3 June close
+    kinds = [a.action.kind for a in report.applied]
+    assert Counter(kinds) == {
+        "skip_reminder": 24,
+        "mark_overdue": 12,
+        "remind": 12,
+        "escalate": 12,
+        "complete_stage": 1,
+    }
+    assert kinds[-1] == "complete_stage"  # everything that fell due before the close came first
+    with db.sessions() as s:
+        mails = Counter(
+            (m.kind, m.status)
+            for m in s.scalars(
+                select(OutboxRow).where(OutboxRow.stage_id == Q, OutboxRow.kind != "invitation")
+            )
+        )
+    # the late reminder was overtaken by the close and never goes out; the escalations do
+    assert mails == {("reminder", "cancelled"): 12, ("escalation", "queued"): 12}

@@ -10,14 +10,13 @@ from __future__ import annotations
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-#: First key of the two-key advisory lock: "AF" in ASCII, so our locks are recognisable.
-ADVISORY_NAMESPACE = 0x4146
-
 
 def lock_process(s: Session, process_id: int) -> None:
     """Wait for and hold the process's lock until this transaction ends."""
     if s.get_bind().dialect.name == "postgresql":
+        # advisory locks are database-wide: the schema's hash keeps two installations (or
+        # two test schemas) in one database from waiting on each other's process 1
         s.execute(
-            text("SELECT pg_advisory_xact_lock(:ns, :id)"),
-            {"ns": ADVISORY_NAMESPACE, "id": process_id},
+            text("SELECT pg_advisory_xact_lock(hashtext(current_schema()), :id)"),
+            {"id": process_id},
         )

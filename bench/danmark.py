@@ -1,0 +1,153 @@
+"""The 98 Danish kommuner in their 5 regions, and the 5 regions: the nationwide party set.
+
+This module is the source of ``definitions/parties/danmark.yaml``; regenerate the file with
+``python -m bench.danmark`` after changing it (a smoke test checks that the two agree).
+Every contact is on a reserved ``*.example`` domain: nothing here may ever mail a real address.
+Region Nordjylland comes first, so the first 12 parties are the 12 of Nordjysk Socialaftale
+(with the same slugs as ``nordjylland.yaml``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DANMARK_YAML = ROOT / "definitions" / "parties" / "danmark.yaml"
+DOMAIN_SUFFIX = ".example"
+
+#: Region name → the kommuner in it (official short names; Danish letters kept).
+REGIONS: dict[str, tuple[str, ...]] = {
+    "Region Nordjylland": (
+        "Aalborg", "Brønderslev", "Frederikshavn", "Hjørring", "Jammerbugt", "Læsø",
+        "Mariagerfjord", "Morsø", "Rebild", "Thisted", "Vesthimmerland",
+    ),
+    "Region Midtjylland": (
+        "Favrskov", "Hedensted", "Herning", "Holstebro", "Horsens", "Ikast-Brande", "Lemvig",
+        "Norddjurs", "Odder", "Randers", "Ringkøbing-Skjern", "Samsø", "Silkeborg",
+        "Skanderborg", "Skive", "Struer", "Syddjurs", "Viborg", "Aarhus",
+    ),
+    "Region Syddanmark": (
+        "Assens", "Billund", "Esbjerg", "Fanø", "Fredericia", "Faaborg-Midtfyn", "Haderslev",
+        "Kerteminde", "Kolding", "Langeland", "Middelfart", "Nordfyn", "Nyborg", "Odense",
+        "Svendborg", "Sønderborg", "Tønder", "Varde", "Vejen", "Vejle", "Ærø", "Aabenraa",
+    ),
+    "Region Sjælland": (
+        "Faxe", "Greve", "Guldborgsund", "Holbæk", "Kalundborg", "Køge", "Lejre", "Lolland",
+        "Næstved", "Odsherred", "Ringsted", "Roskilde", "Slagelse", "Solrød", "Sorø",
+        "Stevns", "Vordingborg",
+    ),
+    "Region Hovedstaden": (
+        "Albertslund", "Allerød", "Ballerup", "Bornholm", "Brøndby", "Dragør", "Egedal",
+        "Fredensborg", "Frederiksberg", "Frederikssund", "Furesø", "Gentofte", "Gladsaxe",
+        "Glostrup", "Gribskov", "Halsnæs", "Helsingør", "Herlev", "Hillerød", "Hvidovre",
+        "Høje-Taastrup", "Hørsholm", "Ishøj", "København", "Lyngby-Taarbæk", "Rudersdal",
+        "Rødovre", "Tårnby", "Vallensbæk",
+    ),
+}  # fmt: skip
+
+#: Official names that are not "<name> Kommune".
+_OFFICIAL = {
+    "Bornholm": "Bornholms Regionskommune",
+    "København": "Københavns Kommune",
+    "Vesthimmerland": "Vesthimmerlands Kommune",
+    "Nordfyn": "Nordfyns Kommune",
+}
+
+
+def slugify(name: str) -> str:
+    """``Høje-Taastrup`` → ``hoje-taastrup``, ``Læsø`` → ``laeso`` (as in nordjylland.yaml)."""
+    text = name.lower()
+    for a, b in (("æ", "ae"), ("ø", "o"), ("å", "aa"), (" ", "-")):
+        text = text.replace(a, b)
+    return text
+
+
+def kommune_name(short: str) -> str:
+    return _OFFICIAL.get(short, f"{short} Kommune")
+
+
+def _contacts(slug: str, region: bool) -> dict[str, list[dict[str, str]]]:
+    domain = f"{slug}{DOMAIN_SUFFIX}"
+    if region:
+        return {
+            "committee_secretary": [
+                {"name": "Sekretær for Udvalg for Social og Handicap", "email": f"socialudvalg@{domain}"}
+            ],
+            "director": [{"name": "Direktør for Psykiatri og Social", "email": f"direktoer.social@{domain}"}],
+            "council_secretariat": [{"name": "Regionsrådets sekretariat", "email": f"regionsraad@{domain}"}],
+        }  # fmt: skip
+    return {
+        "committee_secretary": [{"name": "Sekretær for Socialudvalget", "email": f"socialudvalg@{domain}"}],
+        "director": [{"name": "Direktør for Social og Sundhed", "email": f"direktoer.social@{domain}"}],
+        "council_secretariat": [{"name": "Byrådssekretariatet", "email": f"byraad@{domain}"}],
+    }  # fmt: skip
+
+
+def parties() -> list[dict[str, object]]:
+    """Every party as registry data: each region's kommuner, then the region itself."""
+    out: list[dict[str, object]] = []
+    for region, kommuner in REGIONS.items():
+        for short in kommuner:
+            slug = slugify(short)
+            out.append(
+                {
+                    "slug": slug,
+                    "name": kommune_name(short),
+                    "kind": "kommune",
+                    "contacts": _contacts(slug, False),
+                }
+            )
+        rslug = slugify(region)
+        out.append(
+            {"slug": rslug, "name": region, "kind": "region", "contacts": _contacts(rslug, True)}
+        )
+    return out
+
+
+def _q(text: str) -> str:
+    """A YAML double-quoted scalar (names contain no quotes or backslashes)."""
+    assert '"' not in text and "\\" not in text
+    return f'"{text}"'
+
+
+def render_yaml() -> str:
+    """The text of ``definitions/parties/danmark.yaml``, grouped by region."""
+    lines = [
+        "# The 98 Danish kommuner in their 5 regions, and the 5 regions: 103 parties.",
+        "# Generated by `python -m bench.danmark` (bench/danmark.py is the source); do not edit.",
+        "# Every address is on a reserved example domain: the secretariat configures the real ones.",
+        "id: danmark",
+        "name: Danmark (98 kommuner og 5 regioner)",
+        "secretariat:",
+        "  name: Socialsekretariatet, KL",
+        "  email: socialsekretariat@kl.example",
+        "parties:",
+    ]
+    by_slug = {str(p["slug"]): p for p in parties()}
+    for region, kommuner in REGIONS.items():
+        lines.append(f"  # --- {region}: {len(kommuner)} kommuner and the region")
+        for slug in [slugify(k) for k in kommuner] + [slugify(region)]:
+            p = by_slug[slug]
+            lines += [
+                f"  - slug: {slug}",
+                f"    name: {_q(str(p['name']))}",
+                f"    kind: {p['kind']}",
+                "    contacts:",
+            ]
+            contacts = p["contacts"]
+            assert isinstance(contacts, dict)
+            for role, people in contacts.items():
+                lines.append(f"      {role}:")
+                for c in people:
+                    lines += [f"        - name: {_q(c['name'])}", f"          email: {c['email']}"]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    DANMARK_YAML.write_text(render_yaml(), encoding="utf-8")
+    n = sum(len(k) for k in REGIONS.values())
+    print(f"wrote {DANMARK_YAML} ({n} kommuner, {len(REGIONS)} regions)")
+
+
+if __name__ == "__main__":
+    main()

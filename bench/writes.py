@@ -1,0 +1,232 @@
+"""The write limit: the rows the engine writes, replayed with plain ``sqlite3.executemany``.
+
+``capture()`` records every row the ORM inserts or updates, grouped by transaction, with the
+values bound exactly as SQLAlchemy binds them (the models' own type processors). ``replay()``
+writes the same rows, ``copies`` times with fresh ids and keys, into a fresh database with the
+same schema and pragmas, one transaction per engine transaction, and returns the seconds spent.
+That is the floor an engine on this schema could reach: no reads, no planning, no ORM.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from time import perf_counter
+from typing import Any
+
+from sqlalchemy import Engine, event, inspect
+from sqlalchemy.dialects import sqlite as sqlite_dialect
+from sqlalchemy.orm import Session
+
+from workflow.storage.db import Database
+from workflow.storage.models import Base
+
+#: (table, "insert" | "update", columns, values); an update's last value is the row id.
+Op = tuple[str, str, tuple[str, ...], tuple[Any, ...]]
+#: String columns with a unique constraint that must differ between replayed copies.
+UNIQUE_TEXT = {"processes": ("key",), "outbox": ("idempotency_key",), "links": ("token_hash",)}
+_DIALECT = sqlite_dialect.dialect()
+_ORDER = {t.name: i for i, t in enumerate(Base.metadata.sorted_tables)}
+
+
+@dataclass
+class Trace:
+    transactions: list[list[Op]] = field(default_factory=list)
+    empty_commits: int = 0
+    #: SQL statements sent to the database, by first word (SELECT, INSERT, …), and executemany calls.
+    statements: Counter[str] = field(default_factory=Counter)
+
+    def counts(self) -> Counter[str]:
+        """Rows per ``table op`` over the whole trace."""
+        c: Counter[str] = Counter()
+        for tx in self.transactions:
+            for table, op, _, _ in tx:
+                c[f"{table} {op}"] += 1
+        return c
+
+    def statement_count(self) -> int:
+        return sum(self.statements.values())
+
+    @property
+    def rows(self) -> int:
+        return sum(len(tx) for tx in self.transactions)
+
+
+_processors: dict[tuple[str, str], Any] = {}
+
+
+def _bind(table: str, col: Any, value: Any) -> Any:
+    key = (table, col.key)
+    if key not in _processors:
+        _processors[key] = col.type.dialect_impl(_DIALECT).bind_processor(_DIALECT)
+    proc = _processors[key]
+    return proc(value) if proc is not None and value is not None else value
+
+
+def _row_ops(session: Session) -> list[Op]:
+    ops: list[tuple[int, int, Op]] = []
+    for obj in session.new:
+        table = obj.__table__
+        cols = tuple(c.key for c in table.columns)
+        values = tuple(_bind(table.name, c, getattr(obj, c.key)) for c in table.columns)
+        ops.append((0, _ORDER[table.name], (table.name, "insert", cols, values)))
+    for obj in session.dirty:
+        state = inspect(obj)
+        table = obj.__table__
+        changed = [
+            c
+            for c in table.columns
+            if (c.key != "id" and state.attrs[c.key].history.added)
+            or (table.name == "processes" and c.key == "row_version")
+        ]
+        if not changed:
+            continue
+        values = tuple(_bind(table.name, c, getattr(obj, c.key)) for c in changed)
+        ops.append(
+            (
+                1,
+                _ORDER[table.name],
+                (table.name, "update", tuple(c.key for c in changed), (*values, obj.id)),
+            )
+        )
+    ops.sort(key=lambda o: (o[0], o[1], o[2][3][0] if o[0] == 0 else 0))
+    return [op for _, _, op in ops]
+
+
+@contextmanager
+def capture() -> Iterator[Trace]:
+    """Record, for every committed ORM transaction in this process, the rows it wrote."""
+    trace = Trace()
+    pending: dict[int, list[Op]] = {}
+
+    def after_flush(session: Session, _ctx: Any) -> None:
+        pending.setdefault(id(session), []).extend(_row_ops(session))
+
+    def after_commit(session: Session) -> None:
+        ops = pending.pop(id(session), [])
+        if ops:
+            trace.transactions.append(ops)
+        else:
+            trace.empty_commits += 1
+
+    def after_rollback(session: Session, _previous: Any) -> None:
+        pending.pop(id(session), None)
+
+    def before_cursor_execute(
+        _conn: Any, _cursor: Any, statement: str, _params: Any, _ctx: Any, many: bool
+    ) -> None:
+        word = statement.lstrip().split(None, 1)[0].upper() if statement.strip() else "?"
+        trace.statements[word + (" (executemany)" if many else "")] += 1
+
+    hooks = (
+        ("after_flush", after_flush),
+        ("after_commit", after_commit),
+        ("after_soft_rollback", after_rollback),
+    )
+    for name, fn in hooks:
+        event.listen(Session, name, fn)
+    event.listen(Engine, "before_cursor_execute", before_cursor_execute)
+    try:
+        yield trace
+    finally:
+        for name, fn in hooks:
+            event.remove(Session, name, fn)
+        event.remove(Engine, "before_cursor_execute", before_cursor_execute)
+
+
+def _strides(trace: Trace) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for tx in trace.transactions:
+        for table, op, cols, values in tx:
+            rid = values[cols.index("id")] if op == "insert" and "id" in cols else values[-1]
+            if isinstance(rid, int):
+                out[table] = max(out.get(table, 0), rid)
+    return out
+
+
+def _rewrite(op: Op, copy: int, strides: dict[str, int]) -> tuple[str, tuple[Any, ...]]:
+    table, kind, cols, values = op
+    if copy == 0:
+        return _sql(table, kind, cols), values
+    out = list(values)
+    for i, c in enumerate(cols):
+        v = out[i]
+        if v is None:
+            continue
+        if c == "id" and kind == "insert":
+            out[i] = v + copy * strides.get(table, 0)
+        elif c == "process_id":
+            out[i] = v + copy * strides.get("processes", 0)
+        elif c in UNIQUE_TEXT.get(table, ()):
+            out[i] = f"{v}#{copy}"
+    if kind == "update":
+        out[-1] = out[-1] + copy * strides.get(table, 0)
+    return _sql(table, kind, cols), tuple(out)
+
+
+_sql_cache: dict[tuple[str, str, tuple[str, ...]], str] = {}
+
+
+def _sql(table: str, kind: str, cols: tuple[str, ...]) -> str:
+    key = (table, kind, cols)
+    if key not in _sql_cache:
+        if kind == "insert":
+            marks = ", ".join("?" for _ in cols)
+            _sql_cache[key] = f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({marks})"
+        else:
+            sets = ", ".join(f"{c} = ?" for c in cols)
+            _sql_cache[key] = f"UPDATE {table} SET {sets} WHERE id = ?"
+    return _sql_cache[key]
+
+
+def prepare(trace: Trace, copies: int) -> list[list[tuple[str, list[tuple[Any, ...]]]]]:
+    """Transactions as batches of (sql, rows) for ``executemany``, for ``copies`` processes."""
+    strides = _strides(trace)
+    out: list[list[tuple[str, list[tuple[Any, ...]]]]] = []
+    for copy in range(copies):
+        for tx in trace.transactions:
+            batches: list[tuple[str, list[tuple[Any, ...]]]] = []
+            for op in tx:
+                sql, values = _rewrite(op, copy, strides)
+                if batches and batches[-1][0] == sql:
+                    batches[-1][1].append(values)
+                else:
+                    batches.append((sql, [values]))
+            out.append(batches)
+    return out
+
+
+def fresh_database(path: Path) -> None:
+    """An empty database file with the engine's schema (migrated by Alembic)."""
+    db = Database(f"sqlite:///{path}")
+    db.migrate()
+    db.dispose()
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """A plain sqlite3 connection with the engine's pragmas (WAL, synchronous=NORMAL, FKs)."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA busy_timeout=10000")
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    return conn
+
+
+def replay(path: Path, batches: list[list[tuple[str, list[tuple[Any, ...]]]]]) -> float:
+    """Write prepared transactions into the (fresh) database at ``path``; seconds taken."""
+    conn = connect(path)
+    try:
+        t0 = perf_counter()
+        for tx in batches:
+            conn.execute("BEGIN")
+            for sql, rows in tx:
+                conn.executemany(sql, rows)
+            conn.execute("COMMIT")
+        return perf_counter() - t0
+    finally:
+        conn.close()

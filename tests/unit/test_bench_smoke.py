@@ -1,0 +1,110 @@
+"""Smoke test of the performance suite (``python -m bench``): it imports, its scenario generator
+produces valid definitions, and the nationwide party registry is complete and safe.
+No timing is asserted here; ``make bench`` measures."""
+
+from __future__ import annotations
+
+import importlib
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bench import danmark, scenario, writes
+from workflow.loader import check_file
+
+ROOT = Path(__file__).resolve().parents[2]
+DANMARK_YAML = ROOT / "definitions" / "parties" / "danmark.yaml"
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        "bench",
+        "bench.__main__",
+        "bench.danmark",
+        "bench.fleet",
+        "bench.mail",
+        "bench.memory",
+        "bench.report",
+        "bench.scenario",
+        "bench.suite",
+        "bench.writes",
+    ],
+)
+def test_bench_modules_import(module: str) -> None:
+    importlib.import_module(module)
+
+
+def test_danmark_registry_is_generated_from_its_source_and_checks_clean() -> None:
+    assert DANMARK_YAML.read_text(encoding="utf-8") == danmark.render_yaml(), (
+        "definitions/parties/danmark.yaml is out of date: run `python -m bench.danmark`"
+    )
+    assert check_file(DANMARK_YAML) == []
+
+
+def test_danmark_has_98_kommuner_in_5_regions_and_only_example_addresses() -> None:
+    data = yaml.safe_load(DANMARK_YAML.read_text(encoding="utf-8"))
+    kinds = [p["kind"] for p in data["parties"]]
+    assert kinds.count("kommune") == 98
+    assert kinds.count("region") == 5
+    assert [len(k) for k in danmark.REGIONS.values()] == [11, 19, 22, 17, 29]
+    emails = re.findall(r"email: *(\S+)", DANMARK_YAML.read_text(encoding="utf-8"))
+    assert len(emails) == 1 + 3 * 103
+    assert all(e.rsplit("@", 1)[1].endswith(".example") for e in emails)
+    # Region Nordjylland first: the first twelve are the parties of nordjylland.yaml
+    nordjylland = yaml.safe_load(
+        (ROOT / "definitions" / "parties" / "nordjylland.yaml").read_text(encoding="utf-8")
+    )
+    assert [p["slug"] for p in data["parties"][:12]] == [p["slug"] for p in nordjylland["parties"]]
+
+
+@pytest.mark.parametrize("parties", [12, 98, 150, "danmark"])
+def test_scenario_generator_produces_valid_definitions(parties: int | str, tmp_path: Path) -> None:
+    bundle = scenario.scenario_bundle(parties, tmp_path)
+    expected = 103 if parties == "danmark" else parties
+    assert len(bundle.participants) == expected
+    assert len(set(bundle.participants)) == expected
+    assert [s.id for s in bundle.process.stages] == [
+        s.id for s in scenario.scenario_bundle("nordjylland", tmp_path).process.stages
+    ]
+    emails = [bundle.parties.secretariat.email] + [
+        c.email for p in bundle.parties.parties for cs in p.contacts.values() for c in cs
+    ]
+    assert all(e.rsplit("@", 1)[1].endswith(".example") for e in emails)
+    assert (
+        tmp_path / f"scenario-{bundle.parties.id}" / "questionnaires" / "fagudvalg.yaml"
+    ).exists()
+
+
+def test_late_parties_are_the_same_share_for_any_size(tmp_path: Path) -> None:
+    assert len(scenario.late_parties(scenario.scenario_bundle(12, tmp_path))) == 2
+    assert len(scenario.late_parties(scenario.scenario_bundle(98, tmp_path))) == 16
+
+
+def test_scenarios_refuse_real_addresses() -> None:
+    registry = scenario.synthetic_registry(2)
+    registry["parties"][0]["contacts"]["director"][0]["email"] = "direktoer@aalborg.dk"
+    with pytest.raises(ValueError, match="example"):
+        scenario.check_example_domains(registry)
+
+
+def test_write_limit_replay_gives_every_copy_its_own_ids_and_keys() -> None:
+    trace = writes.Trace(
+        transactions=[
+            [
+                ("processes", "insert", ("id", "key"), (1, "p")),
+                ("outbox", "insert", ("id", "process_id", "idempotency_key"), (1, 1, "p1/a")),
+                ("outbox", "insert", ("id", "process_id", "idempotency_key"), (2, 1, "p1/b")),
+            ],
+            [("processes", "update", ("status",), ("completed", 1))],
+        ]
+    )
+    batches = writes.prepare(trace, 2)
+    assert len(batches) == 4  # two transactions per copy
+    second_insert = batches[2]
+    assert second_insert[0][1] == [(2, "p#1")]
+    assert second_insert[1][0].startswith("INSERT INTO outbox")
+    assert second_insert[1][1] == [(3, 2, "p1/a#1"), (4, 2, "p1/b#1")]
+    assert batches[3] == [("UPDATE processes SET status = ? WHERE id = ?", [("completed", 2)])]
