@@ -38,6 +38,7 @@ def next_working_day(d: date) -> date:
     return d
 
 
+@lru_cache(maxsize=16384)
 def add_working_days(d: date, n: int) -> date:
     """Move ``n`` working days from ``d`` (negative: backwards). 0 returns ``d`` unchanged."""
     step = 1 if n >= 0 else -1
@@ -72,6 +73,7 @@ def to_local(moment: datetime) -> datetime:
     return moment.astimezone(TZ)
 
 
+@lru_cache(maxsize=16384)
 def office_slot(d: date, office_hour: time) -> datetime:
     """The office hour on ``d``, or on the next working day: when a planned mail goes out."""
     return local_to_utc(next_working_day(d), office_hour)
@@ -88,6 +90,7 @@ def next_office_moment(moment: datetime, start: time, end: time) -> datetime:
     return local_to_utc(next_working_day(d + timedelta(days=1)), start)
 
 
+@lru_cache(maxsize=16384)
 def end_of_day(d: date) -> datetime:
     """The last moment of a local day (deadlines are inclusive: 23:59:59 Danish time)."""
     return local_to_utc(d, time(23, 59, 59))

@@ -10,6 +10,7 @@ import calendar as _calendar
 import re
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -148,15 +149,17 @@ class PartyRegistry(Strict):
             seen.add(p.slug)
         return v
 
+    @cached_property
+    def by_slug(self) -> dict[str, Party]:
+        """An index: ``get`` and membership tests are O(1) however many parties there are."""
+        return {p.slug: p for p in self.parties}
+
     def get(self, slug: str) -> Party:
-        for p in self.parties:
-            if p.slug == slug:
-                return p
-        raise KeyError(slug)
+        return self.by_slug[slug]
 
     @property
     def slugs(self) -> list[str]:
-        return [p.slug for p in self.parties]
+        return list(self.by_slug)
 
 
 # --------------------------------------------------------------------------- questionnaires

@@ -77,9 +77,19 @@ def _bound(snapshot: str, year: int) -> BoundProcess:
     return bind(Bundle.from_snapshot(snapshot), year)
 
 
+_BOUND_BY_HASH: dict[tuple[str, int], BoundProcess] = {}
+
+
 def bound_for(row: ProcessRow) -> BoundProcess:
-    """The bound definition a process was started from (never the file as it is now)."""
-    return _bound(row.definition_snapshot, row.year)
+    """The bound definition a process was started from (never the file as it is now).
+
+    Cached by (content hash, year): the hash names the snapshot's content exactly.
+    """
+    key = (row.definition_hash, row.year)
+    got = _BOUND_BY_HASH.get(key)
+    if got is None:
+        got = _BOUND_BY_HASH[key] = _bound(row.definition_snapshot, row.year)
+    return got
 
 
 @dataclass(frozen=True)
@@ -324,14 +334,11 @@ class Service:
                     f"stage {stage_id!r} is {stage.status}; approvals are recorded while it is open"
                 )
             task = _task(s, row, stage_id, party, step)
-            earlier = s.scalars(
-                select(TaskRow).where(
-                    TaskRow.process_id == row.id,
-                    TaskRow.stage_id == stage_id,
-                    TaskRow.party == party,
-                    TaskRow.seq < task.seq,
-                )
-            ).all()
+            earlier = [
+                t
+                for t in _loaded(s, row)[1].values()
+                if t.stage_id == stage_id and t.party == party and t.seq < task.seq
+            ]
             waiting = [t.step for t in earlier if t.status not in ("approved", "exempt")]
             if waiting:
                 raise GuardRefused(
@@ -545,8 +552,10 @@ class Service:
             stage.status = machines.fire("stage", stage.status, "open")
             stage.opened_at = at
             bst = bound.stage(stage_id)
+            loaded_tasks = _loaded(s, row)[1]
             for t in _new_tasks(row, bound, bst):
                 s.add(t)
+                loaded_tasks[(t.stage_id, t.party, t.step)] = t
             _event(
                 s,
                 row,
@@ -1109,14 +1118,7 @@ class Service:
     ) -> None:
         """Plan and apply until nothing more is due at ``at``; then store the next due time."""
         bound = bound_for(row)
-        stages = {
-            st.stage_id: st
-            for st in s.scalars(select(StageRow).where(StageRow.process_id == row.id))
-        }
-        tasks = {
-            (t.stage_id, t.party, t.step): t
-            for t in s.scalars(select(TaskRow).where(TaskRow.process_id == row.id))
-        }
+        stages, tasks = _loaded(s, row)
         for _ in range(MAX_ROUNDS_PER_TICK):
             p = plan(bound, _view(row, stages, tasks, bound), at)
             if not p.actions:
@@ -1466,7 +1468,9 @@ class Service:
     def _issue_link(self, s: Session, row: ProcessRow, t: TaskRow, at: datetime) -> dict[str, Any]:
         token = make_token(self.link_secret, row.id, t.stage_id, t.party, t.step, t.link_generation)
         digest = token_hash(token)
-        if s.scalar(select(LinkRow.id).where(LinkRow.token_hash == digest)) is None:
+        with s.no_autoflush:  # nothing pending can make this link exist: no flush per invitation
+            exists = s.scalar(select(LinkRow.id).where(LinkRow.token_hash == digest))
+        if exists is None:
             s.add(
                 LinkRow(
                     token_hash=digest,
@@ -1497,7 +1501,7 @@ class Service:
     ) -> None:
         bst = bound.stage(stage) if stage else None
         party_name = (
-            bound.bundle.parties.get(party).name if party in bound.bundle.parties.slugs else ""
+            bound.bundle.parties.get(party).name if party in bound.bundle.parties.by_slug else ""
         )
         sec = bound.bundle.parties.secretariat
         context = {
@@ -1614,6 +1618,10 @@ def _event(
 
 def _process(s: Session, key: str) -> ProcessRow:
     """The process, locked for this transaction (PostgreSQL: advisory lock per process)."""
+    if s.get_bind().dialect.name != "postgresql":  # SQLite serialises writers: nothing to lock
+        found = s.scalar(select(ProcessRow).where(ProcessRow.key == key))
+        if found is not None:
+            return found
     pid = s.scalar(select(ProcessRow.id).where(ProcessRow.key == key))
     if pid is None:
         known = list(s.scalars(select(ProcessRow.key)))
@@ -1629,10 +1637,27 @@ def _process(s: Session, key: str) -> ProcessRow:
     return row
 
 
+def _loaded(
+    s: Session, row: ProcessRow
+) -> tuple[dict[str, StageRow], dict[tuple[str, str, str], TaskRow]]:
+    """The process's stages and tasks, loaded once per transaction (a session is one)."""
+    key = ("aftaleflow.loaded", row.id)
+    got = s.info.get(key)
+    if got is None:
+        stages = {
+            st.stage_id: st
+            for st in s.scalars(select(StageRow).where(StageRow.process_id == row.id))
+        }
+        tasks = {
+            (t.stage_id, t.party, t.step): t
+            for t in s.scalars(select(TaskRow).where(TaskRow.process_id == row.id))
+        }
+        got = s.info[key] = (stages, tasks)
+    return got
+
+
 def _stage(s: Session, row: ProcessRow, bound: BoundProcess, stage_id: str) -> StageRow:
-    st = s.scalar(
-        select(StageRow).where(StageRow.process_id == row.id, StageRow.stage_id == stage_id)
-    )
+    st = _loaded(s, row)[0].get(stage_id)
     if st is None:
         from workflow.loader import suggest
 
@@ -1642,14 +1667,7 @@ def _stage(s: Session, row: ProcessRow, bound: BoundProcess, stage_id: str) -> S
 
 
 def _task(s: Session, row: ProcessRow, stage_id: str, party: str, step: str) -> TaskRow:
-    t = s.scalar(
-        select(TaskRow).where(
-            TaskRow.process_id == row.id,
-            TaskRow.stage_id == stage_id,
-            TaskRow.party == party,
-            TaskRow.step == step,
-        )
-    )
+    t = _loaded(s, row)[1].get((stage_id, party, step))
     if t is None:
         raise NotFound(
             f"{party!r} has no task {step or ''} in stage {stage_id!r} (yet)".replace("  ", " ")
@@ -1749,9 +1767,7 @@ def _require_running(row: ProcessRow, what: str) -> None:
 
 
 def _stage_rows(s: Session, row: ProcessRow) -> dict[str, StageRow]:
-    return {
-        st.stage_id: st for st in s.scalars(select(StageRow).where(StageRow.process_id == row.id))
-    }
+    return _loaded(s, row)[0]
 
 
 def _key_of(s: Session, process_id: int) -> str:

@@ -146,3 +146,20 @@ def test_an_exempt_party_gets_no_more_reminders(db: Database, socialaftale: Bund
     assert laeso == ["invitation"]
     assert sorted(aalborg) == ["escalation", "invitation", "reminder", "reminder", "reminder"]
     assert event is not None and event.actor == "sekretariatet" and "Frederikshavn" in event.reason
+
+
+def test_a_stage_opened_by_hand_invites_its_parties(db: Database, socialaftale: Bundle) -> None:
+    svc = Service(db, link_secret="s")
+    key = simulate(svc, socialaftale, 2022, until=at("2022-03-30")).key
+    applied = svc.open_stage(
+        key,
+        "fagudvalg-spoergsmaal",
+        at=at("2022-03-30", 10),
+        actor="sekretariatet",
+        reason="spørgsmålene er klar før tid",
+    )
+    assert applied == [] or all(a.action.kind != "open_stage" for a in applied)
+    svc.tick(at("2022-04-04", 9))
+    with db.sessions() as s:
+        invited = s.scalars(select(OutboxRow.party).where(OutboxRow.kind == "invitation")).all()
+    assert sorted(invited) == sorted(socialaftale.participants)
