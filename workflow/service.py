@@ -531,14 +531,9 @@ class Service:
         is finished. A questionnaire opened early still sends its invitations on its send date.
         """
         with self.db.transaction() as s:
-            row = _process(s, key)
-            _require_running(row, "a stage can be opened")
-            bound = bound_for(row)
-            stage = _stage(s, row, bound, stage_id)
-            if not machines.can("stage", stage.status, "open"):
-                raise GuardRefused(
-                    f"stage {stage_id!r} is {stage.status}; only a pending stage can be opened"
-                )
+            row, bound, stage = _guarded_stage(
+                s, key, stage_id, "open", "a stage can be opened", "a pending stage can be opened"
+            )
             stages = _stage_rows(s, row)
             waiting = [
                 r
@@ -582,14 +577,9 @@ class Service:
         submission before the agreement has been sent.
         """
         with self.db.transaction() as s:
-            row = _process(s, key)
-            _require_running(row, "a stage can be closed")
-            bound = bound_for(row)
-            stage = _stage(s, row, bound, stage_id)
-            if not machines.can("stage", stage.status, "complete"):
-                raise GuardRefused(
-                    f"stage {stage_id!r} is {stage.status}; only an open stage can be closed"
-                )
+            row, _, stage = _guarded_stage(
+                s, key, stage_id, "complete", "a stage can be closed", "an open stage can be closed"
+            )
             if stage.kind in ("meeting", "decision"):
                 raise GuardRefused(
                     f"stage {stage_id!r} is a {stage.kind}; record its outcome to close it"
@@ -630,14 +620,14 @@ class Service:
         is done): nothing is changed then.
         """
         with self.db.transaction() as s:
-            row = _process(s, key)
-            _require_running(row, "a stage can be reopened")
-            bound = bound_for(row)
-            stage = _stage(s, row, bound, stage_id)
-            if not machines.can("stage", stage.status, "reopen"):
-                raise GuardRefused(
-                    f"stage {stage_id!r} is {stage.status}; only a completed stage can be reopened"
-                )
+            row, bound, stage = _guarded_stage(
+                s,
+                key,
+                stage_id,
+                "reopen",
+                "a stage can be reopened",
+                "a completed stage can be reopened",
+            )
             stages = _stage_rows(s, row)
             started = [
                 b.id
@@ -1759,6 +1749,19 @@ def _view(
             for k, t in tasks.items()
         },
     )
+
+
+def _guarded_stage(
+    s: Session, key: str, stage_id: str, trigger: str, doing: str, only: str
+) -> tuple[ProcessRow, BoundProcess, StageRow]:
+    """The process and stage for a manual stage change, refused unless the machine allows it."""
+    row = _process(s, key)
+    _require_running(row, doing)
+    bound = bound_for(row)
+    stage = _stage(s, row, bound, stage_id)
+    if not machines.can("stage", stage.status, trigger):
+        raise GuardRefused(f"stage {stage_id!r} is {stage.status}; only {only}")
+    return row, bound, stage
 
 
 def _require_running(row: ProcessRow, what: str) -> None:
