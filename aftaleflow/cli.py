@@ -75,6 +75,11 @@ class App:
             self._db = Database(self.settings.database_url)
         return self._db
 
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.dispose()
+            self._db = None
+
     def service(self, *, require: bool = True) -> Service:
         if require:
             require_schema(self.db.engine)
@@ -107,6 +112,8 @@ def cli(ctx: click.Context) -> None:
     """Aftaleflow: process and approval workflows for Nordjysk Socialaftale."""
     if ctx.obj is None:
         ctx.obj = App(from_env())
+    if isinstance(ctx.obj, App):
+        ctx.call_on_close(ctx.obj.close)  # no pooled connection outlives the command
 
 
 # ---------------------------------------------------------------------- set-up
