@@ -1,0 +1,914 @@
+"""The engine behind the service: starting, ticking, planning and applying, in ONE transaction.
+
+A tick asks the planner what is due, applies it (state, an audit event per change, an outbox
+row per mail) and commits. The human acts (``workflow.acts``), answers (``workflow.answering``)
+and the agreement document (``workflow.documents``) build on the same internals, and
+``workflow.service.Service`` puts them together.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, func, select, update
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.sql.elements import ColumnElement
+
+from workflow import machines
+from workflow.calendar import next_office_moment, to_local, working_days_between
+from workflow.definition import ApprovalStage, Contact, QuestionnaireStage, SubmissionStage
+from workflow.errors import AftaleflowError, GuardRefused, NotFound
+from workflow.links import make_token, token_hash
+from workflow.loader import Bundle
+from workflow.planner import (
+    COMPLETE_PROCESS,
+    COMPLETE_STAGE,
+    ESCALATE,
+    INVITE,
+    MARK_OVERDUE,
+    OPEN_STAGE,
+    REMIND,
+    REQUEST_APPROVAL,
+    SKIP_REMINDER,
+    SUBMIT_AGREEMENT,
+    Action,
+    ProcessView,
+    StageView,
+    TaskView,
+    plan,
+)
+from workflow.storage.db import Database
+from workflow.storage.locks import lock_process
+from workflow.storage.models import (
+    EventRow,
+    LinkRow,
+    OutboxRow,
+    ProcessRow,
+    StageRow,
+    TaskRow,
+)
+from workflow.timeline import BoundProcess, BoundStage, bind
+
+log = logging.getLogger("aftaleflow.service")
+
+#: A tick stops re-planning one process after this many rounds (a guard against a planner bug).
+MAX_ROUNDS_PER_TICK = 2000
+#: An action applied this much after it fell due is logged as caught up.
+LATE_LOG_THRESHOLD = timedelta(minutes=5)
+
+Clock = Callable[[], datetime]
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+@lru_cache(maxsize=256)
+def _bound(snapshot: str, year: int) -> BoundProcess:
+    return bind(Bundle.from_snapshot(snapshot), year)
+
+
+_BOUND_BY_HASH: dict[tuple[str, int], BoundProcess] = {}
+
+
+def bound_for(row: ProcessRow) -> BoundProcess:
+    """The bound definition a process was started from (never the file as it is now).
+
+    Cached by (content hash, year): the hash names the snapshot's content exactly.
+    """
+    key = (row.definition_hash, row.year)
+    got = _BOUND_BY_HASH.get(key)
+    if got is None:
+        got = _BOUND_BY_HASH[key] = _bound(row.definition_snapshot, row.year)
+    return got
+
+
+@dataclass(frozen=True)
+class Applied:
+    process_key: str
+    action: Action
+    at: datetime
+
+    @property
+    def late_by(self) -> timedelta:
+        return self.at - self.action.due_at
+
+
+@dataclass
+class TickReport:
+    at: datetime
+    applied: list[Applied] = field(default_factory=list)
+    processes: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def late(self) -> list[Applied]:
+        return [a for a in self.applied if a.late_by > LATE_LOG_THRESHOLD]
+
+
+class Engine:
+    """Starting and ticking processes, and the internals every command applies its change with.
+    ``link_secret`` derives personal-link tokens."""
+
+    def __init__(self, db: Database, *, link_secret: str) -> None:
+        self.db = db
+        self.link_secret = link_secret
+
+    # ------------------------------------------------------------------ starting
+
+    def start(
+        self,
+        bundle: Bundle,
+        year: int,
+        *,
+        at: datetime,
+        actor: str = "system",
+        key: str | None = None,
+    ) -> str:
+        bound = bind(bundle, year)  # raises DefinitionError before anything is written
+        key = key or f"{bundle.process.id}-{year}"
+        with self.db.transaction() as s:
+            if s.scalar(select(ProcessRow.id).where(ProcessRow.key == key)) is not None:
+                raise AftaleflowError(
+                    f"a process {key!r} is already running; give another --key to start a second"
+                )
+            row = ProcessRow(
+                key=key,
+                title=bound.title,
+                year=year,
+                definition_id=bundle.process.id,
+                definition_version=bundle.process.version,
+                definition_hash=bundle.hash,
+                definition_path=bundle.path,
+                definition_snapshot=bundle.snapshot(),
+                status="running",
+                created_at=at,
+                updated_at=at,
+                next_due_at=None,
+            )
+            s.add(row)
+            s.flush()
+            for st in bound.stages:
+                s.add(
+                    StageRow(
+                        process_id=row.id,
+                        stage_id=st.id,
+                        seq=st.index,
+                        kind=st.kind,
+                        status="pending",
+                    )
+                )
+            _event(
+                s,
+                row,
+                at,
+                actor,
+                "process_started",
+                data={
+                    "definition": bundle.process.id,
+                    "version": bundle.process.version,
+                    "hash": bundle.hash,
+                    "year": year,
+                    "path": bundle.path,
+                },
+            )
+            s.flush()
+            self._advance(s, row, at, actor, [])
+        return key
+
+    # ------------------------------------------------------------------ the tick
+
+    def tick(self, at: datetime, *, actor: str = "scheduler") -> TickReport:
+        """Apply everything due at ``at``; one transaction per process."""
+        report = TickReport(at)
+        with self.db.sessions() as s:
+            keys = list(
+                s.scalars(
+                    select(ProcessRow.key)
+                    .where(ProcessRow.status == "running", ProcessRow.next_due_at <= at)
+                    .order_by(ProcessRow.next_due_at)
+                )
+            )
+        for key in keys:
+            done: list[Applied] = []
+            try:
+                with self.db.transaction() as s:
+                    row = _process(s, key)
+                    if row.status != "running" or row.next_due_at is None or row.next_due_at > at:
+                        continue  # another scheduler got here first
+                    self._advance(s, row, at, actor, done)
+            except StaleDataError:
+                log.info(
+                    "process %s changed under this tick; the next tick retries",
+                    key,
+                    extra={"action": "tick_conflict"},
+                )
+                continue
+            except (AftaleflowError, SQLAlchemyError) as e:
+                # one broken process must not stop the others; it stays due and is retried
+                log.error("tick of process %s failed: %s", key, e, extra={"action": "tick_failed"})
+                report.failed.append((key, str(e)))
+                continue
+            report.applied.extend(done)
+            report.processes += 1
+        for a in report.late:
+            log.info(
+                "caught up %s %s %s late by %s",
+                a.action.kind,
+                a.action.stage,
+                a.action.party,
+                a.late_by,
+                extra={"action": "caught_up"},
+            )
+        return report
+
+    def next_due(self) -> datetime | None:
+        with self.db.sessions() as s:
+            return s.scalar(
+                select(func.min(ProcessRow.next_due_at)).where(ProcessRow.status == "running")
+            )
+
+    # ------------------------------------------------------------------ internals
+
+    def _advance(
+        self, s: Session, row: ProcessRow, at: datetime, actor: str, applied: list[Applied]
+    ) -> None:
+        """Plan and apply until nothing more is due at ``at``; then store the next due time."""
+        bound = bound_for(row)
+        stages, tasks = _loaded(s, row)
+        for _ in range(MAX_ROUNDS_PER_TICK):
+            p = plan(bound, _view(row, stages, tasks, bound), at)
+            if not p.actions:
+                row.next_due_at = p.next_due
+                row.updated_at = at
+                return
+            first = p.actions[0].due_at  # sorted by due time
+            for action in p.actions:
+                if action.due_at > first:
+                    break  # re-plan: what fell due first may change what is due next
+                self._apply(s, row, bound, stages, tasks, action, at, actor)
+                applied.append(Applied(row.key, action, at))
+        raise AftaleflowError(f"process {row.key}: the planner did not settle; please report this")
+
+    def _apply(
+        self,
+        s: Session,
+        row: ProcessRow,
+        bound: BoundProcess,
+        stages: dict[str, StageRow],
+        tasks: dict[tuple[str, str, str], TaskRow],
+        a: Action,
+        at: datetime,
+        actor: str,
+    ) -> None:
+        late = {"due_at": a.due_at.isoformat(), "late_by_s": int((at - a.due_at).total_seconds())}
+        if a.kind == OPEN_STAGE:
+            st = stages[a.stage]
+            st.status = machines.fire("stage", st.status, "open")
+            st.opened_at = at
+            bst = bound.stage(a.stage)
+            for t in _new_tasks(row, bound, bst):
+                s.add(t)
+                tasks[(t.stage_id, t.party, t.step)] = t
+            _event(s, row, at, actor, "stage_opened", stage=a.stage, data=late)
+            self._invite_to_events(s, row, bound, bst, at)
+        elif a.kind == COMPLETE_STAGE:
+            self._complete_stage(s, row, stages[a.stage], at, actor, a.reason, late)
+        elif a.kind == COMPLETE_PROCESS:
+            row.status = machines.fire("process", row.status, "complete")
+            _event(s, row, at, actor, "process_completed", data=late)
+        elif a.kind == SUBMIT_AGREEMENT:
+            st = stages[a.stage]
+            st.submitted_at = at
+            sub = bound.stage(a.stage).definition
+            assert isinstance(sub, SubmissionStage)
+            record = [
+                {
+                    "party": t.party,
+                    "party_name": bound.bundle.parties.get(t.party).name,
+                    "step": t.step,
+                    "status": t.status,
+                    **(t.decision or {}),
+                }
+                for t in sorted(tasks.values(), key=lambda t: (t.stage_id, t.party, t.seq))
+                if t.kind == "approval"
+            ]
+            self._enqueue(
+                s,
+                row,
+                bound,
+                at,
+                "submission",
+                a.stage,
+                "",
+                "",
+                0,
+                [sub.recipient],
+                {
+                    "approvals": record,
+                    "recipient": sub.recipient.name,
+                    "document": _document_info(s, row),
+                },
+            )
+            _event(
+                s,
+                row,
+                at,
+                actor,
+                "agreement_submitted",
+                stage=a.stage,
+                data={**late, "recipient": sub.recipient.email, "approvals": len(record)},
+            )
+        else:
+            t = tasks[a.task]
+            self._apply_task(s, row, bound, t, a, at, actor, late)
+
+    def _apply_task(
+        self,
+        s: Session,
+        row: ProcessRow,
+        bound: BoundProcess,
+        t: TaskRow,
+        a: Action,
+        at: datetime,
+        actor: str,
+        late: dict[str, Any],
+    ) -> None:
+        bst = bound.stage(a.stage)
+        machine = "approval_step" if t.kind == "approval" else "questionnaire_task"
+        party = bound.bundle.parties.get(t.party)
+        deadline = t.deadline_override or bst.deadline
+        if a.kind == INVITE:
+            t.status = machines.fire(machine, t.status, "invite")
+            t.invited_at = t.last_mail_at = at
+            link = self._issue_link(s, row, t, at)
+            definition = bst.definition
+            assert isinstance(definition, QuestionnaireStage)
+            self._enqueue(
+                s,
+                row,
+                bound,
+                at,
+                "invitation",
+                t.stage_id,
+                t.party,
+                t.step,
+                0,
+                party.addresses(definition.recipients),
+                {
+                    "deadline": _iso(deadline),
+                    "link": link,
+                    "questionnaire": definition.questionnaire,
+                    "accept_late": definition.accept_late,
+                },
+            )
+            _event(s, row, at, actor, "invited", stage=t.stage_id, party=t.party, data=late)
+        elif a.kind == REQUEST_APPROVAL:
+            t.status = machines.fire(machine, t.status, "request")
+            t.invited_at = t.last_mail_at = at
+            link = self._issue_link(s, row, t, at)
+            definition = bst.definition
+            assert isinstance(definition, ApprovalStage)
+            self._enqueue(
+                s,
+                row,
+                bound,
+                at,
+                "approval_request",
+                t.stage_id,
+                t.party,
+                t.step,
+                0,
+                party.addresses(definition.recipients),
+                {"deadline": _iso(deadline), "link": link, "body": t.step},
+            )
+            _event(
+                s,
+                row,
+                at,
+                actor,
+                "approval_requested",
+                stage=t.stage_id,
+                party=t.party,
+                step=t.step,
+                data=late,
+            )
+        elif a.kind == REMIND:
+            t.status = machines.fire(machine, t.status, "remind")
+            t.reminders_done = a.n
+            t.last_mail_at = at
+            recipients = getattr(bst.definition, "recipients", "committee_secretary")
+            first = "approval_request" if t.kind == "approval" else "invitation"
+            days = working_days_between(to_local(at).date(), deadline) if deadline else 0
+            overdue = working_days_between(deadline, to_local(at).date()) if deadline else 0
+            self._enqueue(
+                s,
+                row,
+                bound,
+                at,
+                "reminder",
+                t.stage_id,
+                t.party,
+                t.step,
+                a.n,
+                party.addresses(recipients),
+                {
+                    "deadline": _iso(deadline),
+                    "n": a.n,
+                    "working_days_left": days,
+                    "working_days_late": overdue,
+                    "body": t.step,
+                    "link": {"generation": t.link_generation},
+                    "reminds": first,
+                },
+                thread=_key(row, t.stage_id, t.party, t.step, first, 0),
+            )
+            _event(
+                s,
+                row,
+                at,
+                actor,
+                "reminded",
+                stage=t.stage_id,
+                party=t.party,
+                step=t.step,
+                data={**late, "n": a.n},
+            )
+        elif a.kind == SKIP_REMINDER:
+            t.reminders_done = a.n
+            _event(
+                s,
+                row,
+                at,
+                actor,
+                "reminder_skipped",
+                stage=t.stage_id,
+                party=t.party,
+                step=t.step,
+                reason=a.reason,
+                data={**late, "n": a.n},
+            )
+        elif a.kind == MARK_OVERDUE:
+            t.status = machines.fire(machine, t.status, "mark_overdue")
+            _event(s, row, at, actor, "overdue", stage=t.stage_id, party=t.party, data=late)
+        elif a.kind == ESCALATE:
+            t.status = machines.fire(machine, t.status, "escalate")
+            t.escalated = True
+            overdue = working_days_between(deadline, to_local(at).date()) if deadline else 0
+            self._enqueue(
+                s,
+                row,
+                bound,
+                at,
+                "escalation",
+                t.stage_id,
+                t.party,
+                t.step,
+                0,
+                party.addresses("director"),
+                {
+                    "deadline": _iso(deadline),
+                    "working_days_late": overdue,
+                    "committee": [c.model_dump() for c in party.addresses("committee_secretary")],
+                },
+            )
+            _event(s, row, at, actor, "escalated", stage=t.stage_id, party=t.party, data=late)
+        else:  # pragma: no cover - the planner knows no other kinds
+            raise AftaleflowError(f"unknown action {a.kind}")
+
+    def _complete_stage(
+        self,
+        s: Session,
+        row: ProcessRow,
+        st: StageRow,
+        at: datetime,
+        actor: str,
+        reason: str,
+        data: dict[str, Any] | None = None,
+    ) -> None:
+        st.status = machines.fire("stage", st.status, "complete")
+        st.closed_at = at
+        cancelled = _cancel_queued(
+            s,
+            OutboxRow.process_id == row.id,
+            OutboxRow.stage_id == st.stage_id,
+            OutboxRow.kind == "reminder",
+        )
+        _event(
+            s,
+            row,
+            at,
+            actor,
+            "stage_completed",
+            stage=st.stage_id,
+            reason=reason,
+            data={**(data or {}), "reminders_cancelled": cancelled},
+        )
+
+    def _invite_to_events(
+        self, s: Session, row: ProcessRow, bound: BoundProcess, bst: BoundStage, at: datetime
+    ) -> None:
+        roles = list(getattr(bst.definition, "invite", []) or [])
+        if not roles or not bst.events:
+            return
+        for party_slug in bound.bundle.participants:
+            party = bound.bundle.parties.get(party_slug)
+            recipients = [c for r in roles for c in party.addresses(r)]
+            if not recipients:
+                continue
+            for i, ev in enumerate(bst.events):
+                self._enqueue(
+                    s,
+                    row,
+                    bound,
+                    at,
+                    "meeting_invitation",
+                    bst.id,
+                    party_slug,
+                    ev.id,
+                    0,
+                    recipients,
+                    {
+                        "event": {
+                            "id": ev.id,
+                            "title": ev.title,
+                            "start": ev.start.isoformat(),
+                            "end": ev.end.isoformat(),
+                            "location": ev.location,
+                            "sequence": 0,
+                            "method": "REQUEST",
+                            "index": i,
+                        }
+                    },
+                )
+
+    def _notify_secretariat(
+        self,
+        s: Session,
+        row: ProcessRow,
+        bound: BoundProcess,
+        at: datetime,
+        kind: str,
+        stage: str,
+        party: str,
+        step: str,
+        extra: dict[str, Any],
+    ) -> None:
+        n = (
+            s.scalar(
+                select(func.count())
+                .select_from(OutboxRow)
+                .where(
+                    OutboxRow.process_id == row.id,
+                    OutboxRow.kind == kind,
+                    OutboxRow.party == party,
+                    OutboxRow.stage_id == stage,
+                    OutboxRow.step == step,
+                )
+            )
+            or 0
+        )
+        self._enqueue(
+            s,
+            row,
+            bound,
+            at,
+            kind,
+            stage,
+            party,
+            step,
+            n,
+            [bound.bundle.parties.secretariat],
+            extra,
+        )
+
+    def _issue_link(self, s: Session, row: ProcessRow, t: TaskRow, at: datetime) -> dict[str, Any]:
+        token = make_token(self.link_secret, row.id, t.stage_id, t.party, t.step, t.link_generation)
+        digest = token_hash(token)
+        with s.no_autoflush:  # nothing pending can make this link exist: no flush per invitation
+            exists = s.scalar(select(LinkRow.id).where(LinkRow.token_hash == digest))
+        if exists is None:
+            s.add(
+                LinkRow(
+                    token_hash=digest,
+                    process_id=row.id,
+                    stage_id=t.stage_id,
+                    party=t.party,
+                    step=t.step,
+                    generation=t.link_generation,
+                    created_at=at,
+                )
+            )
+        return {"generation": t.link_generation}
+
+    def _enqueue(
+        self,
+        s: Session,
+        row: ProcessRow,
+        bound: BoundProcess,
+        at: datetime,
+        kind: str,
+        stage: str,
+        party: str,
+        step: str,
+        seq: int,
+        recipients: Iterable[Contact],
+        extra: dict[str, Any],
+        thread: str | None = None,
+    ) -> None:
+        bst = bound.stage(stage) if stage else None
+        party_name = (
+            bound.bundle.parties.get(party).name if party in bound.bundle.parties.by_slug else ""
+        )
+        sec = bound.bundle.parties.secretariat
+        context = {
+            "process_id": row.id,
+            "process_key": row.key,
+            "title": row.title,
+            "year": row.year,
+            "stage_id": stage,
+            "stage_name": bst.definition.name if bst else "",
+            "forum": bst.definition.forum if bst else "",
+            "party": party,
+            "party_name": party_name,
+            "step": step,
+            "secretariat": {"name": sec.name, "email": sec.email},
+            "planned_at": at.isoformat(),
+            **extra,
+        }
+        send_after = next_office_moment(at, bound.office_hour, bound.office_end)
+        s.add(
+            OutboxRow(
+                process_id=row.id,
+                idempotency_key=_key(row, stage, party, step, kind, seq),
+                kind=kind,
+                stage_id=stage,
+                party=party,
+                step=step,
+                seq=seq,
+                recipients=[{"name": c.name, "email": c.email} for c in recipients],
+                context=context,
+                thread_key=thread,
+                status="queued",
+                created_at=at,
+                send_after=send_after,
+                next_attempt_at=send_after,
+            )
+        )
+
+
+# ---------------------------------------------------------------------- helpers
+
+
+def _cancel_queued(s: Session, *where: ColumnElement[bool]) -> int:
+    """Cancel queued mails in ONE conditional update: a mail a sender has already claimed
+    (status ``sending``) is not touched, so nothing is both cancelled and sent."""
+    result = s.execute(
+        update(OutboxRow)
+        .where(OutboxRow.status == "queued", *where)
+        .values(status="cancelled")
+        .execution_options(synchronize_session=False)
+    )
+    return int(cast(CursorResult[Any], result).rowcount or 0)
+
+
+def _document_info(s: Session, row: ProcessRow) -> dict[str, Any]:
+    """The version put up for approval, as the submission mail names and attaches it."""
+    from workflow.storage.models import DocumentRow
+
+    if not row.approval_document_hash:
+        return {}
+    doc = s.scalar(
+        select(DocumentRow)
+        .where(DocumentRow.process_id == row.id, DocumentRow.sha256 == row.approval_document_hash)
+        .order_by(DocumentRow.version.desc())
+    )
+    if doc is None:
+        return {"sha256": row.approval_document_hash}
+    return {
+        "id": doc.id,
+        "version": doc.version,
+        "filename": doc.filename,
+        "sha256": doc.sha256,
+        "media_type": doc.media_type,
+        "size": doc.size,
+    }
+
+
+def _key(row: ProcessRow, stage: str, party: str, step: str, kind: str, seq: int) -> str:
+    """The idempotency key of a mail: (process, stage, party, step, kind, sequence)."""
+    return f"p{row.id}/{stage}/{party}/{step}/{kind}/{seq}"
+
+
+def _iso(d: date | None) -> str:
+    return d.isoformat() if d else ""
+
+
+def _event(
+    s: Session,
+    row: ProcessRow | None,
+    at: datetime,
+    actor: str,
+    kind: str,
+    *,
+    stage: str = "",
+    party: str = "",
+    step: str = "",
+    reason: str = "",
+    data: dict[str, Any] | None = None,
+) -> None:
+    s.add(
+        EventRow(
+            process_id=row.id if row else None,
+            at=at,
+            recorded_at=system_clock(),
+            actor=actor,
+            kind=kind,
+            stage_id=stage,
+            party=party,
+            step=step,
+            reason=reason,
+            data=data or {},
+        )
+    )
+
+
+def _process(s: Session, key: str) -> ProcessRow:
+    """The process, locked for this transaction (PostgreSQL: advisory lock per process)."""
+    if s.get_bind().dialect.name != "postgresql":  # SQLite serialises writers: nothing to lock
+        found = s.scalar(select(ProcessRow).where(ProcessRow.key == key))
+        if found is not None:
+            return found
+    pid = s.scalar(select(ProcessRow.id).where(ProcessRow.key == key))
+    if pid is None:
+        known = list(s.scalars(select(ProcessRow.key)))
+        hint = (
+            f"; known processes: {', '.join(known)}"
+            if known
+            else "; start one with `aftaleflow start`"
+        )
+        raise NotFound(f"no process {key!r}{hint}")
+    lock_process(s, pid)
+    row = s.get(ProcessRow, pid)
+    assert row is not None
+    return row
+
+
+def _loaded(
+    s: Session, row: ProcessRow
+) -> tuple[dict[str, StageRow], dict[tuple[str, str, str], TaskRow]]:
+    """The process's stages and tasks, loaded once per transaction (a session is one)."""
+    key = ("aftaleflow.loaded", row.id)
+    got = s.info.get(key)
+    if got is None:
+        stages = {
+            st.stage_id: st
+            for st in s.scalars(select(StageRow).where(StageRow.process_id == row.id))
+        }
+        tasks = {
+            (t.stage_id, t.party, t.step): t
+            for t in s.scalars(select(TaskRow).where(TaskRow.process_id == row.id))
+        }
+        got = s.info[key] = (stages, tasks)
+    return got
+
+
+def _stage(s: Session, row: ProcessRow, bound: BoundProcess, stage_id: str) -> StageRow:
+    st = _loaded(s, row)[0].get(stage_id)
+    if st is None:
+        from workflow.loader import suggest
+
+        ids = [x.id for x in bound.stages]
+        raise NotFound(f"process {row.key} has no stage {stage_id!r}{suggest(stage_id, ids)}")
+    return st
+
+
+def _task(s: Session, row: ProcessRow, stage_id: str, party: str, step: str) -> TaskRow:
+    t = _loaded(s, row)[1].get((stage_id, party, step))
+    if t is None:
+        raise NotFound(
+            f"{party!r} has no task {step or ''} in stage {stage_id!r} (yet)".replace("  ", " ")
+        )
+    return t
+
+
+def _new_tasks(row: ProcessRow, bound: BoundProcess, bst: BoundStage) -> list[TaskRow]:
+    d = bst.definition
+    out: list[TaskRow] = []
+    for slug in bound.bundle.participants:
+        if isinstance(d, QuestionnaireStage):
+            out.append(
+                TaskRow(
+                    process_id=row.id,
+                    stage_id=d.id,
+                    party=slug,
+                    step="",
+                    seq=0,
+                    kind="questionnaire",
+                    status="pending",
+                    reminders_done=0,
+                    escalated=False,
+                    link_generation=1,
+                )
+            )
+        elif isinstance(d, ApprovalStage):
+            kind = bound.bundle.parties.get(slug).kind
+            for i, body in enumerate(d.chains.get(kind, [])):
+                out.append(
+                    TaskRow(
+                        process_id=row.id,
+                        stage_id=d.id,
+                        party=slug,
+                        step=body,
+                        seq=i,
+                        kind="approval",
+                        status="pending",
+                        reminders_done=0,
+                        escalated=False,
+                        link_generation=1,
+                    )
+                )
+    return out
+
+
+def document_conflict(row: ProcessRow, tasks: Iterable[TaskRow]) -> str:
+    """Why the agreement cannot be submitted: an approval of another version than the one up."""
+    wanted = row.approval_document_hash
+    if not wanted:
+        return ""
+    for t in tasks:
+        got = (t.decision or {}).get("document_hash", "")
+        if t.kind == "approval" and t.status == "approved" and got != wanted:
+            return (
+                f"{t.party} ({t.step}) godkendte version {got[:12] or 'uden version'}, "
+                f"ikke {wanted[:12]}, der er sendt til godkendelse"
+            )
+    return ""
+
+
+def _view(
+    row: ProcessRow,
+    stages: dict[str, StageRow],
+    tasks: dict[tuple[str, str, str], TaskRow],
+    bound: BoundProcess,
+) -> ProcessView:
+    deadlines = {s.id: s.deadline for s in bound.stages}
+    return ProcessView(
+        document_conflict=document_conflict(row, tasks.values()),
+        status=row.status,
+        stages={
+            k: StageView(k, v.status, v.opened_at, v.closed_at, v.submitted_at is not None)
+            for k, v in stages.items()
+        },
+        tasks={
+            k: TaskView(
+                t.stage_id,
+                t.party,
+                t.step,
+                t.seq,
+                t.status,
+                t.deadline_override or deadlines.get(t.stage_id),
+                t.reminders_done,
+                t.last_mail_at,
+                t.escalated,
+                t.decided_at,
+            )
+            for k, t in tasks.items()
+        },
+    )
+
+
+def _guarded_stage(
+    s: Session, key: str, stage_id: str, trigger: str, doing: str, only: str
+) -> tuple[ProcessRow, BoundProcess, StageRow]:
+    """The process and stage for a manual stage change, refused unless the machine allows it."""
+    row = _process(s, key)
+    _require_running(row, doing)
+    bound = bound_for(row)
+    stage = _stage(s, row, bound, stage_id)
+    if not machines.can("stage", stage.status, trigger):
+        raise GuardRefused(f"stage {stage_id!r} is {stage.status}; only {only}")
+    return row, bound, stage
+
+
+def _require_running(row: ProcessRow, what: str) -> None:
+    if row.status != "running":
+        raise GuardRefused(f"process {row.key} is {row.status}; {what} only while it runs")
+
+
+def _stage_rows(s: Session, row: ProcessRow) -> dict[str, StageRow]:
+    return _loaded(s, row)[0]
+
+
+def _key_of(s: Session, process_id: int) -> str:
+    key = s.scalar(select(ProcessRow.key).where(ProcessRow.id == process_id))
+    if key is None:
+        raise NotFound(f"no process with id {process_id}")
+    return key
