@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from workflow import machines
 from workflow.engine import (
@@ -28,10 +29,7 @@ from workflow.planner import (
     COMPLETE_STAGE,
     plan,
 )
-from workflow.storage.models import (
-    OutboxRow,
-    TaskRow,
-)
+from workflow.storage.models import OutboxRow, ProcessRow, TaskRow
 
 
 class Acts(Engine):
@@ -242,15 +240,7 @@ class Acts(Engine):
             bst = bound.stage(stage_id)
             if bst.deadline is None:
                 raise GuardRefused(f"stage {stage_id!r} has no deadline to extend")
-            tasks = s.scalars(
-                select(TaskRow).where(
-                    TaskRow.process_id == row.id,
-                    TaskRow.stage_id == stage_id,
-                    TaskRow.party == party,
-                )
-            ).all()
-            if not tasks:
-                raise NotFound(f"{party!r} has no task in stage {stage_id!r} (yet)")
+            tasks = _party_tasks(s, row, stage_id, party)
             if stage.status not in ("open", "blocked"):
                 raise GuardRefused(
                     f"stage {stage_id!r} is {stage.status}; only an open stage's "
@@ -284,15 +274,7 @@ class Acts(Engine):
             row = _process(s, key)
             bound = bound_for(row)
             _stage(s, row, bound, stage_id)
-            tasks = s.scalars(
-                select(TaskRow).where(
-                    TaskRow.process_id == row.id,
-                    TaskRow.stage_id == stage_id,
-                    TaskRow.party == party,
-                )
-            ).all()
-            if not tasks:
-                raise NotFound(f"{party!r} has no task in stage {stage_id!r} (yet)")
+            tasks = _party_tasks(s, row, stage_id, party)
             for t in tasks:
                 name = "approval_step" if t.kind == "approval" else "questionnaire_task"
                 if machines.can(name, t.status, "exempt"):
@@ -495,3 +477,14 @@ class Acts(Engine):
                     "last_error": previous or "",
                 },
             )
+
+
+def _party_tasks(s: Session, row: ProcessRow, stage_id: str, party: str) -> list[TaskRow]:
+    """One party's tasks in a stage (every step of its chain), from the rows already loaded."""
+    tasks = sorted(
+        (t for t in _loaded(s, row)[1].values() if t.stage_id == stage_id and t.party == party),
+        key=lambda t: t.seq,
+    )
+    if not tasks:
+        raise NotFound(f"{party!r} has no task in stage {stage_id!r} (yet)")
+    return tasks
