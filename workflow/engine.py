@@ -15,7 +15,9 @@ from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, func, select, update
+from sqlalchemy import CursorResult, Insert, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -44,11 +46,11 @@ from workflow.planner import (
     TaskView,
     plan,
 )
+from workflow.storage.appends import append
 from workflow.storage.db import Database
 from workflow.storage.locks import lock_process
 from workflow.storage.models import (
-    EventRow,
-    LinkRow,
+    TABLES,
     OutboxRow,
     ProcessRow,
     StageRow,
@@ -591,21 +593,21 @@ class Engine:
 
     def _issue_link(self, s: Session, row: ProcessRow, t: TaskRow, at: datetime) -> dict[str, Any]:
         token = make_token(self.link_secret, row.id, t.stage_id, t.party, t.step, t.link_generation)
-        digest = token_hash(token)
-        with s.no_autoflush:  # nothing pending can make this link exist: no flush per invitation
-            exists = s.scalar(select(LinkRow.id).where(LinkRow.token_hash == digest))
-        if exists is None:
-            s.add(
-                LinkRow(
-                    token_hash=digest,
-                    process_id=row.id,
-                    stage_id=t.stage_id,
-                    party=t.party,
-                    step=t.step,
-                    generation=t.link_generation,
-                    created_at=at,
-                )
-            )
+        # a link of the same generation may exist already (a stage reopened): kept as it is
+        append(
+            s,
+            _insert_link(s),
+            {
+                "token_hash": token_hash(token),
+                "process_id": row.id,
+                "stage_id": t.stage_id,
+                "party": t.party,
+                "step": t.step,
+                "generation": t.link_generation,
+                "created_at": at,
+                "revoked_at": None,
+            },
+        )
         return {"generation": t.link_generation}
 
     def _enqueue(
@@ -644,27 +646,58 @@ class Engine:
             **extra,
         }
         send_after = next_office_moment(at, bound.office_hour, bound.office_end)
-        s.add(
-            OutboxRow(
-                process_id=row.id,
-                idempotency_key=_key(row, stage, party, step, kind, seq),
-                kind=kind,
-                stage_id=stage,
-                party=party,
-                step=step,
-                seq=seq,
-                recipients=[{"name": c.name, "email": c.email} for c in recipients],
-                context=context,
-                thread_key=thread,
-                status="queued",
-                created_at=at,
-                send_after=send_after,
-                next_attempt_at=send_after,
-            )
+        append(
+            s,
+            _INSERT_OUTBOX,
+            {
+                "process_id": row.id,
+                "idempotency_key": _key(row, stage, party, step, kind, seq),
+                "kind": kind,
+                "stage_id": stage,
+                "party": party,
+                "step": step,
+                "seq": seq,
+                "recipients": [{"name": c.name, "email": c.email} for c in recipients],
+                "context": context,
+                "thread_key": thread,
+                "status": "queued",
+                "created_at": at,
+                "send_after": send_after,
+                "next_attempt_at": send_after,
+                "attempts": 0,
+                "message_id": None,
+                "claimed_at": None,
+                "sent_at": None,
+                "last_error": None,
+                "smtp_reply": None,
+            },
         )
 
 
 # ---------------------------------------------------------------------- helpers
+
+#: The append-only rows, written in bulk when the transaction reads or commits
+#: (``workflow.storage.appends``).
+_INSERT_EVENT = insert(TABLES["events"])
+_INSERT_OUTBOX = insert(TABLES["outbox"])
+_INSERT_LINKS: dict[str, Insert] = {}
+
+
+def _insert_link(s: Session) -> Insert:
+    """INSERT of a personal link that leaves an existing one (same token) as it is."""
+    name = s.get_bind().dialect.name
+    stmt = _INSERT_LINKS.get(name)
+    if stmt is None:
+        table = TABLES["links"]
+        if name == "postgresql":
+            stmt = pg_insert(table).on_conflict_do_nothing(index_elements=["token_hash"])
+        elif name == "sqlite":
+            stmt = sqlite_insert(table).on_conflict_do_nothing(index_elements=["token_hash"])
+        else:  # pragma: no cover - the two supported databases are above
+            raise AftaleflowError(f"unsupported database {name}")
+        stmt = _INSERT_LINKS[name] = stmt
+    return stmt
+
 
 
 def _cancel_queued(s: Session, *where: ColumnElement[bool]) -> int:
@@ -724,19 +757,21 @@ def _event(
     reason: str = "",
     data: dict[str, Any] | None = None,
 ) -> None:
-    s.add(
-        EventRow(
-            process_id=row.id if row else None,
-            at=at,
-            recorded_at=system_clock(),
-            actor=actor,
-            kind=kind,
-            stage_id=stage,
-            party=party,
-            step=step,
-            reason=reason,
-            data=data or {},
-        )
+    append(
+        s,
+        _INSERT_EVENT,
+        {
+            "process_id": row.id if row else None,
+            "at": at,
+            "recorded_at": system_clock(),
+            "actor": actor,
+            "kind": kind,
+            "stage_id": stage,
+            "party": party,
+            "step": step,
+            "reason": reason,
+            "data": data or {},
+        },
     )
 
 

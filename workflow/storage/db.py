@@ -11,6 +11,7 @@ from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.orm import Session, sessionmaker
 
 from workflow.errors import AftaleflowError
+from workflow.storage import appends
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -72,6 +73,7 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        appends.install(self.sessions)
 
     @property
     def is_sqlite(self) -> bool:

@@ -260,3 +260,7 @@ class UserRow(Base):
     api_token_created_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+#: The tables by name (typed as tables, for Core statements).
+TABLES = Base.metadata.tables
