@@ -16,11 +16,16 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timedelta
-from email.message import EmailMessage
 
 from notifications.audit import mail_event, mark_failing, mark_ok
 from notifications.claims import LEASE, Claimed, claim, recover_stuck
-from notifications.message import InvalidAddress, address, bare_address, build_message
+from notifications.message import (
+    InvalidAddress,
+    WireMessage,
+    bare_address,
+    checked_address,
+    compose,
+)
 from notifications.outgoing import Recipient
 from notifications.render import MailSettings, RenderError, render
 from notifications.transports import SendResult, Transport, TransportError
@@ -104,7 +109,7 @@ class DeliveryReport:
 @dataclass(frozen=True)
 class Prepared:
     claimed: Claimed
-    message: EmailMessage
+    message: WireMessage
     recipients: tuple[str, ...]
     invalid: Mapping[str, tuple[int, str]]
 
@@ -123,14 +128,14 @@ def prepare(c: Claimed, settings: MailSettings, at: datetime) -> Prepared:
     invalid: dict[str, tuple[int, str]] = {}
     for r in c.mail.recipients:
         try:
-            address(r.name, r.email)
+            checked_address(r.email)
             valid.append(r)
         except InvalidAddress as exc:
             invalid[" ".join(r.email.split()) or "(empty)"] = (0, str(exc))
     if not valid:
         raise NoRecipient(invalid)
     rendered = render(c.mail, settings)
-    message = build_message(
+    message = compose(
         rendered,
         to=valid,
         secretariat=c.mail.secretariat,
@@ -261,7 +266,7 @@ def deliver_due(
     (a configuration error: nothing is sent, nothing is marked failed).
     """
     try:
-        address("", _envelope_from(settings))
+        checked_address(_envelope_from(settings))
     except InvalidAddress as exc:
         raise InvalidAddress(f"AFTALEFLOW_MAIL_FROM is not a usable address: {exc}") from exc
     report = DeliveryReport(at, worker)

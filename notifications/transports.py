@@ -1,7 +1,8 @@
 """Where mail goes: an SMTP relay (one connection per batch) or ``.eml`` files in a folder.
 
-A transport's ``connect()`` is a context manager yielding a connection whose ``send`` returns
-a ``SendResult`` per message (accepted and refused recipients, the server's reply). Errors are
+A transport's ``connect()`` is a context manager yielding a connection whose ``send`` takes a
+finished message (``WireMessage`` bytes, or an ``EmailMessage``) and returns a ``SendResult``
+(accepted and refused recipients, the server's reply). Errors are
 classified for the sender: 4xx replies, lost connections and timeouts are temporary (retry
 later); 5xx replies and "every recipient refused with 5xx" are permanent.
 """
@@ -22,9 +23,27 @@ from pathlib import Path
 from typing import Literal, Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from notifications.message import WireMessage
+
 #: Lines end in CRLF on the wire; the body is 7-bit (quoted-printable / base64) already.
 WIRE_POLICY = policy.SMTP
 DEFAULT_TIMEOUT = 30.0
+
+#: What a connection sends: the sender's ``WireMessage``, or an ``EmailMessage`` built elsewhere.
+Outgoing = WireMessage | EmailMessage
+
+
+def wire_bytes(message: Outgoing) -> bytes:
+    """The message as it goes on the wire (CRLF line ends)."""
+    if isinstance(message, WireMessage):
+        return message.data
+    return message.as_bytes(policy=WIRE_POLICY)
+
+
+def message_id_of(message: Outgoing) -> str:
+    if isinstance(message, WireMessage):
+        return message.message_id
+    return str(message["Message-ID"])
 
 
 @dataclass(frozen=True)
@@ -53,7 +72,7 @@ class TransportError(Exception):
 
 class Connection(Protocol):
     def send(
-        self, message: EmailMessage, *, envelope_from: str, recipients: Sequence[str]
+        self, message: Outgoing, *, envelope_from: str, recipients: Sequence[str]
     ) -> SendResult: ...
 
 
@@ -241,12 +260,12 @@ class SmtpConnection:
         return SendResult(error=error, temporary=True)
 
     def send(
-        self, message: EmailMessage, *, envelope_from: str, recipients: Sequence[str]
+        self, message: Outgoing, *, envelope_from: str, recipients: Sequence[str]
     ) -> SendResult:
         smtp = self._session()
         if isinstance(smtp, str):
             return SendResult(error=smtp, temporary=True)
-        data = message.as_bytes(policy=WIRE_POLICY)
+        data = wire_bytes(message)
         try:
             code, resp = smtp.mail(envelope_from)
             if code != 250:
@@ -330,14 +349,14 @@ class FileConnection:
         self.mail_dir = mail_dir
 
     def send(
-        self, message: EmailMessage, *, envelope_from: str, recipients: Sequence[str]
+        self, message: Outgoing, *, envelope_from: str, recipients: Sequence[str]
     ) -> SendResult:
-        path = self.mail_dir / eml_name(str(message["Message-ID"]))
+        path = self.mail_dir / eml_name(message_id_of(message))
         tmp: str | None = None
         try:
             fd, tmp = tempfile.mkstemp(dir=self.mail_dir, prefix=".tmp-", suffix=".eml")
             with os.fdopen(fd, "wb") as fh:
-                fh.write(message.as_bytes(policy=WIRE_POLICY))
+                fh.write(wire_bytes(message))
             os.replace(tmp, path)
         except OSError as exc:
             if tmp is not None and os.path.exists(tmp):

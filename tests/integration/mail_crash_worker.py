@@ -16,11 +16,10 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from email.message import EmailMessage
 
 from aftaleflow.config import from_env
 from notifications.sender import deliver_due, recover_stuck
-from notifications.transports import Connection, SendResult, SmtpTransport
+from notifications.transports import Connection, Outgoing, SendResult, SmtpTransport
 from workflow.storage.db import Database
 
 
@@ -31,7 +30,7 @@ class KillAfter:
         self.inner, self.n, self.sent = inner, n, 0
 
     def send(
-        self, message: EmailMessage, *, envelope_from: str, recipients: Sequence[str]
+        self, message: Outgoing, *, envelope_from: str, recipients: Sequence[str]
     ) -> SendResult:
         result = self.inner.send(message, envelope_from=envelope_from, recipients=recipients)
         self.sent += 1

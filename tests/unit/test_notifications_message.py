@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
+from email.header import decode_header, make_header
 from email.message import EmailMessage
-from typing import cast
+from typing import Any, cast
 
 import pytest
 
-from notifications.message import InvalidAddress, address, build_message, new_message_id
+from notifications.message import (
+    InvalidAddress,
+    address,
+    build_message,
+    compose,
+    new_message_id,
+)
 from notifications.outgoing import Attachment, Recipient, RenderedMail
 from notifications.sender import backoff
 from notifications.transports import WIRE_POLICY, SendResult, SmtpConfig, eml_name
@@ -161,3 +168,113 @@ def test_result_classification() -> None:
     )
     assert partial.delivered and partial.permanently_refused == ["b@x.example"]
     assert not SendResult(error="down", temporary=True).delivered
+
+
+# ---------------------------------------------------------------------- compose (the wire bytes)
+
+AWKWARD_NAMES = [
+    "Læsø Kommune",
+    "Doe, John",
+    'Quote "me" \\ back',
+    "J. Doe (formand)",
+    "=?utf-8?b?Zm9v?= not really encoded",
+    "Ærø " * 30,
+    "x" * 120,
+    "🙂 Smiley & Co; <tag>",
+    "",
+]
+
+
+def test_compose_round_trips_awkward_headers() -> None:
+    for name in AWKWARD_NAMES:
+        subject = f"Påmindelse: {name} – frist"
+        wire = compose(
+            RenderedMail(subject, "t\n", "<p>t</p>"),
+            to=(Recipient(name, "a@laeso.example"), Recipient("B", "b@laeso.example")),
+            secretariat=Recipient(name, "sek@kkr.example"),
+            mail_from="Aftaleflow <noreply@aftaleflow.example>",
+            message_id="<1.2@aftaleflow.example>",
+            at=AT,
+            key=f"p1/{name}",
+        )
+        lines = wire.data.split(b"\r\n")
+        assert all(b < 128 for b in wire.data), name
+        assert all(len(line) <= 998 for line in lines), name
+        head = wire.data.split(b"\r\n\r\n", 1)[0]
+        assert all(len(line) <= 80 for line in head.split(b"\r\n")), name
+        msg = wire.as_message()
+        assert not msg.defects and msg["Subject"] == " ".join(subject.split()), name
+        one = " ".join(name.split())
+        # headerregistry keeps the folding space between two encoded-words of a name (RFC 2047
+        # says a reader drops it, as email.header does): compare the names without spaces.
+        to = msg["To"].addresses
+        assert [("".join(a.display_name.split()), a.addr_spec) for a in to] == [
+            ("".join(one.split()), "a@laeso.example"),
+            ("B", "b@laeso.example"),
+        ], name
+        raw_to = message_from_bytes(wire.data)["To"]
+        if "=?" in raw_to:  # encoded-words: an RFC 2047 reader gets the name back exactly
+            assert one in str(make_header(decode_header(raw_to))), name
+        assert "".join(msg["Reply-To"].addresses[0].display_name.split()) == "".join(one.split())
+        assert msg["X-Aftaleflow-Key"] == " ".join(f"p1/{name}".split())
+        assert msg["Message-ID"] == wire.message_id == "<1.2@aftaleflow.example>"
+
+
+def test_compose_bodies_are_quoted_printable_and_exact() -> None:
+    text = "Kære Læsø\r\n\n.\nFrom here\nslut med mellemrum   \n" + "lang " * 40 + "\n\ttab\n"
+    html = "<p>Kære = Læsø</p>\n<p>" + "ø" * 200 + "</p>"
+    msg = compose(
+        RenderedMail("S", text, html),
+        to=(Recipient("A", "a@laeso.example"),),
+        secretariat=SECRETARIAT,
+        mail_from="noreply@aftaleflow.example",
+        message_id="<1@aftaleflow.example>",
+        at=AT,
+    )
+    body = msg.data.split(b"\r\n\r\n", 1)[1]
+    assert all(len(line) <= 76 for line in body.split(b"\r\n"))
+    parsed = msg.as_message()
+    plain, rich = parsed.get_body(("plain",)), parsed.get_body(("html",))
+    assert plain is not None and rich is not None
+    assert plain.get_content() == text.replace("\r\n", "\n").replace("\n", "\r\n")
+    assert rich.get_content() == html.replace("\n", "\r\n") + "\r\n"
+    assert all(not p.defects for p in parsed.walk())
+
+
+def test_compose_attachment_names_and_content_survive() -> None:
+    content = bytes(range(256)) * 7
+    names = ["invitation.ics", 'Aftale "endelig" for Læsø.pdf', "Socialaftale " * 20 + ".pdf"]
+    atts = tuple(Attachment(n, content, "application", "pdf") for n in names)
+    msg = compose(
+        RenderedMail("S", "t\n", "<p>t</p>", atts),
+        to=(Recipient("A", "a@laeso.example"),),
+        secretariat=SECRETARIAT,
+        mail_from="noreply@aftaleflow.example",
+        message_id="<1@aftaleflow.example>",
+        at=AT,
+    )
+    assert all(len(line) <= 998 for line in msg.data.split(b"\r\n"))
+    parsed = msg.as_message()
+    found = [p for p in parsed.walk() if p.get_content_type() == "application/pdf"]
+    assert [p.get_filename() for p in found] == [" ".join(n.split()) for n in names]
+    assert all(p.get_content() == content for p in found)
+    assert all(not p.defects for p in parsed.walk())
+
+
+def test_build_message_is_the_composed_message() -> None:
+    kw: dict[str, Any] = {
+        "to": (Recipient("Sekretær", "a@laeso.example"),),
+        "secretariat": SECRETARIAT,
+        "mail_from": "Aftaleflow <noreply@aftaleflow.example>",
+        "message_id": "<1.2@aftaleflow.example>",
+        "at": AT,
+    }
+    wire = compose(MAIL, **kw).as_message()
+    built = build_message(MAIL, **kw)
+
+    def headers(m: EmailMessage) -> list[tuple[str, str]]:  # the boundary is random
+        return [(k, m.get_content_type() if k == "Content-Type" else str(v)) for k, v in m.items()]
+
+    assert headers(built) == headers(wire) and len(headers(built)) == 11
+    body = built.get_body(("plain",))
+    assert body is not None and "Læsø" in body.get_content()
