@@ -1,12 +1,16 @@
-"""Audit events and address health written by the sender (append-only events, upserts)."""
+"""Audit events and address health written by the sender (append-only events, upserts).
+
+The writers take a ``Session`` or a plain ``Connection``: the sender records each result with
+Core statements on one connection (no unit of work needed for rows it never reads back).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -15,9 +19,35 @@ from notifications.outgoing import OutgoingMail
 from workflow.service import system_clock
 from workflow.storage.models import ContactStatusRow, EventRow
 
+Writer = Session | Connection
+INSERT_EVENT = insert(EventRow.__table__)  # type: ignore[arg-type]
+
+
+def event_values(
+    at: datetime,
+    worker: str,
+    kind: str,
+    mail: OutgoingMail,
+    data: dict[str, Any],
+    reason: str = "",
+) -> dict[str, Any]:
+    """One ``events`` row for something the mailer did with ``mail``."""
+    return {
+        "process_id": mail.process_id,
+        "at": at,
+        "recorded_at": system_clock(),
+        "actor": f"mailer:{worker}",
+        "kind": kind,
+        "stage_id": mail.stage_id,
+        "party": mail.party,
+        "step": mail.step,
+        "reason": reason,
+        "data": {"outbox_id": mail.id, "key": mail.idempotency_key, "kind": mail.kind, **data},
+    }
+
 
 def mail_event(
-    s: Session,
+    s: Writer,
     at: datetime,
     worker: str,
     kind: str,
@@ -25,25 +55,16 @@ def mail_event(
     data: dict[str, Any],
     reason: str = "",
 ) -> None:
-    s.add(
-        EventRow(
-            process_id=mail.process_id,
-            at=at,
-            recorded_at=system_clock(),
-            actor=f"mailer:{worker}",
-            kind=kind,
-            stage_id=mail.stage_id,
-            party=mail.party,
-            step=mail.step,
-            reason=reason,
-            data={"outbox_id": mail.id, "key": mail.idempotency_key, "kind": mail.kind, **data},
-        )
-    )
+    s.execute(INSERT_EVENT, [event_values(at, worker, kind, mail, data, reason)])
 
 
-def mark_failing(s: Session, addr: str, reason: str, at: datetime) -> None:
-    insert = pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(ContactStatusRow).values(
+def _dialect(s: Writer) -> str:
+    return (s.get_bind() if isinstance(s, Session) else s).dialect.name
+
+
+def mark_failing(s: Writer, addr: str, reason: str, at: datetime) -> None:
+    insert_ = pg_insert if _dialect(s) == "postgresql" else sqlite_insert
+    stmt = insert_(ContactStatusRow).values(
         address=addr, status="failing", reason=reason, updated_at=at
     )
     s.execute(
@@ -54,12 +75,22 @@ def mark_failing(s: Session, addr: str, reason: str, at: datetime) -> None:
     )
 
 
-def mark_ok(s: Session, addresses: Sequence[str], reason: str, at: datetime) -> None:
+def mark_ok(s: Writer, addresses: Iterable[str], reason: str, at: datetime) -> None:
+    addresses = list(addresses)
     if addresses:
         s.execute(
             update(ContactStatusRow)
-            .where(
-                ContactStatusRow.address.in_(list(addresses)), ContactStatusRow.status == "failing"
-            )
+            .where(ContactStatusRow.address.in_(addresses), ContactStatusRow.status == "failing")
             .values(status="ok", reason=reason, updated_at=at)
         )
+
+
+def failing_among(s: Writer, addresses: Iterable[str]) -> set[str]:
+    """Which of ``addresses`` are marked failing now (one query for a whole batch)."""
+    wanted = sorted(set(addresses))
+    if not wanted:
+        return set()
+    query = select(ContactStatusRow.address).where(
+        ContactStatusRow.address.in_(wanted), ContactStatusRow.status == "failing"
+    )
+    return set(s.execute(query).scalars())

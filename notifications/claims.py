@@ -37,6 +37,8 @@ class Claimed:
     claimed_at: datetime
     in_reply_to: str | None = None
     resent_after_crash: bool = False
+    #: Attempts before this claim (only the claim's holder changes the row while it holds it).
+    attempts: int = 0
 
 
 def recover_stuck(db: Database, at: datetime, *, worker: str = "sender") -> int:
@@ -190,7 +192,6 @@ def claim(
                     },
                     reason="the previous sender stopped before recording the result",
                 )
-            claimed.append(
-                Claimed(mail, message_id, at, threads.get(row.thread_key or ""), crashed)
-            )
+            parent = threads.get(row.thread_key or "")
+            claimed.append(Claimed(mail, message_id, at, parent, crashed, row.attempts))
     return claimed

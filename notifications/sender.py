@@ -16,8 +16,11 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timedelta
+from typing import Any, cast
 
-from notifications.audit import mail_event, mark_failing, mark_ok
+from sqlalchemy import Connection, CursorResult, update
+
+from notifications.audit import INSERT_EVENT, event_values, failing_among, mark_failing, mark_ok
 from notifications.claims import LEASE, Claimed, claim, recover_stuck
 from notifications.message import (
     InvalidAddress,
@@ -148,11 +151,66 @@ def prepare(c: Claimed, settings: MailSettings, at: datetime) -> Prepared:
     return Prepared(c, message, tuple(r.email.strip() for r in valid), invalid)
 
 
-def _record(db: Database, c: Claimed, result: SendResult, at: datetime, worker: str) -> Delivery:
-    mail = c.mail
-    with db.transaction() as s:
-        row = s.get(OutboxRow, mail.id)
-        if row is None or row.status != "sending" or row.claimed_at != c.claimed_at:
+class Recorder:
+    """Writes each result in its own short transaction on one connection for the batch.
+
+    One conditional UPDATE per result (``status = 'sending'`` and our ``claimed_at``): if
+    another sender took the row over after our lease ran out, nothing is written and the
+    result is reported as ``lost_claim``. The attempt number is the claim's plus one (only
+    the holder of the claim changes the row). Each result commits before the next mail is
+    sent, so a crash re-sends at most the one mail whose result was not written yet.
+    """
+
+    def __init__(self, conn: Connection, at: datetime, worker: str, failing: set[str]) -> None:
+        self.conn, self.at, self.worker = conn, at, worker
+        #: Addresses marked failing when the batch started (or by this batch): only those can
+        #: need ``mark_ok`` after an accepted mail.
+        self.failing = failing
+
+    def record(self, c: Claimed, result: SendResult) -> Delivery:
+        with self.conn.begin():
+            return self._record(c, result)
+
+    def _update(self, c: Claimed, **values: object) -> bool:
+        stmt = (
+            update(OutboxRow)
+            .where(
+                OutboxRow.id == c.mail.id,
+                OutboxRow.status == "sending",
+                OutboxRow.claimed_at == c.claimed_at,
+            )
+            .values(attempts=OutboxRow.attempts + 1, **values)
+        )
+        return cast(CursorResult[Any], self.conn.execute(stmt)).rowcount == 1
+
+    def _record(self, c: Claimed, result: SendResult) -> Delivery:
+        mail, at, worker, conn = c.mail, self.at, self.worker, self.conn
+        attempt = c.attempts + 1
+        refused = {a: f"{code} {text}".strip() for a, (code, text) in result.refused.items()}
+        if result.delivered:
+            status, next_at = "sent", None
+            won = self._update(
+                c,
+                status="sent",
+                sent_at=at,
+                smtp_reply=result.reply,
+                last_error="; ".join(f"{a}: {r}" for a, r in refused.items()) or None,
+            )
+        elif result.temporary:
+            status = "retry"
+            delay = backoff(attempt)
+            next_at = next_office_moment(at + delay, OFFICE_OPENS, OFFICE_CLOSES)
+            won = self._update(
+                c,
+                status="queued",
+                claimed_at=None,
+                next_attempt_at=next_at,
+                last_error=result.error,
+            )
+        else:
+            status, next_at = "failed", None
+            won = self._update(c, status="failed", last_error=result.error)
+        if not won:
             log.warning(
                 "mail %s was taken over by another sender; result not recorded",
                 mail.idempotency_key,
@@ -165,32 +223,27 @@ def _record(db: Database, c: Claimed, result: SendResult, at: datetime, worker: 
                 c.message_id,
                 error=result.error,
             )
-        row.attempts += 1
-        refused = {a: f"{code} {text}".strip() for a, (code, text) in result.refused.items()}
         for addr in result.permanently_refused:
-            mark_failing(s, addr, f"{refused[addr]} (mail {c.message_id})", at)
-        mark_ok(s, result.accepted, f"accepted {c.message_id}", at)
-        base = {"message_id": c.message_id, "attempt": row.attempts, "worker": worker}
-        if result.delivered:
-            row.status, row.sent_at, row.smtp_reply = "sent", at, result.reply
-            row.last_error = "; ".join(f"{a}: {r}" for a, r in refused.items()) or None
-            mail_event(
-                s,
-                at,
-                worker,
-                "mail_sent",
-                mail,
-                {
-                    **base,
-                    "recipients": list(result.accepted),
-                    "refused": refused,
-                    "reply": result.reply,
-                },
+            mark_failing(conn, addr, f"{refused[addr]} (mail {c.message_id})", at)
+            self.failing.add(addr)
+        recovered = [a for a in result.accepted if a in self.failing]
+        if recovered:
+            mark_ok(conn, recovered, f"accepted {c.message_id}", at)
+            self.failing.difference_update(recovered)
+        base = {"message_id": c.message_id, "attempt": attempt, "worker": worker}
+        events: list[dict[str, Any]] = []
+        if status == "sent":
+            data = {**base, "recipients": list(result.accepted), "refused": refused}
+            events.append(
+                event_values(at, worker, "mail_sent", mail, {**data, "reply": result.reply})
             )
             if refused:
-                mail_event(
-                    s, at, worker, "mail_recipient_refused", mail, {**base, "refused": refused}
+                events.append(
+                    event_values(
+                        at, worker, "mail_recipient_refused", mail, {**base, "refused": refused}
+                    )
                 )
+            conn.execute(INSERT_EVENT, events)
             return Delivery(
                 mail.id,
                 mail.idempotency_key,
@@ -200,24 +253,15 @@ def _record(db: Database, c: Claimed, result: SendResult, at: datetime, worker: 
                 result.accepted,
                 tuple(refused),
             )
-        row.last_error = result.error
-        if result.temporary:
-            delay = backoff(row.attempts)
-            row.status, row.claimed_at = "queued", None
-            row.next_attempt_at = next_office_moment(at + delay, OFFICE_OPENS, OFFICE_CLOSES)
-            mail_event(
-                s,
-                at,
-                worker,
-                "mail_retry",
-                mail,
-                {
-                    **base,
-                    "error": result.error,
-                    "interval_s": int(delay.total_seconds()),
-                    "next_attempt_at": row.next_attempt_at.isoformat(),
-                },
-            )
+        if status == "retry":
+            assert next_at is not None
+            data = {
+                **base,
+                "error": result.error,
+                "interval_s": int(delay.total_seconds()),
+                "next_attempt_at": next_at.isoformat(),
+            }
+            conn.execute(INSERT_EVENT, [event_values(at, worker, "mail_retry", mail, data)])
             log.info(
                 "mail %s: temporary failure, retry in %s: %s",
                 mail.idempotency_key,
@@ -232,12 +276,10 @@ def _record(db: Database, c: Claimed, result: SendResult, at: datetime, worker: 
                 c.message_id,
                 refused=tuple(refused),
                 error=result.error,
-                next_attempt_at=row.next_attempt_at,
+                next_attempt_at=next_at,
             )
-        row.status = "failed"
-        mail_event(
-            s, at, worker, "mail_failed", mail, {**base, "error": result.error, "refused": refused}
-        )
+        data = {**base, "error": result.error, "refused": refused}
+        conn.execute(INSERT_EVENT, [event_values(at, worker, "mail_failed", mail, data)])
         log.warning("mail %s failed permanently: %s", mail.idempotency_key, result.error)
         return Delivery(
             mail.id,
@@ -275,31 +317,38 @@ def deliver_due(
     )
     report.claimed = len(batch)
     report.resent_after_crash = sum(1 for c in batch if c.resent_after_crash)
-    ready: list[Prepared] = []
-    for c in batch:
-        try:
-            ready.append(prepare(c, settings, at))
-        except (RenderError, NoRecipient) as exc:
-            refused = exc.invalid if isinstance(exc, NoRecipient) else {}
-            result = SendResult(refused=refused, error=str(exc), temporary=False)
-            report.deliveries.append(_record(db, c, result, at, worker))
-    if not ready:
+    if not batch:
         return report
-    done = 0
-    try:
-        with transport.connect() as conn:
-            for p in ready:
-                result = conn.send(
-                    p.message, envelope_from=_envelope_from(settings), recipients=p.recipients
-                )
-                if p.invalid:
-                    result = replace(result, refused={**result.refused, **p.invalid})
-                report.deliveries.append(_record(db, p.claimed, result, at, worker))
-                done += 1
-    except TransportError as exc:
-        for p in ready[done:]:
-            result = SendResult(error=str(exc), temporary=True)
-            report.deliveries.append(_record(db, p.claimed, result, at, worker))
+    with db.engine.connect() as conn:
+        failing = failing_among(conn, (r.email.strip() for c in batch for r in c.mail.recipients))
+        conn.commit()
+        recorder = Recorder(conn, at, worker, failing)
+        ready: list[Prepared] = []
+        for c in batch:
+            try:
+                ready.append(prepare(c, settings, at))
+            except (RenderError, NoRecipient) as exc:
+                refused = exc.invalid if isinstance(exc, NoRecipient) else {}
+                result = SendResult(refused=refused, error=str(exc), temporary=False)
+                report.deliveries.append(recorder.record(c, result))
+        if not ready:
+            return report
+        done = 0
+        envelope_from = _envelope_from(settings)
+        try:
+            with transport.connect() as smtp:
+                for p in ready:
+                    result = smtp.send(
+                        p.message, envelope_from=envelope_from, recipients=p.recipients
+                    )
+                    if p.invalid:
+                        result = replace(result, refused={**result.refused, **p.invalid})
+                    report.deliveries.append(recorder.record(p.claimed, result))
+                    done += 1
+        except TransportError as exc:
+            for p in ready[done:]:
+                result = SendResult(error=str(exc), temporary=True)
+                report.deliveries.append(recorder.record(p.claimed, result))
     return report
 
 
