@@ -1,19 +1,28 @@
-"""iCalendar invitations: METHOD REQUEST/CANCEL, a stable UID, a Europe/Copenhagen VTIMEZONE."""
+"""iCalendar invitations: METHOD REQUEST/CANCEL, a stable UID, a Europe/Copenhagen VTIMEZONE.
+
+The calendar is one small fixed shape, so it is written directly (RFC 5545): TEXT values
+escaped (backslash, semicolon, comma, newline), parameter values quoted where needed with
+RFC 6868 escapes, and every content line folded at 75 octets without splitting a UTF-8
+character. The VTIMEZONE is derived from the zoneinfo data (the transitions from a year before
+the meeting to a year after it), once per year.
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
-
-import icalendar
 
 from notifications.outgoing import Attachment, Recipient
 from workflow.calendar import TZ
 
 METHODS = ("REQUEST", "CANCEL")
 PRODID = "-//Aftaleflow//Nordjysk Socialaftale//DA"
+TZID = "Europe/Copenhagen"
+#: RFC 5545 3.1: content lines are folded before 75 octets (the CRLF not counted).
+FOLD_AT = 75
 
 
 def event_uid(process_id: object, stage_id: str, event_id: str, domain: str) -> str:
@@ -22,18 +31,119 @@ def event_uid(process_id: object, stage_id: str, event_id: str, domain: str) -> 
     return re.sub(r"[^A-Za-z0-9._-]", "-", raw) + "@" + domain
 
 
-def _address(person: Recipient, role: str | None = None) -> icalendar.vCalAddress:
-    addr = icalendar.vCalAddress(f"mailto:{person.email}")
-    addr.params["CN"] = _one_line(person.name or person.email)
-    if role:
-        addr.params["ROLE"] = role
-        addr.params["PARTSTAT"] = "NEEDS-ACTION"
-        addr.params["RSVP"] = "TRUE"
-    return addr
-
-
-def _one_line(text: str) -> str:
+def _one_line(text: object) -> str:
     return " ".join(str(text).split())
+
+
+def escape_text(text: str) -> str:
+    """A TEXT value (RFC 5545 3.3.11): backslash, semicolon and comma escaped; lines as ``\\n``."""
+    lines = str(text).replace("\r\n", "\n").replace("\r", "\n")
+    escaped = lines.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
+    return escaped.replace("\n", "\\n")
+
+
+def _param(value: str) -> str:
+    """A parameter value: RFC 6868 caret escapes; quoted when it holds ``:``, ``;`` or ``,``."""
+    text = str(value).replace("^", "^^").replace('"', "^'").replace("\r\n", "^n")
+    text = text.replace("\n", "^n").replace("\r", "^n")
+    text = "".join(c for c in text if c == "\t" or (ord(c) >= 0x20 and c != "\x7f"))
+    return f'"{text}"' if any(c in text for c in ":;,") else text
+
+
+def fold(line: str) -> str:
+    """One content line, folded (CRLF + space) so no line exceeds 75 octets; ends in CRLF."""
+    data = line.encode("utf-8")
+    if len(data) <= FOLD_AT:
+        return line + "\r\n"
+    pieces: list[bytes] = []
+    start, room = 0, FOLD_AT
+    while start < len(data):
+        end = min(start + room, len(data))
+        while end < len(data) and data[end] & 0xC0 == 0x80:  # never inside a character
+            end -= 1
+        pieces.append(data[start:end])
+        start, room = end, FOLD_AT - 1  # a continuation line starts with the space
+    return "\r\n ".join(p.decode("utf-8") for p in pieces) + "\r\n"
+
+
+def _local(moment: datetime) -> str:
+    return moment.strftime("%Y%m%dT%H%M%S")
+
+
+def _utc(moment: datetime) -> str:
+    """A UTC DATE-TIME; a moment without a time zone is taken as UTC (as the outbox stores)."""
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return aware.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def _offset(delta: timedelta | None) -> str:
+    seconds = int((delta or timedelta()).total_seconds())
+    sign = "-" if seconds < 0 else "+"
+    hours, rest = divmod(abs(seconds), 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{sign}{hours:02d}{minutes:02d}" + (f"{secs:02d}" if secs else "")
+
+
+def _transitions(first: datetime, last: datetime) -> list[datetime]:
+    """The UTC moments in [first, last) at which ``TZ``'s offset or name changes."""
+
+    def state(moment: datetime) -> tuple[object, ...]:
+        local = moment.astimezone(TZ)
+        return (local.utcoffset(), local.dst(), local.tzname())
+
+    found: list[datetime] = []
+    day = timedelta(days=1)
+    moment = first
+    while moment < last:
+        after = min(moment + day, last)
+        if state(moment) != state(after):
+            low, high = moment, after  # the change lies in (low, high]: narrow it to a second
+            while high - low > timedelta(seconds=1):
+                mid = (low + (high - low) / 2).replace(microsecond=0)
+                if state(mid) == state(low):
+                    low = mid
+                else:
+                    high = mid
+            found.append(high)
+        moment = after
+    return found
+
+
+@lru_cache(maxsize=16)
+def vtimezone(year: int) -> str:
+    """``BEGIN:VTIMEZONE … END:VTIMEZONE`` for ``TZ`` from 1 January ``year - 1`` to 1 January
+    ``year + 2``: the state at the start, then one STANDARD/DAYLIGHT per kind of transition
+    (DTSTART the first onset, RDATE the others). Each onset is the local time before the change,
+    written in TZOFFSETFROM, as RFC 5545 3.6.5 asks."""
+    first = datetime(year - 1, 1, 1, tzinfo=TZ).astimezone(UTC)
+    last = datetime(year + 2, 1, 1, tzinfo=TZ).astimezone(UTC)
+    start = first.astimezone(TZ)
+    groups: dict[tuple[str, str, str, str], list[str]] = {}
+    opening = ("DAYLIGHT" if start.dst() else "STANDARD", str(start.tzname()))
+    offset = _offset(start.utcoffset())
+    groups[(*opening, offset, offset)] = [_local(start.replace(tzinfo=None))]
+    for moment in _transitions(first, last):
+        before = (moment - timedelta(seconds=1)).astimezone(TZ)
+        after = moment.astimezone(TZ)
+        kind = "DAYLIGHT" if after.dst() else "STANDARD"
+        frm, to = _offset(before.utcoffset()), _offset(after.utcoffset())
+        onset = moment.replace(tzinfo=None) + (before.utcoffset() or timedelta())
+        groups.setdefault((kind, str(after.tzname()), frm, to), []).append(_local(onset))
+    lines = ["BEGIN:VTIMEZONE", f"TZID:{TZID}"]
+    for (kind, name, frm, to), onsets in groups.items():
+        lines += [f"BEGIN:{kind}", f"DTSTART:{onsets[0]}"]
+        if onsets[1:]:
+            lines.append(f"RDATE:{','.join(onsets[1:])}")
+        lines += [f"TZNAME:{name}", f"TZOFFSETFROM:{frm}", f"TZOFFSETTO:{to}", f"END:{kind}"]
+    lines.append("END:VTIMEZONE")
+    return "".join(fold(line) for line in lines)
+
+
+def _address(prop: str, person: Recipient, role: str | None = None) -> str:
+    params = f";CN={_param(_one_line(person.name or person.email))}"
+    if role:
+        params += f";ROLE={role};PARTSTAT=NEEDS-ACTION;RSVP=TRUE"
+    return f"{prop}{params}:mailto:{_one_line(person.email).replace(' ', '')}"
 
 
 def build_ics(
@@ -52,45 +162,39 @@ def build_ics(
     start = datetime.fromisoformat(str(ev["start"])).astimezone(TZ)
     end = datetime.fromisoformat(str(ev["end"])).astimezone(TZ)
     stamp = datetime.fromisoformat(str(context.get("planned_at") or ev["start"]))
-
-    event = icalendar.Event()
-    event.add(
-        "uid",
-        event_uid(
-            context.get("process_id"), str(context.get("stage_id", "")), str(ev["id"]), domain
-        ),
+    uid = event_uid(
+        context.get("process_id"), str(context.get("stage_id", "")), str(ev["id"]), domain
     )
-    event.add("dtstamp", stamp)
-    event.add("sequence", int(ev.get("sequence") or 0))
-    event.add("summary", _one_line(ev.get("title") or ""))
-    event.add("dtstart", start)
-    event.add("dtend", end)
+    event = [
+        "BEGIN:VEVENT",
+        f"UID:{escape_text(_one_line(uid))}",
+        f"DTSTAMP:{_utc(stamp)}",
+        f"SEQUENCE:{int(ev.get('sequence') or 0)}",
+        f"SUMMARY:{escape_text(_one_line(ev.get('title') or ''))}",
+        f"DTSTART;TZID={TZID}:{_local(start)}",
+        f"DTEND;TZID={TZID}:{_local(end)}",
+    ]
     if ev.get("location"):
-        event.add("location", _one_line(ev["location"]))
+        event.append(f"LOCATION:{escape_text(_one_line(ev['location']))}")
     if description:
-        event.add("description", description)
-    event.add("status", "CANCELLED" if method == "CANCEL" else "CONFIRMED")
-    event.add("transp", "OPAQUE")
-    event.add("organizer", _address(organizer))
-    for person in attendees:
-        event.add("attendee", _address(person, "REQ-PARTICIPANT"))
-
-    cal = icalendar.Calendar()
-    cal.add("prodid", PRODID)
-    cal.add("version", "2.0")
-    cal.add("calscale", "GREGORIAN")
-    cal.add("method", method)
-    year = start.year
-    cal.add_component(
-        icalendar.Timezone.from_tzinfo(
-            TZ,
-            tzid="Europe/Copenhagen",
-            first_date=date(year - 1, 1, 1),
-            last_date=date(year + 2, 1, 1),
-        )
-    )
-    cal.add_component(event)
-    return bytes(cal.to_ical())
+        event.append(f"DESCRIPTION:{escape_text(description)}")
+    event += [
+        f"STATUS:{'CANCELLED' if method == 'CANCEL' else 'CONFIRMED'}",
+        "TRANSP:OPAQUE",
+        _address("ORGANIZER", organizer),
+        *(_address("ATTENDEE", person, "REQ-PARTICIPANT") for person in attendees),
+        "END:VEVENT",
+    ]
+    head = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        f"PRODID:{PRODID}",
+        "CALSCALE:GREGORIAN",
+        f"METHOD:{method}",
+    ]
+    text = "".join(fold(line) for line in head) + vtimezone(start.year)
+    text += "".join(fold(line) for line in event) + fold("END:VCALENDAR")
+    return text.encode("utf-8")
 
 
 def ics_attachment(content: bytes, method: str) -> Attachment:
