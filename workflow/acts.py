@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from workflow import machines
@@ -29,7 +28,9 @@ from workflow.planner import (
     COMPLETE_STAGE,
     plan,
 )
-from workflow.storage.models import OutboxRow, ProcessRow, TaskRow
+from workflow.storage import records
+from workflow.storage.models import OutboxRow, ProcessRow
+from workflow.storage.records import TaskRecord
 
 
 class Acts(Engine):
@@ -196,14 +197,10 @@ class Acts(Engine):
                     {"decision_text": decision_text},
                 )
             elif decision == "approved" and stage.status == "blocked":
-                still = s.scalar(
-                    select(func.count())
-                    .select_from(TaskRow)
-                    .where(
-                        TaskRow.process_id == row.id,
-                        TaskRow.stage_id == stage_id,
-                        TaskRow.status == "rejected",
-                    )
+                still = sum(
+                    1
+                    for t in _loaded(s, row)[1].values()
+                    if t.stage_id == stage_id and t.status == "rejected"
                 )
                 if not still:
                     stage.status = machines.fire("stage", stage.status, "unblock")
@@ -330,7 +327,7 @@ class Acts(Engine):
             bst = bound.stage(stage_id)
             loaded_tasks = _loaded(s, row)[1]
             for t in _new_tasks(row, bound, bst):
-                s.add(t)
+                records.add(s, t)
                 loaded_tasks[(t.stage_id, t.party, t.step)] = t
             _event(
                 s,
@@ -343,7 +340,6 @@ class Acts(Engine):
                 data={"manual": True, "planned": bst.opens_at.isoformat()},
             )
             self._invite_to_events(s, row, bound, bst, at)
-            s.flush()
             applied: list[Applied] = []
             self._advance(s, row, at, actor, applied)
         return applied
@@ -369,12 +365,8 @@ class Acts(Engine):
                 missing = sorted(
                     {
                         t.party
-                        for t in s.scalars(
-                            select(TaskRow).where(
-                                TaskRow.process_id == row.id, TaskRow.stage_id == stage_id
-                            )
-                        )
-                        if t.status not in ("approved", "exempt")
+                        for t in _loaded(s, row)[1].values()
+                        if t.stage_id == stage_id and t.status not in ("approved", "exempt")
                     }
                 )
                 if missing:
@@ -423,10 +415,7 @@ class Acts(Engine):
                 )
             stage.status = machines.fire("stage", stage.status, "reopen")
             stage.closed_at = None
-            tasks = {
-                (t.stage_id, t.party, t.step): t
-                for t in s.scalars(select(TaskRow).where(TaskRow.process_id == row.id))
-            }
+            tasks = _loaded(s, row)[1]
             again = [
                 a
                 for a in plan(bound, _view(row, stages, tasks, bound), at).actions
@@ -479,7 +468,7 @@ class Acts(Engine):
             )
 
 
-def _party_tasks(s: Session, row: ProcessRow, stage_id: str, party: str) -> list[TaskRow]:
+def _party_tasks(s: Session, row: ProcessRow, stage_id: str, party: str) -> list[TaskRecord]:
     """One party's tasks in a stage (every step of its chain), from the rows already loaded."""
     tasks = sorted(
         (t for t in _loaded(s, row)[1].values() if t.stage_id == stage_id and t.party == party),

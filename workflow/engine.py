@@ -46,6 +46,7 @@ from workflow.planner import (
     TaskView,
     plan,
 )
+from workflow.storage import records
 from workflow.storage.appends import append
 from workflow.storage.db import Database
 from workflow.storage.locks import lock_process
@@ -53,9 +54,9 @@ from workflow.storage.models import (
     TABLES,
     OutboxRow,
     ProcessRow,
-    StageRow,
     TaskRow,
 )
+from workflow.storage.records import StageRecord, TaskRecord
 from workflow.timeline import BoundProcess, BoundStage, bind
 
 log = logging.getLogger("aftaleflow.service")
@@ -157,16 +158,13 @@ class Engine:
             )
             s.add(row)
             s.flush()
+            stages = records.new_process_state(s, row.id)[0]
             for st in bound.stages:
-                s.add(
-                    StageRow(
-                        process_id=row.id,
-                        stage_id=st.id,
-                        seq=st.index,
-                        kind=st.kind,
-                        status="pending",
-                    )
+                stage = StageRecord(
+                    process_id=row.id, stage_id=st.id, seq=st.index, kind=st.kind, status="pending"
                 )
+                records.add(s, stage)
+                stages[st.id] = stage
             _event(
                 s,
                 row,
@@ -264,8 +262,8 @@ class Engine:
         s: Session,
         row: ProcessRow,
         bound: BoundProcess,
-        stages: dict[str, StageRow],
-        tasks: dict[tuple[str, str, str], TaskRow],
+        stages: dict[str, StageRecord],
+        tasks: dict[tuple[str, str, str], TaskRecord],
         a: Action,
         at: datetime,
         actor: str,
@@ -277,7 +275,7 @@ class Engine:
             st.opened_at = at
             bst = bound.stage(a.stage)
             for t in _new_tasks(row, bound, bst):
-                s.add(t)
+                records.add(s, t)
                 tasks[(t.stage_id, t.party, t.step)] = t
             _event(s, row, at, actor, "stage_opened", stage=a.stage, data=late)
             self._invite_to_events(s, row, bound, bst, at)
@@ -337,7 +335,7 @@ class Engine:
         s: Session,
         row: ProcessRow,
         bound: BoundProcess,
-        t: TaskRow,
+        t: TaskRecord,
         a: Action,
         at: datetime,
         actor: str,
@@ -489,7 +487,7 @@ class Engine:
         self,
         s: Session,
         row: ProcessRow,
-        st: StageRow,
+        st: StageRecord,
         at: datetime,
         actor: str,
         reason: str,
@@ -591,7 +589,7 @@ class Engine:
             extra,
         )
 
-    def _issue_link(self, s: Session, row: ProcessRow, t: TaskRow, at: datetime) -> dict[str, Any]:
+    def _issue_link(self, s: Session, row: ProcessRow, t: TaskRecord, at: datetime) -> dict[str, Any]:
         token = make_token(self.link_secret, row.id, t.stage_id, t.party, t.step, t.link_generation)
         # a link of the same generation may exist already (a stage reopened): kept as it is
         append(
@@ -798,24 +796,12 @@ def _process(s: Session, key: str) -> ProcessRow:
 
 def _loaded(
     s: Session, row: ProcessRow
-) -> tuple[dict[str, StageRow], dict[tuple[str, str, str], TaskRow]]:
-    """The process's stages and tasks, loaded once per transaction (a session is one)."""
-    key = ("aftaleflow.loaded", row.id)
-    got = s.info.get(key)
-    if got is None:
-        stages = {
-            st.stage_id: st
-            for st in s.scalars(select(StageRow).where(StageRow.process_id == row.id))
-        }
-        tasks = {
-            (t.stage_id, t.party, t.step): t
-            for t in s.scalars(select(TaskRow).where(TaskRow.process_id == row.id))
-        }
-        got = s.info[key] = (stages, tasks)
-    return got
+) -> tuple[dict[str, StageRecord], dict[tuple[str, str, str], TaskRecord]]:
+    """The process's stages and tasks, loaded once per transaction (``storage.records``)."""
+    return records.process_state(s, row.id)
 
 
-def _stage(s: Session, row: ProcessRow, bound: BoundProcess, stage_id: str) -> StageRow:
+def _stage(s: Session, row: ProcessRow, bound: BoundProcess, stage_id: str) -> StageRecord:
     st = _loaded(s, row)[0].get(stage_id)
     if st is None:
         from workflow.loader import suggest
@@ -825,7 +811,7 @@ def _stage(s: Session, row: ProcessRow, bound: BoundProcess, stage_id: str) -> S
     return st
 
 
-def _task(s: Session, row: ProcessRow, stage_id: str, party: str, step: str) -> TaskRow:
+def _task(s: Session, row: ProcessRow, stage_id: str, party: str, step: str) -> TaskRecord:
     t = _loaded(s, row)[1].get((stage_id, party, step))
     if t is None:
         raise NotFound(
@@ -834,13 +820,13 @@ def _task(s: Session, row: ProcessRow, stage_id: str, party: str, step: str) -> 
     return t
 
 
-def _new_tasks(row: ProcessRow, bound: BoundProcess, bst: BoundStage) -> list[TaskRow]:
+def _new_tasks(row: ProcessRow, bound: BoundProcess, bst: BoundStage) -> list[TaskRecord]:
     d = bst.definition
-    out: list[TaskRow] = []
+    out: list[TaskRecord] = []
     for slug in bound.bundle.participants:
         if isinstance(d, QuestionnaireStage):
             out.append(
-                TaskRow(
+                TaskRecord(
                     process_id=row.id,
                     stage_id=d.id,
                     party=slug,
@@ -857,7 +843,7 @@ def _new_tasks(row: ProcessRow, bound: BoundProcess, bst: BoundStage) -> list[Ta
             kind = bound.bundle.parties.get(slug).kind
             for i, body in enumerate(d.chains.get(kind, [])):
                 out.append(
-                    TaskRow(
+                    TaskRecord(
                         process_id=row.id,
                         stage_id=d.id,
                         party=slug,
@@ -873,7 +859,11 @@ def _new_tasks(row: ProcessRow, bound: BoundProcess, bst: BoundStage) -> list[Ta
     return out
 
 
-def document_conflict(row: ProcessRow, tasks: Iterable[TaskRow]) -> str:
+#: A task as the engine holds it (a record) or as the read side loads it (an ORM row).
+TaskLike = TaskRecord | TaskRow
+
+
+def document_conflict(row: ProcessRow, tasks: Iterable[TaskLike]) -> str:
     """Why the agreement cannot be submitted: an approval of another version than the one up."""
     wanted = row.approval_document_hash
     if not wanted:
@@ -890,8 +880,8 @@ def document_conflict(row: ProcessRow, tasks: Iterable[TaskRow]) -> str:
 
 def _view(
     row: ProcessRow,
-    stages: dict[str, StageRow],
-    tasks: dict[tuple[str, str, str], TaskRow],
+    stages: dict[str, StageRecord],
+    tasks: dict[tuple[str, str, str], TaskRecord],
     bound: BoundProcess,
 ) -> ProcessView:
     deadlines = {s.id: s.deadline for s in bound.stages}
@@ -922,7 +912,7 @@ def _view(
 
 def _guarded_stage(
     s: Session, key: str, stage_id: str, trigger: str, doing: str, only: str
-) -> tuple[ProcessRow, BoundProcess, StageRow]:
+) -> tuple[ProcessRow, BoundProcess, StageRecord]:
     """The process and stage for a manual stage change, refused unless the machine allows it."""
     row = _process(s, key)
     _require_running(row, doing)
@@ -938,7 +928,7 @@ def _require_running(row: ProcessRow, what: str) -> None:
         raise GuardRefused(f"process {row.key} is {row.status}; {what} only while it runs")
 
 
-def _stage_rows(s: Session, row: ProcessRow) -> dict[str, StageRow]:
+def _stage_rows(s: Session, row: ProcessRow) -> dict[str, StageRecord]:
     return _loaded(s, row)[0]
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.orm import Session, sessionmaker
 
 from workflow.errors import AftaleflowError
-from workflow.storage import appends
+from workflow.storage import appends, records
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -73,7 +73,8 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
-        appends.install(self.sessions)
+        records.install(self.sessions)  # first: new stages and tasks, changed ones
+        appends.install(self.sessions)  # then: events, mails, links
 
     @property
     def is_sqlite(self) -> bool:
