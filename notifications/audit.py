@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, Table, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -20,7 +20,7 @@ from workflow.service import system_clock
 from workflow.storage.models import ContactStatusRow, EventRow
 
 Writer = Session | Connection
-INSERT_EVENT = insert(EventRow.__table__)  # type: ignore[arg-type]
+INSERT_EVENT = insert(cast(Table, EventRow.__table__))
 
 
 def event_values(

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, and_, or_, select, update
+from sqlalchemy import CursorResult, Table, Update, and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from notifications.audit import mail_event
@@ -72,19 +72,43 @@ def recover_stuck(db: Database, at: datetime, *, worker: str = "sender") -> int:
     return len(rows)
 
 
+_OUTBOX_TABLE = cast(Table, OutboxRow.__table__)
+_OUTBOX = _OUTBOX_TABLE.c
+
+
+def _claim_statement(claimed_before: bool) -> Update:
+    """The conditional claim, built once: the row must still be as we read it."""
+    same_claim = (
+        _OUTBOX.claimed_at == bindparam("old_claimed_at", type_=_OUTBOX.claimed_at.type)
+        if claimed_before
+        else _OUTBOX.claimed_at.is_(None)
+    )
+    return (
+        update(_OUTBOX_TABLE)
+        .where(_OUTBOX.id == bindparam("outbox_id"), _OUTBOX.status == bindparam("old_status"))
+        .where(same_claim)
+        .values(
+            status="sending",
+            claimed_at=bindparam("at", type_=_OUTBOX.claimed_at.type),
+            message_id=bindparam("new_message_id"),
+        )
+    )
+
+
+_CLAIM = {False: _claim_statement(False), True: _claim_statement(True)}
+
+
 def _claim_one(s: Session, row: OutboxRow, at: datetime, message_id: str) -> bool:
     """Conditional UPDATE: only wins if nobody changed the row since we read it."""
-    same_claim = (
-        OutboxRow.claimed_at.is_(None)
-        if row.claimed_at is None
-        else OutboxRow.claimed_at == row.claimed_at
-    )
-    result = s.execute(
-        update(OutboxRow)
-        .where(OutboxRow.id == row.id, OutboxRow.status == row.status, same_claim)
-        .values(status="sending", claimed_at=at, message_id=message_id)
-        .execution_options(synchronize_session=False)
-    )
+    params: dict[str, Any] = {
+        "outbox_id": row.id,
+        "old_status": row.status,
+        "at": at,
+        "new_message_id": message_id,
+    }
+    if row.claimed_at is not None:
+        params["old_claimed_at"] = row.claimed_at
+    result = s.connection().execute(_CLAIM[row.claimed_at is not None], params)
     return cast(CursorResult[Any], result).rowcount == 1
 
 

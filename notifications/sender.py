@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Connection, CursorResult, update
+from sqlalchemy import Connection, CursorResult, Table, Update, bindparam, update
 
 from notifications.audit import INSERT_EVENT, event_values, failing_among, mark_failing, mark_ok
 from notifications.claims import LEASE, Claimed, claim, recover_stuck
@@ -151,6 +151,38 @@ def prepare(c: Claimed, settings: MailSettings, at: datetime) -> Prepared:
     return Prepared(c, message, tuple(r.email.strip() for r in valid), invalid)
 
 
+_OUTBOX_TABLE = cast(Table, OutboxRow.__table__)
+_OUTBOX = _OUTBOX_TABLE.c
+
+
+def _result_update(status: str, *columns: str) -> Update:
+    """``UPDATE outbox`` for one result, only while the row is still our claim.
+
+    Built once (bound parameters): a statement built per mail costs more than running it.
+    """
+    values: dict[str, Any] = {"status": status, "attempts": _OUTBOX.attempts + 1}
+    if status == "queued":
+        values["claimed_at"] = None
+    for name in columns:
+        values[name] = bindparam(name, type_=_OUTBOX[name].type)
+    return (
+        update(_OUTBOX_TABLE)
+        .where(
+            _OUTBOX.id == bindparam("outbox_id"),
+            _OUTBOX.status == "sending",
+            _OUTBOX.claimed_at == bindparam("claim", type_=_OUTBOX.claimed_at.type),
+        )
+        .values(values)
+    )
+
+
+_RESULT_UPDATES = {
+    "sent": _result_update("sent", "sent_at", "smtp_reply", "last_error"),
+    "queued": _result_update("queued", "next_attempt_at", "last_error"),
+    "failed": _result_update("failed", "last_error"),
+}
+
+
 class Recorder:
     """Writes each result in its own short transaction on one connection for the batch.
 
@@ -171,17 +203,10 @@ class Recorder:
         with self.conn.begin():
             return self._record(c, result)
 
-    def _update(self, c: Claimed, **values: object) -> bool:
-        stmt = (
-            update(OutboxRow)
-            .where(
-                OutboxRow.id == c.mail.id,
-                OutboxRow.status == "sending",
-                OutboxRow.claimed_at == c.claimed_at,
-            )
-            .values(attempts=OutboxRow.attempts + 1, **values)
-        )
-        return cast(CursorResult[Any], self.conn.execute(stmt)).rowcount == 1
+    def _update(self, c: Claimed, status: str, **values: object) -> bool:
+        params = {"outbox_id": c.mail.id, "claim": c.claimed_at, **values}
+        result = self.conn.execute(_RESULT_UPDATES[status], params)
+        return cast(CursorResult[Any], result).rowcount == 1
 
     def _record(self, c: Claimed, result: SendResult) -> Delivery:
         mail, at, worker, conn = c.mail, self.at, self.worker, self.conn
@@ -191,7 +216,7 @@ class Recorder:
             status, next_at = "sent", None
             won = self._update(
                 c,
-                status="sent",
+                "sent",
                 sent_at=at,
                 smtp_reply=result.reply,
                 last_error="; ".join(f"{a}: {r}" for a, r in refused.items()) or None,
@@ -202,14 +227,13 @@ class Recorder:
             next_at = next_office_moment(at + delay, OFFICE_OPENS, OFFICE_CLOSES)
             won = self._update(
                 c,
-                status="queued",
-                claimed_at=None,
+                "queued",
                 next_attempt_at=next_at,
                 last_error=result.error,
             )
         else:
             status, next_at = "failed", None
-            won = self._update(c, status="failed", last_error=result.error)
+            won = self._update(c, "failed", last_error=result.error)
         if not won:
             log.warning(
                 "mail %s was taken over by another sender; result not recorded",
