@@ -2,7 +2,9 @@
 
 Rendering uses ``notifications.render`` (templates → subject, text, HTML, .ics). Delivery uses
 ``notifications.sender.deliver_due(db, transport, settings, at)`` when that module exists and
-compares it with a plain ``smtplib`` loop sending the same messages over one connection.
+compares it with a plain ``smtplib`` loop sending the same messages over one connection
+(``EmailMessage`` objects built beforehand, ``send_message``), and with a plain loop that
+renders, builds and sends each mail as the sender does, without the outbox.
 """
 
 from __future__ import annotations
@@ -211,8 +213,13 @@ def smtplib_loop(
 def render_build_send_loop(
     host: str, port: int, mails: list[Any], conf: Any, at: datetime
 ) -> float:
-    """The second baseline: render, build and send each mail in a plain loop (no database)."""
-    from notifications.message import build_message, new_message_id
+    """The second baseline: render, build and send each mail in a plain loop (no database).
+
+    It builds each mail as the sender does (``compose``: the wire bytes) and sends those bytes
+    with ``sendmail``; going through ``build_message`` and ``send_message`` would parse the
+    bytes into an ``EmailMessage`` and flatten it again, work the sender does not do.
+    """
+    from notifications.message import compose, new_message_id
     from notifications.render import render
 
     t0 = perf_counter()
@@ -223,7 +230,7 @@ def render_build_send_loop(
                 rendered = render(m, conf)
             except Exception:
                 continue
-            msg = build_message(
+            wire = compose(
                 rendered,
                 to=m.recipients,
                 secretariat=m.secretariat,
@@ -232,9 +239,7 @@ def render_build_send_loop(
                 at=at,
                 key=m.idempotency_key,
             )
-            smtp.send_message(
-                msg, from_addr=conf.mail_from, to_addrs=[r.email for r in m.recipients]
-            )
+            smtp.sendmail(conf.mail_from, [r.email for r in m.recipients], wire.data)
     return perf_counter() - t0
 
 
