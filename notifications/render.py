@@ -152,6 +152,8 @@ def environment(lang: str) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        # The templates ship with the code: no stat() of every template file on every mail.
+        auto_reload=False,
     )
     env.filters["dato"] = lambda v, weekday=True: format_date(v, lang, weekday=weekday)
     env.filters["datotid"] = lambda v: format_datetime(v, lang)
