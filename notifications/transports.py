@@ -354,7 +354,7 @@ class FileConnection:
         path = self.mail_dir / eml_name(message_id_of(message))
         tmp: str | None = None
         try:
-            fd, tmp = tempfile.mkstemp(dir=self.mail_dir, prefix=".tmp-", suffix=".eml")
+            fd, tmp = tempfile.mkstemp(dir=self.mail_dir, prefix=".tmp-", suffix=".part")
             with os.fdopen(fd, "wb") as fh:
                 fh.write(wire_bytes(message))
             os.replace(tmp, path)
