@@ -29,8 +29,8 @@ from workflow.planner import (
     plan,
 )
 from workflow.storage import records
-from workflow.storage.models import OutboxRow, ProcessRow
-from workflow.storage.records import TaskRecord
+from workflow.storage.models import OutboxRow
+from workflow.storage.records import ProcessRecord, TaskRecord
 
 
 class Acts(Engine):
@@ -468,7 +468,7 @@ class Acts(Engine):
             )
 
 
-def _party_tasks(s: Session, row: ProcessRow, stage_id: str, party: str) -> list[TaskRecord]:
+def _party_tasks(s: Session, row: ProcessRecord, stage_id: str, party: str) -> list[TaskRecord]:
     """One party's tasks in a stage (every step of its chain), from the rows already loaded."""
     tasks = sorted(
         (t for t in _loaded(s, row)[1].values() if t.stage_id == stage_id and t.party == party),

@@ -56,7 +56,7 @@ from workflow.storage.models import (
     ProcessRow,
     TaskRow,
 )
-from workflow.storage.records import StageRecord, TaskRecord
+from workflow.storage.records import ProcessRecord, StageRecord, TaskRecord
 from workflow.timeline import BoundProcess, BoundStage, bind
 
 log = logging.getLogger("aftaleflow.service")
@@ -81,14 +81,17 @@ def _bound(snapshot: str, year: int) -> BoundProcess:
 _BOUND_BY_HASH: dict[tuple[str, int], BoundProcess] = {}
 
 
-def bound_for(row: ProcessRow) -> BoundProcess:
+def bound_for(row: ProcessRow | ProcessRecord) -> BoundProcess:
     """The bound definition a process was started from (never the file as it is now).
 
-    Cached by (content hash, year): the hash names the snapshot's content exactly.
+    Cached by (content hash, year): the hash names the snapshot's content exactly. A
+    record (the engine's) comes without its snapshot; ``_process`` has bound it already.
     """
     key = (row.definition_hash, row.year)
     got = _BOUND_BY_HASH.get(key)
     if got is None:
+        if isinstance(row, ProcessRecord):  # pragma: no cover - _process binds it first
+            raise AftaleflowError(f"process {row.key}: its definition was not loaded")
         got = _BOUND_BY_HASH[key] = _bound(row.definition_snapshot, row.year)
     return got
 
@@ -142,22 +145,25 @@ class Engine:
                 raise AftaleflowError(
                     f"a process {key!r} is already running; give another --key to start a second"
                 )
-            row = ProcessRow(
-                key=key,
-                title=bound.title,
-                year=year,
-                definition_id=bundle.process.id,
-                definition_version=bundle.process.version,
-                definition_hash=bundle.hash,
-                definition_path=bundle.path,
-                definition_snapshot=bundle.snapshot(),
-                status="running",
-                created_at=at,
-                updated_at=at,
-                next_due_at=None,
+            row = records.created(
+                s,
+                {
+                    "key": key,
+                    "title": bound.title,
+                    "year": year,
+                    "definition_id": bundle.process.id,
+                    "definition_version": bundle.process.version,
+                    "definition_hash": bundle.hash,
+                    "definition_path": bundle.path,
+                    "definition_snapshot": bundle.snapshot(),
+                    "status": "running",
+                    "approval_document_hash": None,
+                    "created_at": at,
+                    "updated_at": at,
+                    "next_due_at": None,
+                    "row_version": 1,
+                },
             )
-            s.add(row)
-            s.flush()
             stages = records.new_process_state(s, row.id)[0]
             for st in bound.stages:
                 stage = StageRecord(
@@ -179,7 +185,9 @@ class Engine:
                     "path": bundle.path,
                 },
             )
-            s.flush()
+            key_ = (row.definition_hash, row.year)
+            if key_ not in _BOUND_BY_HASH:  # bound from the snapshot, as every later command
+                _BOUND_BY_HASH[key_] = _bound(bundle.snapshot(), year)
             self._advance(s, row, at, actor, [])
         return key
 
@@ -238,7 +246,7 @@ class Engine:
     # ------------------------------------------------------------------ internals
 
     def _advance(
-        self, s: Session, row: ProcessRow, at: datetime, actor: str, applied: list[Applied]
+        self, s: Session, row: ProcessRecord, at: datetime, actor: str, applied: list[Applied]
     ) -> None:
         """Plan and apply until nothing more is due at ``at``; then store the next due time."""
         bound = bound_for(row)
@@ -260,7 +268,7 @@ class Engine:
     def _apply(
         self,
         s: Session,
-        row: ProcessRow,
+        row: ProcessRecord,
         bound: BoundProcess,
         stages: dict[str, StageRecord],
         tasks: dict[tuple[str, str, str], TaskRecord],
@@ -333,7 +341,7 @@ class Engine:
     def _apply_task(
         self,
         s: Session,
-        row: ProcessRow,
+        row: ProcessRecord,
         bound: BoundProcess,
         t: TaskRecord,
         a: Action,
@@ -486,7 +494,7 @@ class Engine:
     def _complete_stage(
         self,
         s: Session,
-        row: ProcessRow,
+        row: ProcessRecord,
         st: StageRecord,
         at: datetime,
         actor: str,
@@ -513,7 +521,7 @@ class Engine:
         )
 
     def _invite_to_events(
-        self, s: Session, row: ProcessRow, bound: BoundProcess, bst: BoundStage, at: datetime
+        self, s: Session, row: ProcessRecord, bound: BoundProcess, bst: BoundStage, at: datetime
     ) -> None:
         roles = list(getattr(bst.definition, "invite", []) or [])
         if not roles or not bst.events:
@@ -552,7 +560,7 @@ class Engine:
     def _notify_secretariat(
         self,
         s: Session,
-        row: ProcessRow,
+        row: ProcessRecord,
         bound: BoundProcess,
         at: datetime,
         kind: str,
@@ -589,7 +597,9 @@ class Engine:
             extra,
         )
 
-    def _issue_link(self, s: Session, row: ProcessRow, t: TaskRecord, at: datetime) -> dict[str, Any]:
+    def _issue_link(
+        self, s: Session, row: ProcessRecord, t: TaskRecord, at: datetime
+    ) -> dict[str, Any]:
         token = make_token(self.link_secret, row.id, t.stage_id, t.party, t.step, t.link_generation)
         # a link of the same generation may exist already (a stage reopened): kept as it is
         append(
@@ -611,7 +621,7 @@ class Engine:
     def _enqueue(
         self,
         s: Session,
-        row: ProcessRow,
+        row: ProcessRecord,
         bound: BoundProcess,
         at: datetime,
         kind: str,
@@ -697,7 +707,6 @@ def _insert_link(s: Session) -> Insert:
     return stmt
 
 
-
 def _cancel_queued(s: Session, *where: ColumnElement[bool]) -> int:
     """Cancel queued mails in ONE conditional update: a mail a sender has already claimed
     (status ``sending``) is not touched, so nothing is both cancelled and sent."""
@@ -710,7 +719,7 @@ def _cancel_queued(s: Session, *where: ColumnElement[bool]) -> int:
     return int(cast(CursorResult[Any], result).rowcount or 0)
 
 
-def _document_info(s: Session, row: ProcessRow) -> dict[str, Any]:
+def _document_info(s: Session, row: ProcessRecord) -> dict[str, Any]:
     """The version put up for approval, as the submission mail names and attaches it."""
     from workflow.storage.models import DocumentRow
 
@@ -733,7 +742,7 @@ def _document_info(s: Session, row: ProcessRow) -> dict[str, Any]:
     }
 
 
-def _key(row: ProcessRow, stage: str, party: str, step: str, kind: str, seq: int) -> str:
+def _key(row: ProcessRecord, stage: str, party: str, step: str, kind: str, seq: int) -> str:
     """The idempotency key of a mail: (process, stage, party, step, kind, sequence)."""
     return f"p{row.id}/{stage}/{party}/{step}/{kind}/{seq}"
 
@@ -744,7 +753,7 @@ def _iso(d: date | None) -> str:
 
 def _event(
     s: Session,
-    row: ProcessRow | None,
+    row: ProcessRecord | None,
     at: datetime,
     actor: str,
     kind: str,
@@ -773,14 +782,10 @@ def _event(
     )
 
 
-def _process(s: Session, key: str) -> ProcessRow:
+def _process(s: Session, key: str) -> ProcessRecord:
     """The process, locked for this transaction (PostgreSQL: advisory lock per process)."""
-    if s.get_bind().dialect.name != "postgresql":  # SQLite serialises writers: nothing to lock
-        found = s.scalar(select(ProcessRow).where(ProcessRow.key == key))
-        if found is not None:
-            return found
-    pid = s.scalar(select(ProcessRow.id).where(ProcessRow.key == key))
-    if pid is None:
+    row = records.process(s, key, lock_process)
+    if row is None:
         known = list(s.scalars(select(ProcessRow.key)))
         hint = (
             f"; known processes: {', '.join(known)}"
@@ -788,20 +793,21 @@ def _process(s: Session, key: str) -> ProcessRow:
             else "; start one with `aftaleflow start`"
         )
         raise NotFound(f"no process {key!r}{hint}")
-    lock_process(s, pid)
-    row = s.get(ProcessRow, pid)
-    assert row is not None
+    if (row.definition_hash, row.year) not in _BOUND_BY_HASH:
+        _BOUND_BY_HASH[(row.definition_hash, row.year)] = _bound(
+            records.snapshot(s, row.id), row.year
+        )
     return row
 
 
 def _loaded(
-    s: Session, row: ProcessRow
+    s: Session, row: ProcessRecord
 ) -> tuple[dict[str, StageRecord], dict[tuple[str, str, str], TaskRecord]]:
     """The process's stages and tasks, loaded once per transaction (``storage.records``)."""
     return records.process_state(s, row.id)
 
 
-def _stage(s: Session, row: ProcessRow, bound: BoundProcess, stage_id: str) -> StageRecord:
+def _stage(s: Session, row: ProcessRecord, bound: BoundProcess, stage_id: str) -> StageRecord:
     st = _loaded(s, row)[0].get(stage_id)
     if st is None:
         from workflow.loader import suggest
@@ -811,7 +817,7 @@ def _stage(s: Session, row: ProcessRow, bound: BoundProcess, stage_id: str) -> S
     return st
 
 
-def _task(s: Session, row: ProcessRow, stage_id: str, party: str, step: str) -> TaskRecord:
+def _task(s: Session, row: ProcessRecord, stage_id: str, party: str, step: str) -> TaskRecord:
     t = _loaded(s, row)[1].get((stage_id, party, step))
     if t is None:
         raise NotFound(
@@ -820,7 +826,7 @@ def _task(s: Session, row: ProcessRow, stage_id: str, party: str, step: str) -> 
     return t
 
 
-def _new_tasks(row: ProcessRow, bound: BoundProcess, bst: BoundStage) -> list[TaskRecord]:
+def _new_tasks(row: ProcessRecord, bound: BoundProcess, bst: BoundStage) -> list[TaskRecord]:
     d = bst.definition
     out: list[TaskRecord] = []
     for slug in bound.bundle.participants:
@@ -863,7 +869,7 @@ def _new_tasks(row: ProcessRow, bound: BoundProcess, bst: BoundStage) -> list[Ta
 TaskLike = TaskRecord | TaskRow
 
 
-def document_conflict(row: ProcessRow, tasks: Iterable[TaskLike]) -> str:
+def document_conflict(row: ProcessRow | ProcessRecord, tasks: Iterable[TaskLike]) -> str:
     """Why the agreement cannot be submitted: an approval of another version than the one up."""
     wanted = row.approval_document_hash
     if not wanted:
@@ -879,7 +885,7 @@ def document_conflict(row: ProcessRow, tasks: Iterable[TaskLike]) -> str:
 
 
 def _view(
-    row: ProcessRow,
+    row: ProcessRecord,
     stages: dict[str, StageRecord],
     tasks: dict[tuple[str, str, str], TaskRecord],
     bound: BoundProcess,
@@ -912,7 +918,7 @@ def _view(
 
 def _guarded_stage(
     s: Session, key: str, stage_id: str, trigger: str, doing: str, only: str
-) -> tuple[ProcessRow, BoundProcess, StageRecord]:
+) -> tuple[ProcessRecord, BoundProcess, StageRecord]:
     """The process and stage for a manual stage change, refused unless the machine allows it."""
     row = _process(s, key)
     _require_running(row, doing)
@@ -923,12 +929,12 @@ def _guarded_stage(
     return row, bound, stage
 
 
-def _require_running(row: ProcessRow, what: str) -> None:
+def _require_running(row: ProcessRecord, what: str) -> None:
     if row.status != "running":
         raise GuardRefused(f"process {row.key} is {row.status}; {what} only while it runs")
 
 
-def _stage_rows(s: Session, row: ProcessRow) -> dict[str, StageRecord]:
+def _stage_rows(s: Session, row: ProcessRecord) -> dict[str, StageRecord]:
     return _loaded(s, row)[0]
 
 

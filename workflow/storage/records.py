@@ -13,13 +13,15 @@ same tables (``workflow.storage.models``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import Insert, Select, Table, Update, bindparam, event, insert, select, update
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
 
+from workflow.storage import appends
 from workflow.storage.models import TABLES
 
 _KEY = "aftaleflow.records"
@@ -64,6 +66,32 @@ class Record:
         return f"<{type(self).__name__} {key} {getattr(self, 'status', '')}>"
 
 
+class ProcessRecord(Record):
+    """A process row without its definition snapshot (loaded only when the bound definition
+    is not cached: ``workflow.engine``). Written with an optimistic version check: every
+    transaction that changes anything of the process moves ``row_version`` on, and one that
+    finds it moved by another writer fails with ``StaleDataError`` and changes nothing."""
+
+    table = TABLES["processes"]
+    natural_key = ("id",)
+    columns = tuple(c.key for c in TABLES["processes"].columns if c.key != "definition_snapshot")
+
+    id: int
+    key: str
+    title: str
+    year: int
+    definition_id: str
+    definition_version: int
+    definition_hash: str
+    definition_path: str
+    status: str
+    approval_document_hash: str | None
+    next_due_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    row_version: int
+
+
 class StageRecord(Record):
     table = TABLES["stages"]
     natural_key = ("process_id", "stage_id")
@@ -106,6 +134,12 @@ class TaskRecord(Record):
     decision: dict[str, Any] | None
 
 
+_PROCESSES = "aftaleflow.processes"
+_WROTE = "aftaleflow.wrote"
+_BY_KEY = select(*(ProcessRecord.table.c[c] for c in ProcessRecord.columns)).where(
+    ProcessRecord.table.c.key == bindparam("key")
+)
+_PROCESS_UPDATES: dict[frozenset[str], Update] = {}
 _SELECTS: dict[type[Record], Select[Any]] = {}
 _INSERTS: dict[type[Record], Insert] = {}
 _UPDATES: dict[tuple[type[Record], frozenset[str]], Update] = {}
@@ -180,17 +214,23 @@ def _update(cls: type[Record], cols: frozenset[str]) -> Update:
     return stmt
 
 
-def write_records(s: Session) -> None:
-    """Write new and changed records now (inserts first, in the order they were added)."""
+def write_records(s: Session, *, commit: bool = False) -> None:
+    """Write new and changed records now (inserts first, in the order they were added).
+
+    At ``commit`` a process is written (its version moved on) if anything of it was written
+    in the transaction; before a read only if one of its own columns changed."""
     tracked: list[Record] | None = s.info.get(_KEY)
     if not tracked:
         return
     inserts: dict[type[Record], list[dict[str, Any]]] = {}
     updates: dict[tuple[type[Record], frozenset[str]], list[dict[str, Any]]] = {}
+    processes: list[ProcessRecord] = []
     for r in tracked:
         d = r.__dict__
         cls = type(r)
-        if d["_new"]:
+        if cls is ProcessRecord:
+            processes.append(r)  # type: ignore[arg-type]
+        elif d["_new"]:
             inserts.setdefault(cls, []).append({c: d[c] for c in cls.columns if c != "id"})
             d["_new"] = False
             d["_changed"] = set()
@@ -200,6 +240,11 @@ def write_records(s: Session) -> None:
             params.update({f"k_{k}": d[k] for k in cls.natural_key})
             updates.setdefault((cls, cols), []).append(params)
             d["_changed"] = set()
+    if inserts or updates or appends.pending(s):
+        s.info[_WROTE] = True
+    for p in processes:
+        if p.__dict__["_changed"] or (commit and s.info.get(_WROTE)):
+            _write_process(s, p)
     if not inserts and not updates:
         return
     conn = s.connection()
@@ -212,20 +257,89 @@ def write_records(s: Session) -> None:
         conn.execute(_update(cls, cols), rows)
 
 
+def _write_process(s: Session, p: ProcessRecord) -> None:
+    d = p.__dict__
+    cols = frozenset(d["_changed"] - {"row_version"})
+    stmt = _PROCESS_UPDATES.get(cols)
+    if stmt is None:
+        t = ProcessRecord.table
+        stmt = _PROCESS_UPDATES[cols] = (
+            update(t)
+            .where(t.c.id == bindparam("k_id"), t.c.row_version == bindparam("k_version"))
+            .values({**{c: bindparam(c) for c in sorted(cols)}, "row_version": bindparam("v")})
+        )
+    old = d["row_version"]
+    params = {c: d[c] for c in cols}
+    params.update(k_id=d["id"], k_version=old, v=old + 1)
+    result = s.connection().execute(stmt, params)
+    if result.rowcount != 1:
+        raise StaleDataError(
+            f"process {d['key']} was changed by another writer (row version {old} is gone)"
+        )
+    d["row_version"] = old + 1
+    d["_changed"] = set()
+
+
+def process(s: Session, key: str, lock: Callable[[Session, int], None]) -> ProcessRecord | None:
+    """The process ``key`` for this transaction (one record per process and transaction),
+    after ``lock(s, id)``; None if there is none."""
+    cache: dict[str, ProcessRecord] = s.info.setdefault(_PROCESSES, {})
+    got = cache.get(key)
+    if got is not None:
+        return got
+    r = s.execute(_BY_KEY, {"key": key}).first()
+    if r is None:
+        return None
+    rec: ProcessRecord = ProcessRecord.loaded(r)
+    if s.get_bind().dialect.name == "postgresql":  # lock, then read what the lock protects
+        lock(s, rec.id)
+        r = s.execute(_BY_KEY, {"key": key}).first()
+        assert r is not None
+        rec = ProcessRecord.loaded(r)
+    cache[key] = rec
+    _tracked(s).append(rec)
+    return rec
+
+
+def created(s: Session, values: dict[str, Any]) -> ProcessRecord:
+    """Insert a new process row now (its id is needed at once) and track it."""
+    t = ProcessRecord.table
+    pk = s.connection().execute(insert(t).values(values)).inserted_primary_key
+    assert pk is not None
+    row = {**values, "id": pk[0], "row_version": values.get("row_version", 1)}
+    rec: ProcessRecord = ProcessRecord.loaded([row.get(c) for c in ProcessRecord.columns])
+    s.info.setdefault(_PROCESSES, {})[rec.key] = rec
+    _tracked(s).append(rec)
+    return rec
+
+
+def snapshot(s: Session, process_id: int) -> str:
+    """The definition snapshot a process was started from."""
+    t = ProcessRecord.table
+    got = s.execute(select(t.c.definition_snapshot).where(t.c.id == process_id)).scalar_one()
+    return str(got)
+
+
 def _before_execute(state: ORMExecuteState) -> None:
     if state.session.info.get(_KEY):
         write_records(state.session)
 
 
+def _before_commit(s: Session) -> None:
+    write_records(s, commit=True)
+
+
 def _forget(s: Session, *_: Any) -> None:
     s.info.pop(_KEY, None)
     s.info.pop(_LOADED, None)
+    s.info.pop(_PROCESSES, None)
+    s.info.pop(_WROTE, None)
 
 
 def install(factory: sessionmaker[Session]) -> None:
     """Make every session of ``factory`` write its records before reads and before commit,
     and forget them when the transaction ends."""
     event.listen(factory, "do_orm_execute", _before_execute)
-    event.listen(factory, "before_commit", write_records)
+    event.listen(factory, "before_commit", _before_commit)
     event.listen(factory, "after_commit", _forget)
     event.listen(factory, "after_rollback", _forget)
