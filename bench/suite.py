@@ -143,7 +143,7 @@ class Suite:
 
         # the rows one process-year writes, captured once (not timed)
         db = self._db("capture")
-        with writes.capture() as trace:
+        with writes.capture(Path(db.url.split("///", 1)[1])) as trace:
             captured = Fleet(
                 Service(db, link_secret=SECRET),
                 bundle,

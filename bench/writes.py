@@ -1,7 +1,7 @@
 """The write limit: the rows the engine writes, replayed with plain ``sqlite3.executemany``.
 
-``capture()`` records every row the ORM inserts or updates, grouped by transaction, with the
-values bound exactly as SQLAlchemy binds them (the models' own type processors). ``replay()``
+``capture()`` records every row the engine inserts or updates, grouped by transaction, with the
+values exactly as the database stored them (read back after each commit). ``replay()``
 writes the same rows, ``copies`` times with fresh ids and keys, into a fresh database with the
 same schema and pragmas, one transaction per engine transaction, and returns the seconds spent.
 That is the floor an engine on this schema could reach: no reads, no planning, no ORM.
@@ -18,7 +18,7 @@ from pathlib import Path
 from time import perf_counter
 from typing import Any
 
-from sqlalchemy import Engine, event, inspect
+from sqlalchemy import Engine, event
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.orm import Session
 
@@ -56,65 +56,64 @@ class Trace:
         return sum(len(tx) for tx in self.transactions)
 
 
-_processors: dict[tuple[str, str], Any] = {}
-
-
-def _bind(table: str, col: Any, value: Any) -> Any:
-    key = (table, col.key)
-    if key not in _processors:
-        _processors[key] = col.type.dialect_impl(_DIALECT).bind_processor(_DIALECT)
-    proc = _processors[key]
-    return proc(value) if proc is not None and value is not None else value
-
-
-def _row_ops(session: Session) -> list[Op]:
-    ops: list[tuple[int, int, Op]] = []
-    for obj in session.new:
-        table = obj.__table__
-        cols = tuple(c.key for c in table.columns)
-        values = tuple(_bind(table.name, c, getattr(obj, c.key)) for c in table.columns)
-        ops.append((0, _ORDER[table.name], (table.name, "insert", cols, values)))
-    for obj in session.dirty:
-        state = inspect(obj)
-        table = obj.__table__
-        changed = [
-            c
-            for c in table.columns
-            if (c.key != "id" and state.attrs[c.key].history.added)
-            or (table.name == "processes" and c.key == "row_version")
-        ]
-        if not changed:
+def _snapshot(conn: sqlite3.Connection) -> dict[str, dict[int, tuple[Any, ...]]]:
+    """Every row of every table with an ``id``, as stored (the database's own values)."""
+    out: dict[str, dict[int, tuple[Any, ...]]] = {}
+    for table in Base.metadata.sorted_tables:
+        if "id" not in table.c:
             continue
-        values = tuple(_bind(table.name, c, getattr(obj, c.key)) for c in changed)
-        ops.append(
-            (
-                1,
-                _ORDER[table.name],
-                (table.name, "update", tuple(c.key for c in changed), (*values, obj.id)),
-            )
-        )
-    ops.sort(key=lambda o: (o[0], o[1], o[2][3][0] if o[0] == 0 else 0))
-    return [op for _, _, op in ops]
+        cols = [c.key for c in table.columns]
+        rows = conn.execute(f"SELECT {', '.join(cols)} FROM {table.name}")
+        i = cols.index("id")
+        out[table.name] = {r[i]: tuple(r) for r in rows}
+    return out
+
+
+def _diff(
+    before: dict[str, dict[int, tuple[Any, ...]]], after: dict[str, dict[int, tuple[Any, ...]]]
+) -> list[Op]:
+    """The rows one transaction wrote: inserts (FK order, then id), then changed columns."""
+    inserts: list[Op] = []
+    updates: list[Op] = []
+    for table in Base.metadata.sorted_tables:
+        if table.name not in after:
+            continue
+        cols = tuple(c.key for c in table.columns)
+        old = before.get(table.name, {})
+        for rid, row in sorted(after[table.name].items()):
+            prev = old.get(rid)
+            if prev is None:
+                inserts.append((table.name, "insert", cols, row))
+            elif prev != row:
+                changed = [i for i, (a, b) in enumerate(zip(prev, row, strict=True)) if a != b]
+                updates.append(
+                    (
+                        table.name,
+                        "update",
+                        tuple(cols[i] for i in changed),
+                        (*(row[i] for i in changed), rid),
+                    )
+                )
+    return inserts + updates
 
 
 @contextmanager
-def capture() -> Iterator[Trace]:
-    """Record, for every committed ORM transaction in this process, the rows it wrote."""
+def capture(path: Path) -> Iterator[Trace]:
+    """Record, for every committed transaction in this process on the SQLite database at
+    ``path``, the rows it wrote: the database is compared before and after each commit, so
+    the trace holds exactly what was stored, however the engine wrote it."""
     trace = Trace()
-    pending: dict[int, list[Op]] = {}
+    reader = sqlite3.connect(path, isolation_level=None)
+    state = {"last": _snapshot(reader)}
 
-    def after_flush(session: Session, _ctx: Any) -> None:
-        pending.setdefault(id(session), []).extend(_row_ops(session))
-
-    def after_commit(session: Session) -> None:
-        ops = pending.pop(id(session), [])
+    def after_commit(_session: Session) -> None:
+        now = _snapshot(reader)
+        ops = _diff(state["last"], now)
+        state["last"] = now
         if ops:
             trace.transactions.append(ops)
         else:
             trace.empty_commits += 1
-
-    def after_rollback(session: Session, _previous: Any) -> None:
-        pending.pop(id(session), None)
 
     def before_cursor_execute(
         _conn: Any, _cursor: Any, statement: str, _params: Any, _ctx: Any, many: bool
@@ -122,20 +121,14 @@ def capture() -> Iterator[Trace]:
         word = statement.lstrip().split(None, 1)[0].upper() if statement.strip() else "?"
         trace.statements[word + (" (executemany)" if many else "")] += 1
 
-    hooks = (
-        ("after_flush", after_flush),
-        ("after_commit", after_commit),
-        ("after_soft_rollback", after_rollback),
-    )
-    for name, fn in hooks:
-        event.listen(Session, name, fn)
+    event.listen(Session, "after_commit", after_commit)
     event.listen(Engine, "before_cursor_execute", before_cursor_execute)
     try:
         yield trace
     finally:
-        for name, fn in hooks:
-            event.remove(Session, name, fn)
+        event.remove(Session, "after_commit", after_commit)
         event.remove(Engine, "before_cursor_execute", before_cursor_execute)
+        reader.close()
 
 
 def _strides(trace: Trace) -> dict[str, int]:

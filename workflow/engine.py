@@ -13,9 +13,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import CursorResult, Insert, func, insert, select, update
+from sqlalchemy import Insert, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
@@ -47,7 +47,7 @@ from workflow.planner import (
     plan,
 )
 from workflow.storage import records
-from workflow.storage.appends import append
+from workflow.storage.appends import append, write_appends
 from workflow.storage.db import Database
 from workflow.storage.locks import lock_process
 from workflow.storage.models import (
@@ -710,13 +710,13 @@ def _insert_link(s: Session) -> Insert:
 def _cancel_queued(s: Session, *where: ColumnElement[bool]) -> int:
     """Cancel queued mails in ONE conditional update: a mail a sender has already claimed
     (status ``sending``) is not touched, so nothing is both cancelled and sent."""
-    result = s.execute(
-        update(OutboxRow)
-        .where(OutboxRow.status == "queued", *where)
-        .values(status="cancelled")
-        .execution_options(synchronize_session=False)
+    records.write_records(s)  # what this transaction has queued counts too
+    write_appends(s)
+    outbox = TABLES["outbox"]
+    result = s.connection().execute(
+        update(outbox).where(outbox.c.status == "queued", *where).values(status="cancelled")
     )
-    return int(cast(CursorResult[Any], result).rowcount or 0)
+    return int(result.rowcount or 0)
 
 
 def _document_info(s: Session, row: ProcessRecord) -> dict[str, Any]:

@@ -142,7 +142,10 @@ class OutboxRow(Base):
     """A mail to be sent: written in the same transaction as the state change that causes it."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+        Index("ix_outbox_process_stage", "process_id", "stage_id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     process_id: Mapped[int | None] = mapped_column(ForeignKey("processes.id", ondelete="CASCADE"))
