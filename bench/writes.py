@@ -19,7 +19,6 @@ from time import perf_counter
 from typing import Any
 
 from sqlalchemy import Engine, event
-from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.orm import Session
 
 from workflow.storage.db import Database
@@ -29,8 +28,6 @@ from workflow.storage.models import Base
 Op = tuple[str, str, tuple[str, ...], tuple[Any, ...]]
 #: String columns with a unique constraint that must differ between replayed copies.
 UNIQUE_TEXT = {"processes": ("key",), "outbox": ("idempotency_key",), "links": ("token_hash",)}
-_DIALECT = sqlite_dialect.dialect()
-_ORDER = {t.name: i for i, t in enumerate(Base.metadata.sorted_tables)}
 
 
 @dataclass

@@ -47,7 +47,7 @@ from workflow.planner import (
     plan,
 )
 from workflow.storage import records
-from workflow.storage.appends import append, write_appends
+from workflow.storage.appends import append
 from workflow.storage.db import Database
 from workflow.storage.locks import lock_process
 from workflow.storage.models import (
@@ -710,8 +710,7 @@ def _insert_link(s: Session) -> Insert:
 def _cancel_queued(s: Session, *where: ColumnElement[bool]) -> int:
     """Cancel queued mails in ONE conditional update: a mail a sender has already claimed
     (status ``sending``) is not touched, so nothing is both cancelled and sent."""
-    records.write_records(s)  # what this transaction has queued counts too
-    write_appends(s)
+    records.write_pending(s)  # what this transaction has queued counts too
     outbox = TABLES["outbox"]
     result = s.connection().execute(
         update(outbox).where(outbox.c.status == "queued", *where).values(status="cancelled")

@@ -320,6 +320,13 @@ def snapshot(s: Session, process_id: int) -> str:
     return str(got)
 
 
+def write_pending(s: Session) -> None:
+    """Write everything this transaction has queued: records first, then appended rows
+    (what the hooks do before a read; for a Core statement that bypasses them)."""
+    write_records(s)
+    appends.write_appends(s)
+
+
 def _before_execute(state: ORMExecuteState) -> None:
     if state.session.info.get(_KEY):
         write_records(state.session)
