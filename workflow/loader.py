@@ -37,16 +37,110 @@ M = TypeVar("M", bound=BaseModel)
 # --------------------------------------------------------------------------- YAML with marks
 
 
+class _Loader(yaml.SafeLoader):
+    """YAML as a definition needs it: dates stay text, and a bad scalar names its line.
+
+    A definition's dates are expressions (``Y-05-20``, ``Y+1-01-10``, ``2016-10-24``) checked by
+    the model, so an unquoted ``2022-05-20`` is read as the text ``2022-05-20``, the same as
+    ``"2022-05-20"``, and an impossible ``2022-02-30`` reaches the date check with its line.
+    """
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep)
+        except (ValueError, TypeError, OverflowError) as e:  # e.g. !!int abc, !!float x
+            raise yaml.constructor.ConstructorError(
+                None, None, f"cannot read {node.value!r} ({e})", node.start_mark
+            ) from None
+
+
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != _TIMESTAMP]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _decode(path: Path, raw: bytes) -> str:
+    """The text of a definition file, which must be UTF-8; else the line where it is not."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in raw:
+        line = raw[: max(raw.find(b"\x00"), 0)].count(b"\n") + 1
+        raise DefinitionError(
+            [
+                Problem(
+                    str(path),
+                    line,
+                    "the file is saved as UTF-16, not UTF-8: save the file as UTF-8 "
+                    "(in Notepad: Save as, Encoding: UTF-8)",
+                )
+            ]
+        )
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = raw[: e.start].count(b"\n") + 1
+        bad = raw[e.start : e.start + 1]
+        guess = bad.decode("cp1252", errors="replace")
+        raise DefinitionError(
+            [
+                Problem(
+                    str(path),
+                    line,
+                    f"the file is not UTF-8 (byte 0x{bad.hex()} here, {guess!r} in "
+                    "Windows-1252): save the file as UTF-8 (in Notepad: Save as, Encoding: UTF-8)",
+                )
+            ]
+        ) from None
+
+
+def _duplicate_keys(node: yaml.Node | None, file: str) -> list[Problem]:
+    """Every key written twice in one mapping (YAML would silently keep the last)."""
+    problems: list[Problem] = []
+    stack: list[tuple[yaml.Node, tuple[Any, ...]]] = [(node, ())] if node is not None else []
+    while stack:
+        current, loc = stack.pop()
+        if isinstance(current, yaml.MappingNode):
+            first: dict[str, int] = {}
+            for k, v in current.value:
+                stack.append((v, (*loc, k.value)))
+                if not isinstance(k, yaml.ScalarNode):
+                    continue
+                line = k.start_mark.line + 1
+                if k.value in first:
+                    problems.append(
+                        Problem(
+                            file,
+                            line,
+                            f"key {k.value!r} is written twice in the same place (lines "
+                            f"{first[k.value]} and {line}); keep one of them",
+                            _dotted((*loc, k.value)),
+                        )
+                    )
+                else:
+                    first[k.value] = line
+        elif isinstance(current, yaml.SequenceNode):
+            stack.extend((item, (*loc, i)) for i, item in enumerate(current.value))
+    return sorted(problems, key=lambda p: p.line or 0)
+
+
 def _read_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except FileNotFoundError:
         raise DefinitionError([Problem(str(path), None, "file not found")]) from None
-    except (OSError, UnicodeDecodeError) as e:
+    except OSError as e:
         raise DefinitionError([Problem(str(path), None, f"cannot read the file: {e}")]) from None
+    text = _decode(path, raw)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        loader = _Loader(text)
+        try:
+            node = loader.get_single_node()
+            duplicates = _duplicate_keys(node, str(path))
+            if duplicates:
+                raise DefinitionError(duplicates)
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         msg = f"not valid YAML: {e.problem or e}"
@@ -56,6 +150,17 @@ def _read_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
             msg += f" ({e.context}; is a closing bracket missing?)"
         line = mark.line + 1 if mark else None
         raise DefinitionError([Problem(str(path), line, msg)]) from None
+    except yaml.reader.ReaderError as e:
+        line = text[: max(e.position, 0)].count("\n") + 1
+        raise DefinitionError(
+            [
+                Problem(
+                    str(path),
+                    line,
+                    f"not valid YAML: a character that cannot be in text ({e.reason})",
+                )
+            ]
+        ) from None
     except yaml.YAMLError as e:
         raise DefinitionError([Problem(str(path), None, f"not valid YAML: {e}")]) from None
     if data is None:
