@@ -52,7 +52,7 @@ from workflow.errors import AftaleflowError, SchedulerAlreadyRunning
 from workflow.scheduling import Backlog, InstanceLock, last_tick_at, lock_sqlite_scheduler
 from workflow.scheduling import record_tick as record_tick_state
 from workflow.service import LATE_LOG_THRESHOLD, Service, TickReport
-from workflow.storage.db import Database
+from workflow.storage.db import Database, describe_failure
 
 log = logging.getLogger("aftaleflow.scheduler")
 
@@ -507,28 +507,45 @@ def migrate(db: Database) -> None:
 def main(argv: list[str] | None = None) -> int:
     env = os.environ
     args = parse_args(argv, env)
-    setup_logging(args.log_format, args.log_level)
+    try:
+        setup_logging(args.log_format, args.log_level)
+    except ValueError:
+        return _fail(f"configuration: log level {args.log_level!r}: write DEBUG, INFO or WARNING")
     faulthandler.register(signal.SIGUSR1, all_threads=True)  # kill -USR1: where is it stuck?
     try:
         settings = from_env(env)
-    except ValueError as e:
+        _check_mail(settings)
+    except AftaleflowError as e:
         return _fail(f"configuration: {e}")
     try:
         lock = lock_sqlite_scheduler(settings.database_url)
     except SchedulerAlreadyRunning as e:
         print(f"aftaleflow scheduler: {e}", file=sys.stderr, flush=True)
         return EXIT_ALREADY_RUNNING
-    db = Database(settings.database_url)
+    except AftaleflowError as e:
+        return _fail(str(e))
+    db: Database | None = None
     try:
+        db = Database(settings.database_url)
         return _run(args, settings, db, lock)
     except AftaleflowError as e:
         return _fail(str(e))
     except SQLAlchemyError as e:
-        return _fail(f"database problem at start-up: {_short(e)}")
+        return _fail(f"database problem at start-up: {describe_failure(settings.database_url, e)}")
     finally:
-        db.dispose()
+        if db is not None:
+            db.dispose()
         if lock is not None:
             lock.release()
+
+
+def _check_mail(settings: Settings) -> None:
+    """A bad mail setting stops the scheduler now, not in every later mail run."""
+    try:
+        from aftaleflow.cli_mail import make_transport
+    except ImportError:  # notifications not installed: the scheduler only ticks
+        return
+    make_transport(settings)
 
 
 def _fail(message: str) -> int:
@@ -543,7 +560,7 @@ def _run(
     try:
         migrate(db)
     except SQLAlchemyError as e:
-        return _fail(f"cannot use the database {where}: {_short(e)}")
+        return _fail(describe_failure(settings.database_url, e))
     service = Service(db, link_secret=settings.secret_key)
 
     the_demo: demo.Demo | None = None
@@ -573,8 +590,8 @@ def _run(
     mailer: Mailer | None = None
     try:
         mailer = Mailer(settings, db, clock, exclusive=lock is not None, stopping=stopping)
-    except ValueError as e:  # e.g. a malformed AFTALEFLOW_SMTP_URL
-        return _fail(str(e))
+    except (ValueError, AftaleflowError) as e:  # AFTALEFLOW_SMTP_URL, AFTALEFLOW_MAIL_FROM
+        return _fail(f"configuration: {e}")
     except ImportError:
         log.warning(
             "mail delivery is not installed (notifications); only ticking",
