@@ -149,11 +149,12 @@ def last_tick_at(db: Database) -> datetime | None:
 
 
 def sqlite_path(url: str) -> Path | None:
-    """The database file of a SQLite URL; None for PostgreSQL or an in-memory database."""
+    """The real database file of a SQLite URL, symbolic links resolved (one file, one lock,
+    however it is reached); None for PostgreSQL or an in-memory database."""
     u = make_url(url)
     if u.get_backend_name() != "sqlite" or not u.database or u.database == ":memory:":
         return None
-    return Path(u.database)
+    return Path(u.database).resolve()
 
 
 class InstanceLock:
