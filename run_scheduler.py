@@ -32,7 +32,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from types import FrameType
 from typing import Any
@@ -393,15 +393,34 @@ class WebServer:
 
 
 def parse_bind(value: str) -> tuple[str, int]:
-    """``HOST:PORT`` or a URL (its host and port; 8000 if it has none)."""
-    if "://" in value:
-        parts = urlsplit(value)
-        return parts.hostname or "127.0.0.1", parts.port or 8000
-    host, _, port = value.rpartition(":")
+    """``HOST:PORT`` (``[::1]:8000`` for IPv6) or a URL (its host and port; 8000 if it has
+    none)."""
     try:
-        return host or "127.0.0.1", int(port)
+        if "://" in value:
+            parts = urlsplit(value)
+            host, port = parts.hostname or "127.0.0.1", parts.port or 8000
+        else:
+            name, _, number = value.rpartition(":")
+            host, port = name.strip("[]") or "127.0.0.1", int(number)
+        if not 0 < port < 65536:
+            raise ValueError(port)
     except ValueError:
         raise AftaleflowError(f"--bind {value!r}: write HOST:PORT, e.g. 127.0.0.1:8000") from None
+    return host, port
+
+
+def listening_address(settings: Settings, bind: str | None, env: Mapping[str, str]) -> Settings:
+    """With ``--web --bind HOST:PORT`` (or ``AFTALEFLOW_BIND``) and no ``AFTALEFLOW_BASE_URL``,
+    the banner, the links in mails and the outbox's "Åbn svarlinket" use the address the web
+    app listens on (127.0.0.1 for a wildcard host)."""
+    if not bind or env.get("AFTALEFLOW_BASE_URL"):
+        return settings
+    host, port = parse_bind(bind)
+    if host in ("0.0.0.0", "::", "*"):
+        host = "127.0.0.1"
+    elif ":" in host:
+        host = f"[{host}]"  # an IPv6 address in a URL
+    return replace(settings, base_url=f"http://{host}:{port}")
 
 
 def web_factory() -> Callable[..., Any] | None:
@@ -435,7 +454,8 @@ def start_web(settings: Settings, clock: Clock, bind: str) -> WebServer | None:
     except OSError as e:
         raise AftaleflowError(
             f"the web app cannot listen on {host}:{port} ({e.strerror or e}); is another "
-            "Aftaleflow running? Give another address with --bind (and AFTALEFLOW_BASE_URL)"
+            "Aftaleflow running? Give another address with --bind, e.g. "
+            'make run ARGS="--bind 127.0.0.1:8001"'
         ) from None
     thread = threading.Thread(target=server.serve_forever, name="web", daemon=True)
     thread.start()
@@ -514,6 +534,8 @@ def main(argv: list[str] | None = None) -> int:
     faulthandler.register(signal.SIGUSR1, all_threads=True)  # kill -USR1: where is it stuck?
     try:
         settings = from_env(env)
+        if args.web:
+            settings = listening_address(settings, args.bind, env)
         _check_mail(settings)
     except AftaleflowError as e:
         return _fail(f"configuration: {e}")
