@@ -104,11 +104,13 @@ def save_summary(
     based_on: int,
     at: datetime,
     actor: str,
+    author: str = "",
 ) -> int:
     """Save ``text`` as the newest version of a section's summary; returns its version.
 
-    ``based_on`` is the version the editor saw (0 for none). Saving the text that is
-    already the newest version changes nothing and returns that version."""
+    ``based_on`` is the version the editor saw (0 for none). ``actor`` names who acted in
+    the audit log; ``author`` is the name shown with the version (by default ``actor``).
+    Saving the text that is already the newest version changes nothing and returns it."""
     text = clean_text(text).strip()
     if len(text) > TEXT_MAX:
         raise GuardRefused(
@@ -146,7 +148,7 @@ def save_summary(
                 section=section,
                 version=version,
                 text=text,
-                author=actor,
+                author=author or actor,
                 saved_at=at,
             )
         )

@@ -13,12 +13,12 @@ from workflow.calendar import local_to_utc
 from workflow.exports import (
     answer_tables,
     approval_table,
-    compiled_report,
     neutralise,
     to_csv,
     to_xlsx,
 )
 from workflow.loader import Bundle
+from workflow.report import compiled_report
 from workflow.service import Service, bound_for
 from workflow.simulation import simulate
 from workflow.storage.db import Database
@@ -108,6 +108,6 @@ def test_approval_record_and_compiled_report(db: Database, socialaftale: Bundle)
     assert report.answered == 12 and report.parties == 12
     first = report.sections[0]
     assert first.questions[0].id == "vision-egenmestring"  # a report question comes first
-    wishes = next(q for sec in report.sections for q in sec.questions if q.id == "oevrige-oensker")
-    assert {a.party for a in wishes.answers} == set(socialaftale.participants)
+    wishes = report.synthesis.question("oevrige-oensker")
+    assert {a.party for a in wishes.texts} == set(socialaftale.participants)
     assert approvals.header[0] == "Part" and approvals.rows == []  # no approval stage yet

@@ -33,6 +33,7 @@ def register(app: Flask, *, base_url: str) -> None:
         outbox,
         overview,
         party,
+        report,
         templating,
     )
     from web.dashboard.blueprint import bp

@@ -5,19 +5,17 @@ formula are neutralised there, XLSX cells are always text."""
 
 from __future__ import annotations
 
-from flask import abort, render_template
+from flask import abort
 from werkzeug.wrappers import Response
 
 from web.dashboard import reads
 from web.dashboard.blueprint import bp
-from web.dashboard.report_pdf import report_pdf as build_pdf
 from web.state import state
 from workflow import exports
 from workflow.definition import QuestionnaireStage
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV = "text/csv; charset=utf-8"
-PDF = "application/pdf"
 
 
 def _file(content: bytes, mimetype: str, filename: str) -> Response:
@@ -61,25 +59,3 @@ def export_approvals_csv(key: str) -> Response:
         row, bound = reads.process_or_404(s, key)
         table = exports.approval_table(s, row, bound)
     return _file(exports.to_csv(table), CSV, f"{key}-godkendelser.csv")
-
-
-def _report(key: str, stage: str) -> exports.CompiledReport:
-    with state().db.sessions() as s:
-        row, bound = reads.process_or_404(s, key)
-        bst = reads.stage_or_404(bound, stage)
-        if not isinstance(bst.definition, QuestionnaireStage):
-            abort(404)
-        return exports.compiled_report(s, row, bound, stage)
-
-
-@bp.get("/proces/<key>/rapport/<stage>")
-def report(key: str, stage: str) -> str:
-    return render_template(
-        "dashboard/report.html", report=_report(key, stage), key=key, stage=stage
-    )
-
-
-@bp.get("/proces/<key>/rapport/<stage>.pdf")
-def report_pdf(key: str, stage: str) -> Response:
-    content = build_pdf(_report(key, stage), state().now())
-    return _file(content, PDF, f"{key}-rapport-{stage}.pdf")

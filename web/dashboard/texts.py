@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from web.dashboard import report_texts
 from web.i18n import lang
 from workflow.labels import label
 
@@ -577,6 +578,8 @@ EN: dict[str, str] = {
     "machine_approval_step": "A step of a party's approval",
 }
 
+DA.update(report_texts.DA)
+EN.update(report_texts.EN)
 MESSAGES = {"da": DA, "en": EN}
 
 #: Audit events the workflow labels do not name.
@@ -620,6 +623,7 @@ EVENTS_DA = {
     "login_failed": "Mislykket log-ind",
     "login_refused_locked": "Log-ind afvist (låst)",
     "user_locked": "Bruger låst",
+    "report_summary_saved": "Opsamling gemt",
 }
 
 
