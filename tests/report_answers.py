@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.browser.support import AFTER_DEADLINE, BEFORE_DEADLINE, KEY, QUESTIONNAIRE, SECRET
+from workflow.service import Service
+from workflow.storage.db import Database
+
 PARTIES = [
     "aalborg",
     "bronderslev",
@@ -112,3 +116,12 @@ SCALES = {
     "vision-egenmestring": (12, [0, 1, 5, 2, 4], 3.75, 3.5),
     "specialviden-deling": (3, [0, 0, 0, 1, 2], 14 / 3, 5.0),
 }
+
+
+def submit_varied(db: Database) -> None:
+    """Every party's answer through the engine, on 19 May 2022; Region Nordjylland's late,
+    on 24 May (after the deadline of 20 May)."""
+    service = Service(db, link_secret=SECRET)
+    for party in PARTIES:
+        at = AFTER_DEADLINE if party == LATE else BEFORE_DEADLINE
+        service.submit_answer(KEY, QUESTIONNAIRE, party, answer(party), at=at, actor=party)

@@ -15,7 +15,7 @@ from docx import Document
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from tests.browser.support import AFTER_DEADLINE, AFTER_INVITATIONS, BEFORE_DEADLINE, KEY, SECRET
+from tests.browser.support import AFTER_DEADLINE, AFTER_INVITATIONS
 from tests.browser.support import QUESTIONNAIRE as Q
 from tests.integration.dashboard_support import (
     PROCESS,
@@ -25,20 +25,12 @@ from tests.integration.dashboard_support import (
     csrf_token,
     dashboard,
 )
-from tests.report_answers import CHOICES, LATE, PARTIES, SCALES, TEXTS, answer
+from tests.report_answers import CHOICES, LATE, PARTIES, SCALES, TEXTS, submit_varied
 from workflow.loader import Bundle
-from workflow.service import Service
 from workflow.storage.db import Database
 
 REPORT = f"{PROCESS}/rapport/{Q}"
 SUMMARY = "Udvalgene bakker bredt op om egenmestring.\n\n- tidlig indsats\n- borgeren for bordenden"
-
-
-def submit_varied(db: Database) -> None:
-    service = Service(db, link_secret=SECRET)
-    for party in PARTIES:
-        at = AFTER_DEADLINE if party == LATE else BEFORE_DEADLINE
-        service.submit_answer(KEY, Q, party, answer(party), at=at, actor=party)
 
 
 @pytest.fixture
