@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -11,6 +13,7 @@ from workflow.engine import (
     Applied,
     Engine,
     _cancel_queued,
+    _document_info,
     _event,
     _guarded_stage,
     _key_of,
@@ -114,10 +117,14 @@ class Acts(Engine):
         agenda_item: str = "",
         decision_text: str = "",
         minutes: str = "",
-        document_hash: str = "",
+        minutes_file: Mapping[str, Any] | None = None,
         reason: str = "",
     ) -> list[Applied]:
-        """One body's decision in a party's approval chain."""
+        """One body's decision in a party's approval chain.
+
+        The decision is tied to the agreement version up for approval at this moment (never
+        to a file the council sends along: ``minutes_file`` is kept apart, as the minutes).
+        """
         triggers = {"approved": "approve", "rejected": "reject", "postponed": "postpone"}
         if decision not in triggers:
             raise GuardRefused("decision must be one of approved, rejected, postponed")
@@ -147,14 +154,14 @@ class Acts(Engine):
                 task.status = machines.fire("approval_step", task.status, "request")
             task.status = machines.fire("approval_step", task.status, triggers[decision])
             task.decided_at = at
-            document_hash = document_hash or (row.approval_document_hash or "")
             task.decision = {
                 "decision": decision,
                 "meeting_date": meeting_date.isoformat() if meeting_date else "",
                 "agenda_item": agenda_item,
                 "decision_text": decision_text,
                 "minutes": minutes,
-                "document_hash": document_hash,
+                **_minutes_file(minutes_file),
+                **_approved_version(s, row),
                 "recorded_by": actor,
             }
             _event(
@@ -466,6 +473,20 @@ class Acts(Engine):
                     "last_error": previous or "",
                 },
             )
+
+
+def _approved_version(s: Session, row: ProcessRecord) -> dict[str, Any]:
+    """What an approval given now approves: the version up for approval (hash and number)."""
+    up = _document_info(s, row)
+    return {"document_hash": up.get("sha256", ""), "document_version": up.get("version", 0)}
+
+
+def _minutes_file(file: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The council's minutes as stored (name, stored name, hash, size, type), or nothing."""
+    if not file:
+        return {}
+    keep = ("filename", "stored_as", "sha256", "size", "kind")
+    return {"minutes_file": {k: file[k] for k in keep if k in file}}
 
 
 def _party_tasks(s: Session, row: ProcessRecord, stage_id: str, party: str) -> list[TaskRecord]:

@@ -543,7 +543,6 @@ class Responses:
         if target.kind != "approval":
             raise GuardRefused("this link is not for an approval")
         minutes = decision.minutes_url
-        document_hash = ""
         if decision.minutes_file:
             self.service.record_upload(
                 target.process_key,
@@ -556,7 +555,6 @@ class Responses:
             )
             name = str(decision.minutes_file["filename"])
             minutes = f"{name} · {minutes}" if minutes else name
-            document_hash = str(decision.minutes_file["sha256"])
         self.service.record_approval(
             target.process_key,
             target.stage_id,
@@ -567,7 +565,7 @@ class Responses:
             agenda_item=decision.agenda_item,
             decision_text=decision.decision_text,
             minutes=minutes,
-            document_hash=document_hash,
+            minutes_file=decision.minutes_file,
             at=at,
             actor=target.actor,
         )
