@@ -261,6 +261,11 @@ def status(app: App, key: str | None, lang: str | None) -> None:
         console.print("Udbakke: " + ", ".join(f"{k}: {v}" for k, v in sorted(st.outbox.items())))
     if st.submission_refused:
         console.print(f"[red]Fremsendelse afvist:[/] {st.submission_refused}")
+    for name in st.waiting_for_agreement:
+        console.print(
+            f"[yellow]Venter på aftalen:[/] {name} åbner først, når en version af aftalen er "
+            "sendt til godkendelse (Aftalen i dashboardet)."
+        )
     for address, reason in st.failing_contacts:
         console.print(f"[red]Fejlende adresse[/] {address}: {reason}")
 

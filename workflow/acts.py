@@ -33,7 +33,7 @@ from workflow.planner import (
 )
 from workflow.storage import records
 from workflow.storage.models import OutboxRow
-from workflow.storage.records import ProcessRecord, TaskRecord
+from workflow.storage.records import ProcessRecord, StageRecord, TaskRecord
 
 
 class Acts(Engine):
@@ -329,6 +329,7 @@ class Acts(Engine):
                 raise GuardRefused(
                     f"stage {stage_id!r} opens after {', '.join(waiting)}, which is not finished"
                 )
+            _refuse_approval_without_agreement(row, stage)
             stage.status = machines.fire("stage", stage.status, "open")
             stage.opened_at = at
             bst = bound.stage(stage_id)
@@ -473,6 +474,14 @@ class Acts(Engine):
                     "last_error": previous or "",
                 },
             )
+
+
+def _refuse_approval_without_agreement(row: ProcessRecord, stage: StageRecord) -> None:
+    if stage.kind == "approval" and not row.approval_document_hash:
+        raise GuardRefused(
+            f"stage {stage.stage_id!r} cannot open before a version of the agreement is put "
+            "up for approval (upload it on the process's agreement page and put it up)"
+        )
 
 
 def _approved_version(s: Session, row: ProcessRecord) -> dict[str, Any]:

@@ -395,7 +395,12 @@ class Engine:
                 t.step,
                 0,
                 party.addresses(definition.recipients),
-                {"deadline": _iso(deadline), "link": link, "body": t.step},
+                {
+                    "deadline": _iso(deadline),
+                    "link": link,
+                    "body": t.step,
+                    "document": _document_info(s, row),
+                },
             )
             _event(
                 s,
@@ -435,6 +440,7 @@ class Engine:
                     "body": t.step,
                     "link": {"generation": t.link_generation},
                     "reminds": first,
+                    **({"document": _document_info(s, row)} if t.kind == "approval" else {}),
                 },
                 thread=_key(row, t.stage_id, t.party, t.step, first, 0),
             )
@@ -892,6 +898,7 @@ def _view(
     deadlines = {s.id: s.deadline for s in bound.stages}
     return ProcessView(
         document_conflict=document_conflict(row, tasks.values()),
+        agreement_up=bool(row.approval_document_hash),
         status=row.status,
         stages={
             k: StageView(k, v.status, v.opened_at, v.closed_at, v.submitted_at is not None)

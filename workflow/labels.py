@@ -52,6 +52,8 @@ DA: dict[str, str] = {
     "approval_approved": "Godkendelse registreret",
     "approval_rejected": "Afvisning registreret",
     "approval_postponed": "Udsættelse registreret",
+    "document_put_up_for_approval": "Aftalen sendt til godkendelse",
+    "agreement_already_up": "Aftalen er allerede sendt til godkendelse",
     # mail kinds
     "invitation": "Invitation",
     "reminder": "Påmindelse",
@@ -76,6 +78,8 @@ EN: dict[str, str] = {
     "request_approval": "Approval requested",
     "submit_agreement": "Agreement submitted",
     "complete_process": "Process completed",
+    "document_put_up_for_approval": "Agreement put up for approval",
+    "agreement_already_up": "The agreement is already up for approval",
     "byraad": "Municipal council",
     "regionsraad": "Regional council",
     "socialudvalg": "Social committee",

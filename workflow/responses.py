@@ -27,12 +27,21 @@ from datetime import date, datetime, timedelta
 from typing import IO, Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from workflow.definition import Contact, Question, Questionnaire, QuestionnaireStage
 from workflow.errors import AftaleflowError, GuardRefused, NotFound
 from workflow.links import make_token, token_hash
 from workflow.service import Service, bound_for
-from workflow.storage.models import AnswerRow, LinkRow, ProcessRow, StageRow, TaskRow
+from workflow.storage.models import (
+    AnswerRow,
+    DocumentRow,
+    EventRow,
+    LinkRow,
+    ProcessRow,
+    StageRow,
+    TaskRow,
+)
 
 #: How the upload store names a file (random, never the uploader's name) and its hash.
 STORED_NAME = re.compile(r"[0-9a-f]{32}\.(pdf|docx|odt)")
@@ -108,6 +117,8 @@ class Target:
     questionnaire: Questionnaire | None
     secretariat: Contact
     phase: str
+    #: The agreement version up for approval (an approval link): version, filename, sha256.
+    agreement: Mapping[str, Any] | None = None
 
     @property
     def actor(self) -> str:
@@ -434,6 +445,7 @@ class Responses:
             deadline = task.deadline_override or bst.deadline
             overdue_at = bound.overdue_at(deadline) if deadline else None
             party = bound.bundle.parties.get(task.party)
+            agreement = _agreement_up(s, row) if task.kind == "approval" else None
             return Target(
                 process_id=row.id,
                 process_key=row.key,
@@ -457,6 +469,7 @@ class Responses:
                 phase=_phase(
                     row.status, stage.status, task, at, bst.closes_at, overdue_at, accept_late
                 ),
+                agreement=agreement,
             )
 
     def open(self, token: str, at: datetime) -> Target:
@@ -537,6 +550,31 @@ class Responses:
         assert latest is not None and latest.version == version
         return latest
 
+    def agreement_document(self, target: Target, version: int) -> DocumentRow:
+        """A version of the agreement an approval link may download: one that has been put up
+        for approval (the mail names it), never a draft the secretariat has not sent."""
+        if target.kind != "approval":
+            raise LinkNotFound()
+        with self.db.sessions() as s:
+            doc = s.scalar(
+                select(DocumentRow).where(
+                    DocumentRow.process_id == target.process_id, DocumentRow.version == version
+                )
+            )
+            put_up = [
+                e.data.get("version")
+                for e in s.scalars(
+                    select(EventRow).where(
+                        EventRow.process_id == target.process_id,
+                        EventRow.kind == "document_put_up_for_approval",
+                    )
+                )
+            ]
+            if doc is None or version not in put_up:
+                raise LinkNotFound()
+            s.expunge(doc)
+            return doc
+
     def decide(self, target: Target, decision: Decision, at: datetime) -> None:
         """Record a council's decision through its link (``Service.record_approval``: a
         rejection blocks the process and tells the secretariat)."""
@@ -586,6 +624,20 @@ class Responses:
         return self.service.revoke_link(
             key, stage_id, party, step, at=at, actor=actor, reason=reason, reissue=reissue
         )
+
+
+def _agreement_up(s: Session, row: ProcessRow) -> dict[str, Any] | None:
+    """The version up for approval, as an approval link shows and offers it."""
+    if not row.approval_document_hash:
+        return None
+    doc = s.scalar(
+        select(DocumentRow)
+        .where(DocumentRow.process_id == row.id, DocumentRow.sha256 == row.approval_document_hash)
+        .order_by(DocumentRow.version.desc())
+    )
+    if doc is None:
+        return None
+    return {"version": doc.version, "filename": doc.filename, "sha256": doc.sha256}
 
 
 def _questionnaire(target: Target) -> Questionnaire:
