@@ -6,9 +6,11 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflow import machines
+from workflow.calendar import to_local
 from workflow.engine import (
     Applied,
     Engine,
@@ -32,8 +34,9 @@ from workflow.planner import (
     plan,
 )
 from workflow.storage import records
-from workflow.storage.models import OutboxRow
+from workflow.storage.models import AnswerRow, OutboxRow
 from workflow.storage.records import ProcessRecord, StageRecord, TaskRecord
+from workflow.timeline import BoundProcess, BoundStage
 
 
 class Acts(Engine):
@@ -236,7 +239,13 @@ class Acts(Engine):
         actor: str,
         reason: str,
     ) -> list[Applied]:
-        """A new deadline for one party: its pending reminders move with it."""
+        """A new deadline for one party, re-planned from that date.
+
+        Refused for a date in the past, before the stage opens or after it closes, and
+        without a reason. Queued reminders and escalations for the party in this stage (the
+        old schedule) are cancelled; reminders already due on the new schedule are skipped,
+        not sent at once; an overdue party is back where it was (invited, opened or draft).
+        """
         with self.db.transaction() as s:
             row = _process(s, key)
             bound = bound_for(row)
@@ -250,12 +259,18 @@ class Acts(Engine):
                     f"stage {stage_id!r} is {stage.status}; only an open stage's "
                     "deadline can be extended"
                 )
+            _check_new_deadline(bst, deadline, at, reason)
             old = tasks[0].deadline_override or bst.deadline
             for t in tasks:
                 t.deadline_override = deadline
-                if t.status == "overdue" and bound.overdue_at(deadline) > at:
-                    t.status = machines.fire("questionnaire_task", t.status, "extend")
-                    t.escalated = False
+                _replan_from_deadline(s, row, bound, bst, t, deadline, at)
+            cancelled = _cancel_queued(
+                s,
+                OutboxRow.process_id == row.id,
+                OutboxRow.stage_id == stage_id,
+                OutboxRow.party == party,
+                OutboxRow.kind.in_(("reminder", "escalation")),
+            )
             _event(
                 s,
                 row,
@@ -265,7 +280,8 @@ class Acts(Engine):
                 stage=stage_id,
                 party=party,
                 reason=reason,
-                data={"from": old.isoformat(), "to": deadline.isoformat()},
+                data={"from": old.isoformat(), "to": deadline.isoformat()}
+                | ({"mails_cancelled": cancelled} if cancelled else {}),
             )
             applied: list[Applied] = []
             self._advance(s, row, at, actor, applied)
@@ -474,6 +490,67 @@ class Acts(Engine):
                     "last_error": previous or "",
                 },
             )
+
+
+def _check_new_deadline(bst: BoundStage, deadline: date, at: datetime, reason: str) -> None:
+    """A new deadline the party can meet and the stage can take, with a reason."""
+    if not reason.strip():
+        raise GuardRefused("Skriv hvorfor fristen forlænges (begrundelsen kommer i loggen).")
+    today = to_local(at).date()
+    if deadline < today:
+        raise GuardRefused(
+            f"Den nye frist {deadline.isoformat()} ligger før i dag ({today.isoformat()})."
+        )
+    opens = to_local(bst.opens_at).date()
+    if deadline < opens:
+        raise GuardRefused(
+            f"Den nye frist {deadline.isoformat()} ligger før fasen åbner ({opens.isoformat()})."
+        )
+    if bst.closes_at is not None and deadline > to_local(bst.closes_at).date():
+        closes = to_local(bst.closes_at).date().isoformat()
+        raise GuardRefused(
+            f"Den nye frist {deadline.isoformat()} ligger efter fasens lukning ({closes}), "
+            "og efter lukningen tages der ikke imod svar. Vælg en frist senest "
+            f"{closes}, eller flyt først fasens lukning i procesdefinitionen."
+        )
+
+
+def _replan_from_deadline(
+    s: Session,
+    row: ProcessRecord,
+    bound: BoundProcess,
+    bst: BoundStage,
+    t: TaskRecord,
+    deadline: date,
+    at: datetime,
+) -> None:
+    """One task after its deadline moved: its reminders are planned from the new date (those
+    of the new schedule already past are counted as done, not sent at once); a task no
+    longer late is back where it was, and may be escalated again."""
+    t.reminders_done = sum(1 for m in bound.reminder_moments(bst, deadline) if m <= at)
+    if bound.overdue_at(deadline) <= at:
+        return
+    t.escalated = False
+    if t.status == "overdue":
+        t.status = machines.fire("questionnaire_task", t.status, "extend")
+        if t.opened_at is not None:
+            t.status = machines.fire("questionnaire_task", t.status, "open_link")
+        if _has_draft(s, row, t):
+            t.status = machines.fire("questionnaire_task", t.status, "save_draft")
+
+
+def _has_draft(s: Session, row: ProcessRecord, t: TaskRecord) -> bool:
+    return (
+        s.scalar(
+            select(AnswerRow.id).where(
+                AnswerRow.process_id == row.id,
+                AnswerRow.stage_id == t.stage_id,
+                AnswerRow.party == t.party,
+                AnswerRow.state == "draft",
+            )
+        )
+        is not None
+    )
 
 
 def _refuse_approval_without_agreement(row: ProcessRecord, stage: StageRecord) -> None:

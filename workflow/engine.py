@@ -430,7 +430,7 @@ class Engine:
                 t.stage_id,
                 t.party,
                 t.step,
-                a.n,
+                _next_seq(s, row, "reminder", t, a.n),
                 party.addresses(recipients),
                 {
                     "deadline": _iso(deadline),
@@ -485,7 +485,7 @@ class Engine:
                 t.stage_id,
                 t.party,
                 t.step,
-                0,
+                _next_seq(s, row, "escalation", t, 0),  # again after an extension
                 party.addresses("director"),
                 {
                     "deadline": _iso(deadline),
@@ -745,6 +745,22 @@ def _document_info(s: Session, row: ProcessRecord) -> dict[str, Any]:
         "media_type": doc.media_type,
         "size": doc.size,
     }
+
+
+def _next_seq(s: Session, row: ProcessRecord, kind: str, t: TaskRecord, at_least: int) -> int:
+    """The sequence number of a task's next mail of ``kind``: ``at_least`` (the planner's
+    count), or past every one it already has, so a deadline moved back (reminders and
+    escalations planned again from the new date) never reuses a mail's idempotency key."""
+    last = s.scalar(
+        select(func.max(OutboxRow.seq)).where(
+            OutboxRow.process_id == row.id,
+            OutboxRow.kind == kind,
+            OutboxRow.stage_id == t.stage_id,
+            OutboxRow.party == t.party,
+            OutboxRow.step == t.step,
+        )
+    )
+    return at_least if last is None else max(at_least, last + 1)
 
 
 def _key(row: ProcessRecord, stage: str, party: str, step: str, kind: str, seq: int) -> str:

@@ -1,9 +1,10 @@
 """Respondent-side operations: what a personal link may see and do.
 
 A personal link's token is looked up by its SHA-256 only. A token that is malformed, unknown,
-revoked, of an older generation than its task, or used after the stage closed plus the
-process's ``link_grace_days`` raises ``LinkNotFound``, which deliberately says nothing more:
-the web answers every one of them with the same plain 404, so a guesser learns nothing.
+revoked, of an older generation than its task, or used after the later of the stage's close
+and the party's (extended) deadline plus ``link_grace_days``
+(``BoundProcess.link_expires_at``) raises ``LinkNotFound``, which says nothing more: the web
+answers every one of them with the same plain 404, so a guesser learns nothing.
 
 Everything a link can read or change is scoped to the ``(process, stage, party, step)`` of
 its own task: no function here takes a party from anywhere but the resolved ``Target``, so
@@ -23,7 +24,7 @@ import unicodedata
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import IO, Any
 
 from sqlalchemy import select
@@ -433,8 +434,8 @@ class Responses:
                 raise LinkNotFound()  # a row that was re-pointed in the database
             bound = bound_for(row)
             bst = bound.stage(task.stage_id)
-            grace = timedelta(days=bound.bundle.process.link_grace_days)
-            if bst.closes_at is not None and at > bst.closes_at + grace:
+            expires = bound.link_expires_at(bst, task.deadline_override or bst.deadline)
+            if expires is not None and at > expires:
                 raise LinkNotFound()
             definition = bst.definition
             questionnaire = None
