@@ -344,6 +344,12 @@ def record_approval(
     at_: str | None,
     actor: str,
 ) -> None:
+    at = parse_at(at_)
+    if at > system_clock():
+        raise click.BadParameter(
+            f"{at_} ligger i fremtiden; en beslutning registreres, når den er truffet",
+            param_hint="--at",
+        )
     svc = app.service()
     svc.record_approval(
         app.only_key(key),
@@ -351,7 +357,7 @@ def record_approval(
         party,
         step,
         decision=decision,
-        at=parse_at(at_),
+        at=at,
         actor=actor,
         meeting_date=parse_date(meeting_date) if meeting_date else None,
         agenda_item=agenda_item,

@@ -141,6 +141,7 @@ class Acts(Engine):
                 raise GuardRefused(
                     f"stage {stage_id!r} is {stage.status}; approvals are recorded while it is open"
                 )
+            _refuse_before_opened(stage, at)
             task = _task(s, row, stage_id, party, step)
             earlier = [
                 t
@@ -551,6 +552,16 @@ def _has_draft(s: Session, row: ProcessRecord, t: TaskRecord) -> bool:
         )
         is not None
     )
+
+
+def _refuse_before_opened(stage: StageRecord, at: datetime) -> None:
+    """A decision cannot be recorded as taken before its stage asked for it."""
+    if stage.opened_at is not None and at < stage.opened_at:
+        opened = to_local(stage.opened_at).strftime("%Y-%m-%d %H:%M")
+        raise GuardRefused(
+            f"Beslutningen kan ikke registreres {to_local(at).strftime('%Y-%m-%d %H:%M')}: "
+            f"fasen {stage.stage_id!r} åbnede først {opened}."
+        )
 
 
 def _refuse_approval_without_agreement(row: ProcessRecord, stage: StageRecord) -> None:

@@ -303,3 +303,41 @@ def test_minutes_attached_to_an_approval_are_not_the_approved_agreement(
     assert submission is not None, "the submission was refused"
     assert submission.context["document"]["sha256"] == wanted
     assert {a["document_hash"] for a in submission.context["approvals"]} == {wanted}
+
+
+def cli(db_url: str, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "AFTALEFLOW_DATABASE_URL": db_url,
+        "AFTALEFLOW_VAR_DIR": str(tmp_path / "cli-var"),
+        "AFTALEFLOW_SECRET_KEY": SECRET,
+        "COLUMNS": "400",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "aftaleflow", *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_record_approval_at_refuses_before_the_stage_opened_or_in_the_future(
+    council: Council, db_url: str, tmp_path: Path
+) -> None:
+    """Issue 11 point 7: ``record approval --at`` is a moment the decision can have been
+    recorded: not before the stage asked for it, not later than now."""
+    base = ("record", "approval", APPROVAL, "aalborg", "socialudvalg", "--decision", "approved")
+    early = cli(db_url, tmp_path, *base, "--at", "2022-11-01T10:00")
+    assert early.returncode != 0
+    assert "fasen 'politisk-godkendelse' åbnede først 2022-11-07" in early.stderr + early.stdout
+    assert "Traceback" not in early.stderr
+    future = cli(db_url, tmp_path, *base, "--at", "2999-01-01T10:00")
+    assert future.returncode == 2
+    assert "i fremtiden" in future.stderr
+    assert council.step("aalborg", "socialudvalg").status == "requested"
+    ok = cli(db_url, tmp_path, *base, "--at", "2022-11-08T10:00")
+    assert ok.returncode == 0, ok.stderr
+    assert council.step("aalborg", "socialudvalg").status == "approved"
