@@ -57,7 +57,7 @@ from workflow.storage.models import (
     TaskRow,
 )
 from workflow.storage.records import ProcessRecord, StageRecord, TaskRecord
-from workflow.timeline import BoundProcess, BoundStage, bind
+from workflow.timeline import BoundEvent, BoundProcess, BoundStage, bind
 
 log = logging.getLogger("aftaleflow.service")
 
@@ -532,12 +532,13 @@ class Engine:
         roles = list(getattr(bst.definition, "invite", []) or [])
         if not roles or not bst.events:
             return
+        events = _events_to_invite_to(s, row, bst, at)
         for party_slug in bound.bundle.participants:
             party = bound.bundle.parties.get(party_slug)
             recipients = [c for r in roles for c in party.addresses(r)]
             if not recipients:
                 continue
-            for i, ev in enumerate(bst.events):
+            for i, ev in events:
                 self._enqueue(
                     s,
                     row,
@@ -745,6 +746,27 @@ def _document_info(s: Session, row: ProcessRecord) -> dict[str, Any]:
         "media_type": doc.media_type,
         "size": doc.size,
     }
+
+
+def _events_to_invite_to(
+    s: Session, row: ProcessRecord, bst: BoundStage, at: datetime
+) -> list[tuple[int, BoundEvent]]:
+    """A stage's meetings that have not ended (with their index); a meeting already over when
+    the stage opens (a scheduler catching up after downtime) gets no invitation: it is
+    recorded as skipped instead."""
+    over = [ev.id for ev in bst.events if ev.end <= at]
+    if over:
+        _event(
+            s,
+            row,
+            at,
+            "system",
+            "meeting_invitations_skipped",
+            stage=bst.id,
+            reason="mødet er allerede holdt",
+            data={"events": over},
+        )
+    return [(i, ev) for i, ev in enumerate(bst.events) if ev.end > at]
 
 
 def _next_seq(s: Session, row: ProcessRecord, kind: str, t: TaskRecord, at_least: int) -> int:

@@ -54,6 +54,7 @@ DA: dict[str, str] = {
     "approval_postponed": "Udsættelse registreret",
     "document_put_up_for_approval": "Aftalen sendt til godkendelse",
     "agreement_already_up": "Aftalen er allerede sendt til godkendelse",
+    "meeting_invitations_skipped": "Mødeindkaldelser sprunget over (mødet er holdt)",
     # mail kinds
     "invitation": "Invitation",
     "reminder": "Påmindelse",
@@ -80,6 +81,7 @@ EN: dict[str, str] = {
     "complete_process": "Process completed",
     "document_put_up_for_approval": "Agreement put up for approval",
     "agreement_already_up": "The agreement is already up for approval",
+    "meeting_invitations_skipped": "Meeting invitations skipped (the meeting is over)",
     "byraad": "Municipal council",
     "regionsraad": "Regional council",
     "socialudvalg": "Social committee",
