@@ -120,11 +120,16 @@ class Target:
     phase: str
     #: The agreement version up for approval (an approval link): version, filename, sha256.
     agreement: Mapping[str, Any] | None = None
+    #: A logged-in secretariat user acting through the party's link (the demo's "Åbn
+    #: svarlinket"), named in the audit log with the link.
+    via: str = ""
 
     @property
     def actor(self) -> str:
-        """Who acted, as the audit log names it: the party through its link."""
-        return f"link:{self.party}" + (f"/{self.step}" if self.step else "")
+        """Who acted, as the audit log names it: the party through its link, or the
+        logged-in user through it ("demo via link:hjorring/socialudvalg")."""
+        link = f"link:{self.party}" + (f"/{self.step}" if self.step else "")
+        return f"{self.via} via {link}" if self.via else link
 
     @property
     def can_answer(self) -> bool:
@@ -395,9 +400,9 @@ class Responses:
         self.service = service
         self.db = service.db
 
-    def resolve(self, token: str, at: datetime) -> Target:
+    def resolve(self, token: str, at: datetime, *, via: str = "") -> Target:
         """The task a token belongs to, or ``LinkNotFound`` (forged, revoked, re-issued,
-        expired) with no detail."""
+        expired) with no detail. ``via``: the logged-in user acting through the link."""
         if not TOKEN_PATTERN.fullmatch(token or ""):
             raise LinkNotFound()
         with self.db.sessions() as s:
@@ -471,11 +476,12 @@ class Responses:
                     row.status, stage.status, task, at, bst.closes_at, overdue_at, accept_late
                 ),
                 agreement=agreement,
+                via=via,
             )
 
-    def open(self, token: str, at: datetime) -> Target:
+    def open(self, token: str, at: datetime, *, via: str = "") -> Target:
         """Resolve and, the first time, record that the link was opened."""
-        target = self.resolve(token, at)
+        target = self.resolve(token, at, via=via)
         if target.opened_at is None and target.phase != CLOSED:
             self.service.open_link(
                 target.process_key,
@@ -485,7 +491,7 @@ class Responses:
                 at=at,
                 actor=target.actor,
             )
-            target = self.resolve(token, at)
+            target = self.resolve(token, at, via=via)
         return target
 
     def answers(self, target: Target) -> AnswerState:

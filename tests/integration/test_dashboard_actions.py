@@ -446,3 +446,26 @@ def overdue(db: Database, at: datetime) -> list[queries.OverdueTask]:
         row = s.scalar(select(ProcessRow))
         assert row is not None
         return queries.overdue_tasks(s, row, bound_for(row), at)
+
+
+def test_a_logged_in_user_acting_through_a_partys_link_is_named_in_the_audit_log(
+    invited: Dash,
+) -> None:
+    """Issue 11 point 8: "Åbn svarlinket" lets an admin play the party; the audit log names
+    the user with the link ("admin via link:aalborg"), a party's own browser only the link."""
+    d = invited
+    with d.db.sessions() as s:
+        mail = s.scalar(
+            select(OutboxRow).where(OutboxRow.party == "aalborg", OutboxRow.kind == "invitation")
+        )
+    assert mail is not None
+    r = d.client.get(f"/sekretariat/udbakke/{mail.id}/svarlink")
+    assert r.status_code == 303
+    assert d.client.get(r.headers["Location"].removeprefix(BASE_URL)).status_code == 200
+    (opened,) = [e for e in d.events("link_opened") if e.party == "aalborg"]
+    assert opened.actor == f"{ADMIN} via link:aalborg"
+
+    party_browser = d.app.test_client()
+    assert party_browser.get(f"/svar/{token(d.db, 'hjorring')}").status_code == 200
+    (own,) = [e for e in d.events("link_opened") if e.party == "hjorring"]
+    assert own.actor == "link:hjorring"
