@@ -267,6 +267,11 @@ def status(app: App, key: str | None, lang: str | None) -> None:
         console.print("Udbakke: " + ", ".join(f"{k}: {v}" for k, v in sorted(st.outbox.items())))
     if st.submission_refused:
         console.print(f"[red]Fremsendelse afvist:[/] {st.submission_refused}")
+    for name in st.waiting_for_agreement:
+        console.print(
+            f"[yellow]Venter på aftalen:[/] {name} åbner først, når en version af aftalen er "
+            "sendt til godkendelse (Aftalen i dashboardet)."
+        )
     for address, reason in st.failing_contacts:
         console.print(f"[red]Fejlende adresse[/] {address}: {reason}")
 
@@ -345,6 +350,12 @@ def record_approval(
     at_: str | None,
     actor: str,
 ) -> None:
+    at = parse_at(at_)
+    if at > system_clock():
+        raise click.BadParameter(
+            f"{at_} ligger i fremtiden; en beslutning registreres, når den er truffet",
+            param_hint="--at",
+        )
     svc = app.service()
     svc.record_approval(
         app.only_key(key),
@@ -352,7 +363,7 @@ def record_approval(
         party,
         step,
         decision=decision,
-        at=parse_at(at_),
+        at=at,
         actor=actor,
         meeting_date=parse_date(meeting_date) if meeting_date else None,
         agenda_item=agenda_item,
