@@ -530,3 +530,24 @@ def check_file(path: str | Path, *, reference_year: int | None = None) -> list[P
     except DefinitionError as e:
         return e.problems
     return []
+
+
+def line_of(path: str | Path, field: str) -> int | None:
+    """The line of a dotted field (``stages.3.meeting.date``) in a YAML file, for reports."""
+    try:
+        _, node = _read_yaml(Path(path))
+    except DefinitionError:
+        return None
+    loc = tuple(int(x) if x.isdigit() else x for x in field.split(".")) if field else ()
+    line, _ = _locate(node, loc)
+    return line
+
+
+def is_process_file(path: str | Path) -> bool:
+    """True for a process definition (not a party registry, questionnaire or calendar)."""
+    p = Path(path)
+    try:
+        data, _ = _read_yaml(p)
+    except DefinitionError:
+        return False
+    return _kind_of(data, p) == "process"
