@@ -616,6 +616,9 @@ def _register_optional() -> None:
     from aftaleflow.cli_users import user
 
     cli.add_command(user)
+    from aftaleflow.cli_calendar import calendar
+
+    cli.add_command(calendar)
 
 
 _register_optional()

@@ -13,8 +13,17 @@ from pathlib import Path
 import click
 
 from notifications.dates import format_date
+from workflow.councils import ALL_BODIES, CYCLE, CYCLE_BODIES, load_calendars, merged_text
+from workflow.errors import AftaleflowError, DefinitionError, Problem
 from workflow.loader import Bundle, line_of
-from workflow.roll import DA_WEEKDAYS, WEEKDAYS, DateHit, date_hits, weekday_placements
+from workflow.roll import (
+    DA_WEEKDAYS,
+    WEEKDAYS,
+    DateHit,
+    date_hits,
+    weekday_placements,
+    why_not_working,
+)
 
 WHAT = {
     "deadline": "frist",
@@ -69,3 +78,91 @@ def print_date_report(bundle: Bundle, year: int) -> int:
             f"{format_date(h.outcome)} ({h.reason}); giv datoen en 'weekday' eller en 'roll'"
         )
     return len(warnings)
+
+
+# ---------------------------------------------------------------------- aftaleflow calendar
+
+
+def default_calendar_file(year: int) -> Path:
+    return Path("definitions") / "calendars" / f"{year}.yaml"
+
+
+@click.group("calendar")
+def calendar() -> None:
+    """Councils' meeting calendars (mødeplaner): import them and plan approvals on them."""
+
+
+@calendar.command("import")
+@click.argument("ics", type=click.Path(path_type=Path))
+@click.option("--party", default=CYCLE, help="The party's slug (for KKR and DAS Social: cycle).")
+@click.option("--body", required=True, type=click.Choice(ALL_BODIES))
+@click.option("--year", type=int, required=True)
+@click.option(
+    "--calendars",
+    "target",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="The calendar file to merge into (default: definitions/calendars/YEAR.yaml).",
+)
+@click.option("--parties", default="nordjylland", help="Party registry of a new calendar file.")
+def calendar_import(
+    ics: Path, party: str, body: str, year: int, target: Path | None, parties: str
+) -> None:
+    """Merge a council's .ics calendar into the year's calendar file (replaces that body)."""
+    from workflow.councils_ics import meetings_from_ics
+
+    target = target or default_calendar_file(year)
+    if (body in CYCLE_BODIES) != (party == CYCLE):
+        raise AftaleflowError(
+            f"{body} is a body of the cycle: give --party {CYCLE}"
+            if body in CYCLE_BODIES
+            else f"{body} belongs to a party: give --party with its slug, e.g. --party aalborg"
+        )
+    try:
+        data = ics.read_bytes()
+    except OSError as e:
+        raise AftaleflowError(f"cannot read {ics}: {e.strerror or e}") from None
+    meetings = meetings_from_ics(data, year, source=str(ics))
+    if not meetings:
+        raise AftaleflowError(f"{ics} has no meetings in {year}; nothing was changed")
+    off = [d for d, _ in meetings if why_not_working(d)]
+    if off:
+        days = ", ".join(f"{format_date(d)} ({why_not_working(d)})" for d in off)
+        raise AftaleflowError(
+            f"{ics} has meetings on days that are not working days: {days}; councils meet on "
+            "working days, so correct the calendar first; nothing was changed"
+        )
+    existing = target.read_text(encoding="utf-8") if target.exists() else None
+    before = 0
+    if existing is not None:
+        old = load_calendars(target)
+        if old.year != year:
+            raise AftaleflowError(f"{target} is the calendar of {old.year}, not {year}")
+        before = len(old.of(party, body))
+    text = merged_text(
+        existing, year=year, parties=parties, owner=party, body=body, meetings=meetings
+    )
+    write_checked(target, text)
+    click.echo(
+        f"{len(meetings)} møde(r) for {party} {body} i {year} → {target}"
+        + (f" (erstatter {before})" if before else "")
+    )
+
+
+def write_checked(target: Path, text: str) -> None:
+    """Write ``text`` to ``target`` only if it checks clean: a temporary file beside it is
+    checked (so the registry is found as for the target) and then moved over it."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.import")
+    tmp.write_text(text, encoding="utf-8")
+    try:
+        load_calendars(tmp)
+    except DefinitionError as e:
+        tmp.unlink()
+        raise DefinitionError(
+            [
+                Problem(str(target), p.line, f"after the import: {p.message}", p.field)
+                for p in e.problems
+            ]
+        ) from None
+    tmp.replace(target)
