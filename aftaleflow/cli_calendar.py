@@ -8,13 +8,16 @@ deadline that still lands on such a day.
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import click
 
 from notifications.dates import format_date
 from workflow.councils import ALL_BODIES, CYCLE, CYCLE_BODIES, load_calendars, merged_text
+from workflow.councils_plan import DEFAULT_MINUTES_WORKING_DAYS, StepPlan, plan_parties
 from workflow.errors import AftaleflowError, DefinitionError, Problem
+from workflow.labels import label
 from workflow.loader import Bundle, line_of
 from workflow.roll import (
     DA_WEEKDAYS,
@@ -166,3 +169,81 @@ def write_checked(target: Path, text: str) -> None:
             ]
         ) from None
     tmp.replace(target)
+
+
+@calendar.command("risks")
+@click.argument("definition", type=click.Path(path_type=Path))
+@click.option("--year", type=int, required=True, help="The preparation year.")
+@click.option(
+    "--calendars",
+    "source",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="The calendar file (default: definitions/calendars/YEAR.yaml).",
+)
+@click.option(
+    "--minutes-working-days",
+    type=click.IntRange(0, 30),
+    default=DEFAULT_MINUTES_WORKING_DAYS,
+    show_default=True,
+    help="Working days after a meeting until its decision is in.",
+)
+def calendar_risks(
+    definition: Path, year: int, source: Path | None, minutes_working_days: int
+) -> None:
+    """Mødeplan: each party's planned meeting per approval step, and who cannot make it."""
+    from workflow.calendar import to_local
+    from workflow.definition import ApprovalStage
+    from workflow.loader import load_bundle
+    from workflow.timeline import bind
+
+    bundle = load_bundle(definition, reference_year=year)
+    cal = load_calendars(source or default_calendar_file(year))
+    bound = bind(bundle, year)
+    names = {p.slug: p.name for p in bundle.parties.parties}
+    title = f"Mødeplan {year}" + (" (eksempeldata)" if cal.example else "")
+    click.echo(f"{title} — {bundle.process.title_for(year)}; kalender {cal.path}")
+    for stage in bound.stages:
+        st = stage.definition
+        if not isinstance(st, ApprovalStage) or stage.deadline is None:
+            continue
+        opens = to_local(stage.opens_at).date()
+        chains = {
+            slug: list(st.chains.get(bundle.parties.get(slug).kind, []))
+            for slug in bundle.participants
+        }
+        plans = plan_parties(cal, chains, opens, stage.deadline, minutes_working_days)
+        click.echo(f"\n{st.name}: åbner {format_date(opens)}, frist {format_date(stage.deadline)}")
+        for plan in plans:
+            mark = "RISIKO" if plan.at_risk else "ok"
+            click.echo(f"  {names.get(plan.party, plan.party)}: {mark}")
+            for step in plan.steps:
+                click.echo(f"    {step_line(step, stage.deadline)}")
+        risky = [names.get(p.party, p.party) for p in plans if p.at_risk]
+        click.echo(
+            f"  {len(risky)} af {len(plans)} parter kan ikke nå fristen: {', '.join(risky)}"
+            if risky
+            else f"  Alle {len(plans)} parter kan nå fristen."
+        )
+
+
+def step_line(step: StepPlan, stage_deadline: date) -> str:
+    body = label(step.body)
+    if step.request is None:
+        return f"{body}: kan ikke planlægges, før trinnet før har et møde"
+    if not step.has_calendar:
+        return (
+            f"{body}: ingen mødeplan; anmodes {format_date(step.request)}, "
+            f"frist {format_date(stage_deadline)}"
+        )
+    if step.meeting is None:
+        return (
+            f"{body}: intet møde i kalenderen med åben dagsorden efter {format_date(step.request)}"
+        )
+    assert step.agenda_deadline is not None and step.deadline is not None
+    late = " ← efter fasens frist" if step.meeting.date > stage_deadline else ""
+    return (
+        f"{body}: møde {format_date(step.meeting.date)}{late}; anmodes "
+        f"{format_date(step.request)}, dagsordensfrist {format_date(step.agenda_deadline)}, "
+        f"trinnets frist {format_date(step.deadline)}"
+    )

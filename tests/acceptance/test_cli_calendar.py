@@ -109,3 +109,34 @@ def test_import_errors_change_nothing(tmp_path: Path) -> None:
         assert "Traceback" not in out
         assert target.read_text(encoding="utf-8") == original
         assert not list(target.parent.glob(".*.import"))
+
+
+def test_risks_2022_plans_every_step_and_flags_laeso() -> None:
+    result = aftaleflow(
+        "calendar", "risks", "definitions/processes/socialaftale.yaml", "--year", "2022"
+    )
+    out = result.stdout
+    assert result.returncode == 0, out + result.stderr
+    assert out.startswith("Mødeplan 2022 (eksempeldata)")
+    assert "frist onsdag den 30. november 2022" in out
+    laeso = out.split("Læsø Kommune: ")[1].split("\n  ", 3)
+    assert laeso[0] == "RISIKO"
+    assert "Byråd: møde onsdag den 14. december 2022 ← efter fasens frist" in out
+    assert "Aalborg Kommune: ok" in out
+    assert (
+        "Socialudvalg: møde mandag den 14. november 2022; anmodes mandag den 7. november 2022, "
+        "dagsordensfrist mandag den 7. november 2022" in out
+    )
+    assert "Regionsråd: møde tirsdag den 29. november 2022" in out
+    assert out.count(": RISIKO") == 1 and out.count(": ok") == 11
+    assert "1 af 12 parter kan ikke nå fristen: Læsø Kommune" in out
+
+
+def test_risks_without_a_calendar_file_is_one_clear_error(tmp_path: Path) -> None:
+    result = aftaleflow(
+        "calendar", "risks", "definitions/processes/socialaftale.yaml", "--year", "2024",
+        "--calendars", str(tmp_path / "2024.yaml"),
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert "2024.yaml: file not found" in result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
