@@ -144,7 +144,10 @@ def bind(bundle: Bundle, year: int) -> BoundProcess:
         except ValueError:
             return date(year, 1, 1)
 
-    def events_of(st: Stage, field: str, evs: list[tuple[str, Event]]) -> tuple[BoundEvent, ...]:
+    def events_of(
+        st: Stage, window: tuple[date, date | None], evs: list[tuple[str, Event]]
+    ) -> tuple[BoundEvent, ...]:
+        first, last = window
         out = []
         for sub, ev in evs:
             try:
@@ -155,8 +158,6 @@ def bind(bundle: Bundle, year: int) -> BoundProcess:
                 )
                 continue
             on = to_local(bound_ev.start).date()
-            first = day(st.opens, f"{field}.opens")
-            last = day(st.closes, f"{field}.closes") if st.closes else None
             if on < first or (last is not None and on > last):
                 problems.append(
                     Problem(
@@ -175,6 +176,7 @@ def bind(bundle: Bundle, year: int) -> BoundProcess:
         opens_day = day(st.opens, f"{f}.opens")
         opens_at = office_slot(opens_day, hour)
         closes_at = end_of_day(day(st.closes, f"{f}.closes")) if st.closes else None
+        window = (opens_day, to_local(closes_at).date() if closes_at else None)
         send_at: datetime | None = None
         deadline: date | None = None
         events: tuple[BoundEvent, ...] = ()
@@ -190,11 +192,10 @@ def bind(bundle: Bundle, year: int) -> BoundProcess:
         elif isinstance(st, ApprovalStage):
             deadline = deadline_day(st.deadline, st, f"{f}.deadline")
         elif isinstance(st, WorkshopStage):
-            events = events_of(
-                st, f, [(f"{f}.workshops.{k}", w) for k, w in enumerate(st.workshops)]
-            )
+            workshops = [(f"{f}.workshops.{k}", w) for k, w in enumerate(st.workshops)]
+            events = events_of(st, window, workshops)
         elif isinstance(st, MeetingStage | DecisionStage) and st.meeting is not None:
-            events = events_of(st, f, [(f"{f}.meeting", st.meeting)])
+            events = events_of(st, window, [(f"{f}.meeting", st.meeting)])
         if deadline is not None and closes_at is not None and end_of_day(deadline) > closes_at:
             problems.append(
                 Problem(
