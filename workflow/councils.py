@@ -192,7 +192,8 @@ def agenda_deadline(meeting: Meeting) -> date:
 
 def load_calendars(path: str | Path) -> MeetingCalendars:
     """Read and check a calendar file; every problem names the file, its line and field."""
-    from workflow.loader import line_at, read_yaml, suggest, validate
+    from workflow.loader import line_at, suggest, validate
+    from workflow.yaml_source import read_yaml
 
     file = str(path)
     data, node = read_yaml(Path(path))
@@ -239,7 +240,8 @@ def load_calendars(path: str | Path) -> MeetingCalendars:
 
 
 def _registry(path: Path, ident: str) -> PartyRegistry | None:
-    from workflow.loader import read_yaml, validate
+    from workflow.loader import validate
+    from workflow.yaml_source import read_yaml
 
     registry = path.resolve().parent.parent / "parties" / f"{ident}.yaml"
     if not registry.exists():

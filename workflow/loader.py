@@ -475,11 +475,11 @@ def check_file(path: str | Path, *, reference_year: int | None = None) -> list[P
 def line_of(path: str | Path, field: str) -> int | None:
     """The line of a dotted field (``stages.3.meeting.date``) in a YAML file, for reports."""
     try:
-        _, node = _read_yaml(Path(path))
+        _, node = read_yaml(Path(path))
     except DefinitionError:
         return None
     loc = tuple(int(x) if x.isdigit() else x for x in field.split(".")) if field else ()
-    line, _ = _locate(node, loc)
+    line, _ = locate(node, loc)
     return line
 
 
@@ -487,18 +487,13 @@ def is_process_file(path: str | Path) -> bool:
     """True for a process definition (not a party registry, questionnaire or calendar)."""
     p = Path(path)
     try:
-        data, _ = _read_yaml(p)
+        data, _ = read_yaml(p)
     except DefinitionError:
         return False
     return _kind_of(data, p) == "process"
 
 
-def read_yaml(path: str | Path) -> tuple[Any, yaml.Node | None]:
-    """A YAML mapping and its node tree (for line numbers); problems as ``DefinitionError``."""
-    return _read_yaml(Path(path))
-
-
 def line_at(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
     """The line of the deepest node on ``loc`` (keys and list indexes) in a node tree."""
-    line, _ = _locate(node, loc)
+    line, _ = locate(node, loc)
     return line
