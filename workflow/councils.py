@@ -56,6 +56,19 @@ class MeetingEntry(Strict):
 
     _time = field_validator("time")(_time_of_day)
 
+    @field_validator("date", mode="before")
+    @classmethod
+    def _iso_date(cls, v: Any) -> Any:
+        """Definitions are read with dates as text (``2022-11-23``): parse them strictly here."""
+        if isinstance(v, str):
+            try:
+                return date.fromisoformat(v)
+            except ValueError:
+                raise ValueError(
+                    f"{v!r} is not a date; write YYYY-MM-DD, e.g. 2022-11-23"
+                ) from None
+        return v
+
 
 class BodySchedule(Strict):
     """One body's meetings in the year; ``agenda_deadline_days`` overrides the file's default."""
@@ -72,7 +85,7 @@ class BodySchedule(Strict):
     def _plain_dates(cls, v: Any) -> Any:
         """A bare date in the list is a meeting at the body's usual time."""
         if isinstance(v, list):
-            return [{"date": x} if isinstance(x, date) else x for x in v]
+            return [{"date": x} if isinstance(x, date | str) else x for x in v]
         return v
 
     @field_validator("meetings")

@@ -32,8 +32,14 @@ def _header(path: Path) -> dict[str, str]:
     """The ``# key: value`` comment lines at the top of a corpus file."""
     found: dict[str, str] = {}
     raw = path.read_bytes()
-    # the corpus holds files in UTF-16 and Windows-1252 too; their headers are plain ASCII
-    text = raw.decode("utf-16") if raw.startswith(b"\xff\xfe") else raw.decode("cp1252")
+    # the corpus holds files in UTF-16 and Windows-1252 too (their headers are plain ASCII)
+    if raw.startswith(b"\xff\xfe"):
+        text = raw.decode("utf-16")
+    else:
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            text = raw.decode("cp1252")
     for line in text.splitlines():
         m = re.match(r"^# (expect|line|reference_year): (.*)$", line)
         if not m:
