@@ -18,7 +18,7 @@ from flask import Flask, session
 from itsdangerous import URLSafeSerializer
 from jinja2 import StrictUndefined
 
-from web import approve, dashboard, pages, respond, security
+from web import approve, dashboard, pages, respond, routing, security
 from web.formatting import format_date, format_datetime, format_size, format_types
 from web.i18n import LANGUAGES, choose_language, lang, t
 from web.state import EXTENSION, WebState, state
@@ -84,6 +84,7 @@ def create_app(
             session.permanent = True
         choose_language()
 
+    routing.install(app)
     app.jinja_env.undefined = StrictUndefined
     app.jinja_env.globals.update(t=t, lang=lang)
     app.jinja_env.filters.update(

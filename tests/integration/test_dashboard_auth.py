@@ -4,6 +4,7 @@ reaches nothing but the log-in page (SQLite, and PostgreSQL when configured)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from tests.browser.support import AFTER_INVITATIONS, APPROVAL, QUESTIONNAIRE
+from tests.browser.support import AFTER_INVITATIONS, APPROVAL, KEY, QUESTIONNAIRE
 from workflow import users
 from workflow.loader import Bundle
 from workflow.storage.db import Database
@@ -213,3 +214,20 @@ def test_security_headers_on_dashboard_pages(dash: Dash) -> None:
     diagram = dash.client.get("/sekretariat/diagram")
     csp = diagram.headers["Content-Security-Policy"]
     assert "script-src 'self'" in csp and "unsafe-eval" not in csp and "http" not in csp
+
+
+def test_huge_ids_in_every_int_route_are_not_found(dash: Dash) -> None:
+    """A number past the database's INTEGER range is a 404 (it overflowed to a 500 on SQLite
+    and PostgreSQL); the largest accepted one reaches the database and is not found either."""
+    dash.login()
+    routes = sorted(rule.rule for rule in dash.app.url_map.iter_rules() if "<int:" in rule.rule)
+    assert len(routes) >= 4, routes
+    for huge in ("99999999999999999999", str(2**31), str(2**63), "9" * 5000):
+        for rule in routes:
+            url = re.sub(r"<int:\w+>", huge, rule).replace("<key>", KEY)
+            r = dash.client.get(url)
+            assert r.status_code == 404, (url[:120], r.status_code)
+            assert "Siden findes ikke" in r.text, url[:120]
+    for rule in routes:  # the largest accepted number reaches the database without overflow
+        url = re.sub(r"<int:\w+>", str(2**31 - 1), rule).replace("<key>", KEY)
+        assert dash.client.get(url).status_code < 500, url
