@@ -48,8 +48,13 @@ def create_app(
     upload_dir: Path,
     language: str = "da",
     clock: Callable[[], datetime] | None = None,
+    wall_clock: Callable[[], datetime] | None = None,
 ) -> Flask:
-    """The Flask app. ``clock`` (aware UTC) is the only source of "now": tests move it."""
+    """The Flask app. ``clock`` (aware UTC) is the only source of business time ("now" for
+    deadlines, answers and the audit log): the demo runs it fast, tests move it.
+    ``wall_clock`` is the real time that the rate limits and the log-in lock-out run on, so a
+    fast demo clock never shortens them; it defaults to the system clock, tests move their own.
+    """
     app = Flask(__name__)
     app.config.update(
         SECRET_KEY=_derive(secret_key, "aftaleflow.web.session"),
@@ -66,12 +71,14 @@ def create_app(
         AFTALEFLOW_LANGUAGE=language if language in LANGUAGES else "da",
     )
     clock = clock or system_clock
+    wall_clock = wall_clock or system_clock
     db = Database(database_url)
     app.extensions[EXTENSION] = WebState(
         db=db,
         responses=Responses(Service(db, link_secret=secret_key)),
         clock=clock,
-        limiter=security.MissLimiter(clock),
+        wall_clock=wall_clock,
+        limiter=security.MissLimiter(wall_clock),
         upload_dir=Path(upload_dir),
         kept_files=URLSafeSerializer(_derive(secret_key, "aftaleflow.web.kept-file")),
     )

@@ -8,6 +8,8 @@ JavaScript at all, so the CSP allows none.
 A guesser who tries tokens gets, from one address, at most ``MISSES_PER_WINDOW`` plain 404s
 per window and then 429s until the window has passed. The limiter lives in the process
 (per worker): enough to make guessing a 256-bit token pointless, with no extra moving part.
+Its window is wall-clock time (the app's ``wall_clock``), never the business clock: the demo's
+clock runs two days a second, and a limit on it would be no limit at all.
 """
 
 from __future__ import annotations
@@ -60,7 +62,8 @@ MAX_TRACKED = 10_000
 
 
 class MissLimiter:
-    """Counts failed token look-ups per client address in a sliding window."""
+    """Counts failed look-ups per client address in a sliding window of ``clock`` time
+    (pass the wall clock)."""
 
     def __init__(
         self,

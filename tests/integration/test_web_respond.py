@@ -27,6 +27,7 @@ from tests.browser.support import (
     BEFORE_DEADLINE,
     KEY,
     QUESTIONNAIRE,
+    WALL_START,
     Clock,
     build_app,
     pdf_bytes,
@@ -61,6 +62,7 @@ class Web:
     clock: Clock
     db: Database
     uploads: Path
+    wall: Clock
 
     def url(self, party: str = "aalborg", suffix: str = "") -> str:
         return f"/svar/{token(self.db, party)}{suffix}"
@@ -115,8 +117,9 @@ def post_multipart(client: FlaskClient, url: str, form: dict[str, Any]) -> TestR
 def make_web(db_url: str, db: Database, bundle: Bundle, tmp_path: Path) -> Iterator[Web]:
     run_until(db, bundle, AFTER_INVITATIONS)
     clock = Clock(datetime(2022, 4, 5, 10, 0, tzinfo=TZ))
-    app = build_app(db_url, tmp_path / "uploads", clock)
-    yield Web(app, app.test_client(), clock, db, tmp_path / "uploads")
+    wall = Clock(WALL_START)
+    app = build_app(db_url, tmp_path / "uploads", clock, wall_clock=wall)
+    yield Web(app, app.test_client(), clock, db, tmp_path / "uploads", wall)
     close_app(app)
 
 

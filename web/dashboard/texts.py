@@ -35,10 +35,10 @@ DA: dict[str, str] = {
     "login_name": "Brugernavn",
     "login_password": "Adgangskode",
     "login_submit": "Log ind",
-    "login_wrong": "Forkert brugernavn eller adgangskode.",
-    "login_locked": (
-        "Brugeren er låst efter {max} forkerte forsøg. Prøv igen om {minutes} minutter, "
-        "eller bed en administrator om en ny adgangskode."
+    "login_refused": (
+        "Forkert brugernavn eller adgangskode. Efter {max} forkerte forsøg i træk er brugeren "
+        "låst i {minutes} minutter, også for den rigtige adgangskode; en administrator kan "
+        "sætte en ny adgangskode."
     ),
     "logged_in": "Du er logget ind som {name}.",
     "logged_out": "Du er logget ud.",
@@ -324,10 +324,10 @@ EN: dict[str, str] = {
     "login_name": "User name",
     "login_password": "Password",
     "login_submit": "Log in",
-    "login_wrong": "Wrong user name or password.",
-    "login_locked": (
-        "The user is locked after {max} failed attempts. Try again in {minutes} minutes, or "
-        "ask an administrator for a new password."
+    "login_refused": (
+        "Wrong user name or password. After {max} failed attempts in a row the user is locked "
+        "for {minutes} minutes, even for the right password; an administrator can set a new "
+        "password."
     ),
     "logged_in": "You are logged in as {name}.",
     "logged_out": "You are logged out.",
