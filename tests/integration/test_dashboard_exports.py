@@ -51,7 +51,7 @@ def test_answers_xlsx_has_a_sheet_per_questionnaire_and_a_row_per_party(answered
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
     wb = load_workbook(io.BytesIO(data))
-    assert wb.sheetnames == ["Spørgsmål til de politiske udva"]  # 31 characters at most
+    assert wb.sheetnames == ["Spørgsmål til de politiske…"]  # 31 characters at most
     ws = wb.active
     assert ws is not None
     rows = list(ws.iter_rows(values_only=True))
@@ -76,6 +76,15 @@ def test_csv_exports_neutralise_formulas(answered: Dash) -> None:
     )
     rows = list(csv.reader(io.StringIO(data), delimiter=";"))
     assert rows[0][0] == "Part" and len(rows) == 13
+    scale = rows[0].index(
+        answered.bundle.questionnaires["fagudvalg"].question("vision-egenmestring").label
+    )
+    assert {r[scale] for r in rows[1:]} == {"4"}, "a scale answer is a plain number"
+    for url in (
+        f"{PROCESS}/eksport/svar-{QUESTIONNAIRE}.csv",
+        f"{PROCESS}/eksport/godkendelser.csv",
+    ):
+        assert answered.client.get(url).headers["Content-Type"] == "text/csv; charset=utf-8"
     free_text = [r[rows[0].index(FREE_TEXT)] for r in rows[1:]]
     for text in free_text:
         assert not text.startswith(("=", "+", "-", "@")), text
