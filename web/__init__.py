@@ -20,7 +20,7 @@ from jinja2 import StrictUndefined
 
 from web import approve, dashboard, pages, respond, routing, security
 from web.formatting import format_date, format_datetime, format_size, format_types
-from web.i18n import LANGUAGES, choose_language, lang, t
+from web.i18n import LANGUAGES, choose_language, danish, lang, t
 from web.state import EXTENSION, WebState, state
 from web.uploads import CappedRequest
 from workflow.responses import Responses
@@ -100,7 +100,7 @@ def create_app(
 
     routing.install(app)
     app.jinja_env.undefined = StrictUndefined
-    app.jinja_env.globals.update(t=t, lang=lang)
+    app.jinja_env.globals.update(t=t, lang=lang, danish=danish)
     app.jinja_env.filters.update(
         date=lambda v, weekday=True: format_date(v, lang(), weekday=weekday),
         datetime=lambda v: format_datetime(v, lang()),

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app, g, request, session
+from markupsafe import Markup
 
 LANGUAGES = ("da", "en")
 
@@ -318,6 +319,13 @@ def choose_language() -> None:
 
 def lang() -> str:
     return str(g.get("lang") or current_app.config["AFTALEFLOW_LANGUAGE"])
+
+
+def danish() -> Markup:
+    """`` lang="da"`` for an element that holds Danish content (the definitions' questions,
+    stage names, answers) on a page in another language, so a screen reader reads it as
+    Danish; nothing on a Danish page."""
+    return Markup("") if lang() == "da" else Markup(' lang="da"')
 
 
 def t(key: str, /, **params: Any) -> str:

@@ -32,6 +32,15 @@ from workflow.storage import records
 from workflow.storage.models import OutboxRow
 from workflow.storage.records import ProcessRecord, TaskRecord
 
+#: A mail's status in a refusal's words.
+MAIL_STATUS_DA = {
+    "queued": "i kø",
+    "sending": "ved at blive sendt",
+    "sent": "sendt",
+    "failed": "fejlet",
+    "cancelled": "annulleret",
+}
+
 
 class Acts(Engine):
     # ------------------------------------------------------------------ human acts
@@ -436,14 +445,15 @@ class Acts(Engine):
         with self.db.transaction() as s:
             mail = s.get(OutboxRow, outbox_id)
             if mail is None:
-                raise NotFound(f"no mail {outbox_id} in the outbox")
+                raise NotFound(f"mail {outbox_id} findes ikke i udbakken")
             row = _process(s, _key_of(s, mail.process_id)) if mail.process_id else None
             if mail.status != "failed":
                 raise GuardRefused(
-                    f"mail {outbox_id} is {mail.status}; only a failed mail can be sent again"
+                    f"mail {outbox_id} er {MAIL_STATUS_DA.get(mail.status, mail.status)}; kun en "
+                    "mail, der er fejlet, kan sendes igen"
                 )
             if row is not None and row.status == "cancelled":
-                raise GuardRefused(f"process {row.key} is cancelled; its mails are not sent")
+                raise GuardRefused(f"processen {row.key} er annulleret; dens mails sendes ikke")
             previous = mail.last_error
             mail.status = "queued"
             mail.claimed_at = None

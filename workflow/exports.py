@@ -231,7 +231,7 @@ def to_xlsx(tables: Iterable[Table]) -> bytes:
                 if isinstance(value, str):
                     cell.data_type = "s"  # never a formula, whatever the text starts with
                 if isinstance(value, datetime):
-                    cell.number_format = "yyyy-mm-dd hh:mm"
+                    cell.number_format = "dd.mm.yyyy hh:mm"  # a date value, shown the Danish way
                 cell.alignment = Alignment(wrap_text=True, vertical="top")
         ws.freeze_panes = "B2"
         for col in ws.columns:

@@ -117,25 +117,25 @@ def check_name(name: str) -> str:
     name = normalise_name(name)
     if not NAME_PATTERN.fullmatch(name):
         raise UserError(
-            f"the user name {name!r} is not allowed: use 2–80 lower-case letters, digits "
-            "and . _ - @, starting with a letter or digit"
+            f"brugernavnet {name!r} kan ikke bruges: brug 2–80 små bogstaver, cifre og . _ - @, "
+            "og begynd med et bogstav eller et ciffer"
         )
     return name
 
 
 def check_role(role: str) -> str:
     if role not in ROLES:
-        raise UserError(f"the role must be one of {', '.join(ROLES)}, not {role!r}")
+        raise UserError(f"rollen skal være {' eller '.join(ROLES)}, ikke {role!r}")
     return role
 
 
 def check_password(password: str) -> str:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise UserError(f"the password must be at least {MIN_PASSWORD_LENGTH} characters long")
+        raise UserError(f"adgangskoden skal være på mindst {MIN_PASSWORD_LENGTH} tegn")
     if len(password) > MAX_PASSWORD_LENGTH:
-        raise UserError(f"the password must be at most {MAX_PASSWORD_LENGTH} characters long")
+        raise UserError(f"adgangskoden må højst være på {MAX_PASSWORD_LENGTH} tegn")
     if password != password.strip():
-        raise UserError("the password must not start or end with a space")
+        raise UserError("adgangskoden må ikke begynde eller slutte med et mellemrum")
     return password
 
 
@@ -153,7 +153,7 @@ def add_user(
     digest = _hasher.hash(check_password(password))
     with db.transaction() as s:
         if s.scalar(select(UserRow.id).where(UserRow.name == name)) is not None:
-            raise UserError(f"a user {name!r} exists already")
+            raise UserError(f"brugeren {name!r} findes allerede")
         row = UserRow(
             name=name,
             role=role,
@@ -338,8 +338,8 @@ def _row(s: Session, name: str) -> UserRow:
     row = s.scalar(select(UserRow).where(UserRow.name == name))
     if row is None:
         known = list(s.scalars(select(UserRow.name).order_by(UserRow.name)))
-        hint = f"; known users: {', '.join(known)}" if known else "; add one with `user add`"
-        raise NotFound(f"no user {name!r}{hint}")
+        hint = f"; kendte brugere: {', '.join(known)}" if known else "; opret en med `user add`"
+        raise NotFound(f"brugeren {name!r} findes ikke{hint}")
     return row
 
 

@@ -240,6 +240,20 @@ def test_the_diagram_is_drawn_under_the_csp_and_readable_without_javascript(
         expect(page.locator(f"#diagram-{chart}")).to_have_attribute("data-rendered", "true")
         expect(page.locator(f"#diagram-{chart} svg")).to_have_count(1)
     expect(page.locator("#diagram-flow svg")).to_contain_text("Spørgsmål til de politiske")
+    expect(page.locator("#diagram-approval_step svg")).to_contain_text("Godkendt")
+    expect(page.locator("#diagram-approval_step svg")).to_contain_text("godkend")
+    # drawn at its natural size: no diagram text smaller than 12px on the screen
+    smallest = page.evaluate(
+        """() => Math.min(...Array.from(document.querySelectorAll('.diagram svg text, '
+             + '.diagram svg foreignObject span, .diagram svg foreignObject p'))
+             .filter(e => e.textContent.trim())
+             .map(e => {
+               const svg = e.closest('svg');
+               const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+               return parseFloat(getComputedStyle(e).fontSize) * scale;
+             }))"""
+    )
+    assert smallest >= 12, smallest
     assert not [e for e in errors if "Content Security Policy" in e], errors
     accessible(page, "diagram")
 
@@ -250,7 +264,8 @@ def test_the_diagram_is_drawn_under_the_csp_and_readable_without_javascript(
         plain.goto(f"{site.url}/sekretariat/diagram")
         source = plain.locator("pre[data-mermaid='diagram-stage']")
         expect(source).to_be_visible()
-        expect(source).to_contain_text("pending --> open: open")
+        expect(source).to_contain_text('state "Afventer" as pending')
+        expect(source).to_contain_text("pending --> open: åbn")
     finally:
         context.close()
 

@@ -99,7 +99,7 @@ def test_extend_moves_the_partys_reminders_and_is_logged(invited: Dash) -> None:
     assert after == local_to_utc(date(2022, 5, 17), time(9, 0))  # 26 May is a holiday
     assert next_reminder(d.db, "bronderslev") == before, "other parties keep theirs"
     page = d.client.get(f"{PROCESS}/part/aalborg").text
-    assert "Fristen for Aalborg Kommune er forlænget til 2022-05-27." in page
+    assert "Fristen for Aalborg Kommune er forlænget til fredag den 27. maj 2022." in page
     assert "Påmindelse nr. 1 17.05.2022 kl. 09.00" in page
     assert "27.05.2022 (forlænget)" in page
     event = the_event(d, "deadline_extended")
@@ -136,6 +136,8 @@ def test_exempt_and_reissue_link(invited: Dash) -> None:
 
     r = d.form(f"{STAGE}/part/hjorring/nyt-link", {"reason": "Linket gik til en forkert"})
     assert r.status_code == 303
+    flashed = d.client.get(r.headers["Location"]).text
+    assert "(link nr. 2)" in flashed and "generation" not in flashed
     assert task(d.db, "hjorring").link_generation == 2
     with d.db.sessions() as s:
         again = s.scalars(
@@ -319,7 +321,7 @@ def test_a_failed_mail_is_sent_again(
     page = d.client.get("/sekretariat/udbakke?party=laeso").text
     assert "Sendt" in page and "250 2.0.0 Ok" in page
     again = d.form(f"/sekretariat/udbakke/{failed.id}/send-igen", {"reason": "igen"})
-    assert again.status_code == 409 and "only a failed mail can be sent again" in again.text
+    assert again.status_code == 409 and "kun en mail, der er fejlet, kan sendes igen" in again.text
 
 
 def test_the_outbox_opens_an_invitations_personal_link(invited: Dash) -> None:

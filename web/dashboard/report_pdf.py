@@ -28,7 +28,7 @@ from functools import cache
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from workflow.calendar import to_local
+from workflow.dates import format_short
 from workflow.exports import CompiledReport
 
 FONT = "AftaleflowDejaVuSans"
@@ -110,7 +110,7 @@ def report_pdf(report: CompiledReport, made_at: datetime) -> bytes:
         Paragraph(
             _text(
                 f"{report.answered} af {report.parties} parter har svaret. "
-                f"Dannet {to_local(made_at):%d.%m.%Y kl. %H.%M}."
+                f"Dannet {format_short(made_at)}."
             ),
             small,
         ),
