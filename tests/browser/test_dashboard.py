@@ -132,7 +132,7 @@ def test_extend_a_deadline_and_see_the_next_reminder_move(page: Page, site: Site
     page.get_by_label("Ny frist").fill("2022-06-01")
     page.get_by_label("Begrundelse").fill("Udvalgsmødet er flyttet til 31. maj")
     page.get_by_role("button", name="Forlæng fristen").click()
-    expect(page.get_by_role("status")).to_contain_text("forlænget til 2022-06-01")
+    expect(page.get_by_role("status")).to_contain_text("forlænget til onsdag den 1. juni 2022")
     expect(next_mail).to_have_text("Påmindelse nr. 1 20.05.2022 kl. 09.00")  # 7 working days
     expect(page.locator("[data-testid='deadline']")).to_have_text("01.06.2022 (forlænget)")
     page.goto(f"{site.url}{PROCESS}")
