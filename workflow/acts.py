@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
+from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflow import machines
+from workflow.calendar import to_local
 from workflow.engine import (
     Applied,
     Engine,
     _cancel_queued,
+    _document_info,
     _event,
     _guarded_stage,
     _key_of,
@@ -29,8 +34,9 @@ from workflow.planner import (
     plan,
 )
 from workflow.storage import records
-from workflow.storage.models import OutboxRow
-from workflow.storage.records import ProcessRecord, TaskRecord
+from workflow.storage.models import AnswerRow, OutboxRow
+from workflow.storage.records import ProcessRecord, StageRecord, TaskRecord
+from workflow.timeline import BoundProcess, BoundStage
 
 #: A mail's status in a refusal's words.
 MAIL_STATUS_DA = {
@@ -123,10 +129,14 @@ class Acts(Engine):
         agenda_item: str = "",
         decision_text: str = "",
         minutes: str = "",
-        document_hash: str = "",
+        minutes_file: Mapping[str, Any] | None = None,
         reason: str = "",
     ) -> list[Applied]:
-        """One body's decision in a party's approval chain."""
+        """One body's decision in a party's approval chain.
+
+        The decision is tied to the agreement version up for approval at this moment (never
+        to a file the council sends along: ``minutes_file`` is kept apart, as the minutes).
+        """
         triggers = {"approved": "approve", "rejected": "reject", "postponed": "postpone"}
         if decision not in triggers:
             raise GuardRefused("decision must be one of approved, rejected, postponed")
@@ -140,6 +150,7 @@ class Acts(Engine):
                 raise GuardRefused(
                     f"stage {stage_id!r} is {stage.status}; approvals are recorded while it is open"
                 )
+            _refuse_before_opened(stage, at)
             task = _task(s, row, stage_id, party, step)
             earlier = [
                 t
@@ -156,14 +167,14 @@ class Acts(Engine):
                 task.status = machines.fire("approval_step", task.status, "request")
             task.status = machines.fire("approval_step", task.status, triggers[decision])
             task.decided_at = at
-            document_hash = document_hash or (row.approval_document_hash or "")
             task.decision = {
                 "decision": decision,
                 "meeting_date": meeting_date.isoformat() if meeting_date else "",
                 "agenda_item": agenda_item,
                 "decision_text": decision_text,
                 "minutes": minutes,
-                "document_hash": document_hash,
+                **_minutes_file(minutes_file),
+                **_approved_version(s, row),
                 "recorded_by": actor,
             }
             _event(
@@ -238,7 +249,13 @@ class Acts(Engine):
         actor: str,
         reason: str,
     ) -> list[Applied]:
-        """A new deadline for one party: its pending reminders move with it."""
+        """A new deadline for one party, re-planned from that date.
+
+        Refused for a date in the past, before the stage opens or after it closes, and
+        without a reason. Queued reminders and escalations for the party in this stage (the
+        old schedule) are cancelled; reminders already due on the new schedule are skipped,
+        not sent at once; an overdue party is back where it was (invited, opened or draft).
+        """
         with self.db.transaction() as s:
             row = _process(s, key)
             bound = bound_for(row)
@@ -252,12 +269,18 @@ class Acts(Engine):
                     f"stage {stage_id!r} is {stage.status}; only an open stage's "
                     "deadline can be extended"
                 )
+            _check_new_deadline(bst, deadline, at, reason)
             old = tasks[0].deadline_override or bst.deadline
             for t in tasks:
                 t.deadline_override = deadline
-                if t.status == "overdue" and bound.overdue_at(deadline) > at:
-                    t.status = machines.fire("questionnaire_task", t.status, "extend")
-                    t.escalated = False
+                _replan_from_deadline(s, row, bound, bst, t, deadline, at)
+            cancelled = _cancel_queued(
+                s,
+                OutboxRow.process_id == row.id,
+                OutboxRow.stage_id == stage_id,
+                OutboxRow.party == party,
+                OutboxRow.kind.in_(("reminder", "escalation")),
+            )
             _event(
                 s,
                 row,
@@ -267,7 +290,8 @@ class Acts(Engine):
                 stage=stage_id,
                 party=party,
                 reason=reason,
-                data={"from": old.isoformat(), "to": deadline.isoformat()},
+                data={"from": old.isoformat(), "to": deadline.isoformat()}
+                | ({"mails_cancelled": cancelled} if cancelled else {}),
             )
             applied: list[Applied] = []
             self._advance(s, row, at, actor, applied)
@@ -331,6 +355,7 @@ class Acts(Engine):
                 raise GuardRefused(
                     f"stage {stage_id!r} opens after {', '.join(waiting)}, which is not finished"
                 )
+            _refuse_approval_without_agreement(row, stage)
             stage.status = machines.fire("stage", stage.status, "open")
             stage.opened_at = at
             bst = bound.stage(stage_id)
@@ -476,6 +501,99 @@ class Acts(Engine):
                     "last_error": previous or "",
                 },
             )
+
+
+def _check_new_deadline(bst: BoundStage, deadline: date, at: datetime, reason: str) -> None:
+    """A new deadline the party can meet and the stage can take, with a reason."""
+    if not reason.strip():
+        raise GuardRefused("Skriv hvorfor fristen forlænges (begrundelsen kommer i loggen).")
+    today = to_local(at).date()
+    if deadline < today:
+        raise GuardRefused(
+            f"Den nye frist {deadline.isoformat()} ligger før i dag ({today.isoformat()})."
+        )
+    opens = to_local(bst.opens_at).date()
+    if deadline < opens:
+        raise GuardRefused(
+            f"Den nye frist {deadline.isoformat()} ligger før fasen åbner ({opens.isoformat()})."
+        )
+    if bst.closes_at is not None and deadline > to_local(bst.closes_at).date():
+        closes = to_local(bst.closes_at).date().isoformat()
+        raise GuardRefused(
+            f"Den nye frist {deadline.isoformat()} ligger efter fasens lukning ({closes}), "
+            "og efter lukningen tages der ikke imod svar. Vælg en frist senest "
+            f"{closes}, eller flyt først fasens lukning i procesdefinitionen."
+        )
+
+
+def _replan_from_deadline(
+    s: Session,
+    row: ProcessRecord,
+    bound: BoundProcess,
+    bst: BoundStage,
+    t: TaskRecord,
+    deadline: date,
+    at: datetime,
+) -> None:
+    """One task after its deadline moved: its reminders are planned from the new date (those
+    of the new schedule already past are counted as done, not sent at once); a task no
+    longer late is back where it was, and may be escalated again."""
+    t.reminders_done = sum(1 for m in bound.reminder_moments(bst, deadline) if m <= at)
+    if bound.overdue_at(deadline) <= at:
+        return
+    t.escalated = False
+    if t.status == "overdue":
+        t.status = machines.fire("questionnaire_task", t.status, "extend")
+        if t.opened_at is not None:
+            t.status = machines.fire("questionnaire_task", t.status, "open_link")
+        if _has_draft(s, row, t):
+            t.status = machines.fire("questionnaire_task", t.status, "save_draft")
+
+
+def _has_draft(s: Session, row: ProcessRecord, t: TaskRecord) -> bool:
+    return (
+        s.scalar(
+            select(AnswerRow.id).where(
+                AnswerRow.process_id == row.id,
+                AnswerRow.stage_id == t.stage_id,
+                AnswerRow.party == t.party,
+                AnswerRow.state == "draft",
+            )
+        )
+        is not None
+    )
+
+
+def _refuse_before_opened(stage: StageRecord, at: datetime) -> None:
+    """A decision cannot be recorded as taken before its stage asked for it."""
+    if stage.opened_at is not None and at < stage.opened_at:
+        opened = to_local(stage.opened_at).strftime("%Y-%m-%d %H:%M")
+        raise GuardRefused(
+            f"Beslutningen kan ikke registreres {to_local(at).strftime('%Y-%m-%d %H:%M')}: "
+            f"fasen {stage.stage_id!r} åbnede først {opened}."
+        )
+
+
+def _refuse_approval_without_agreement(row: ProcessRecord, stage: StageRecord) -> None:
+    if stage.kind == "approval" and not row.approval_document_hash:
+        raise GuardRefused(
+            f"stage {stage.stage_id!r} cannot open before a version of the agreement is put "
+            "up for approval (upload it on the process's agreement page and put it up)"
+        )
+
+
+def _approved_version(s: Session, row: ProcessRecord) -> dict[str, Any]:
+    """What an approval given now approves: the version up for approval (hash and number)."""
+    up = _document_info(s, row)
+    return {"document_hash": up.get("sha256", ""), "document_version": up.get("version", 0)}
+
+
+def _minutes_file(file: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The council's minutes as stored (name, stored name, hash, size, type), or nothing."""
+    if not file:
+        return {}
+    keep = ("filename", "stored_as", "sha256", "size", "kind")
+    return {"minutes_file": {k: file[k] for k in keep if k in file}}
 
 
 def _party_tasks(s: Session, row: ProcessRecord, stage_id: str, party: str) -> list[TaskRecord]:

@@ -12,6 +12,7 @@ from workflow import machines
 from workflow.definition import QuestionnaireStage
 from workflow.engine import (
     Engine,
+    _document_info,
     _event,
     _iso,
     _key,
@@ -304,7 +305,7 @@ class Answering(Engine):
                         "accept_late": definition.accept_late,
                     }
                 else:
-                    extra["body"] = step
+                    extra |= {"body": step, "document": _document_info(s, row)}
                 self._enqueue(
                     s,
                     row,

@@ -57,7 +57,7 @@ from workflow.storage.models import (
     TaskRow,
 )
 from workflow.storage.records import ProcessRecord, StageRecord, TaskRecord
-from workflow.timeline import BoundProcess, BoundStage, bind
+from workflow.timeline import BoundEvent, BoundProcess, BoundStage, bind
 
 log = logging.getLogger("aftaleflow.service")
 
@@ -395,7 +395,12 @@ class Engine:
                 t.step,
                 0,
                 party.addresses(definition.recipients),
-                {"deadline": _iso(deadline), "link": link, "body": t.step},
+                {
+                    "deadline": _iso(deadline),
+                    "link": link,
+                    "body": t.step,
+                    "document": _document_info(s, row),
+                },
             )
             _event(
                 s,
@@ -425,7 +430,7 @@ class Engine:
                 t.stage_id,
                 t.party,
                 t.step,
-                a.n,
+                _next_seq(s, row, "reminder", t, a.n),
                 party.addresses(recipients),
                 {
                     "deadline": _iso(deadline),
@@ -435,6 +440,7 @@ class Engine:
                     "body": t.step,
                     "link": {"generation": t.link_generation},
                     "reminds": first,
+                    **({"document": _document_info(s, row)} if t.kind == "approval" else {}),
                 },
                 thread=_key(row, t.stage_id, t.party, t.step, first, 0),
             )
@@ -479,7 +485,7 @@ class Engine:
                 t.stage_id,
                 t.party,
                 t.step,
-                0,
+                _next_seq(s, row, "escalation", t, 0),  # again after an extension
                 party.addresses("director"),
                 {
                     "deadline": _iso(deadline),
@@ -526,12 +532,13 @@ class Engine:
         roles = list(getattr(bst.definition, "invite", []) or [])
         if not roles or not bst.events:
             return
+        events = _events_to_invite_to(s, row, bst, at)
         for party_slug in bound.bundle.participants:
             party = bound.bundle.parties.get(party_slug)
             recipients = [c for r in roles for c in party.addresses(r)]
             if not recipients:
                 continue
-            for i, ev in enumerate(bst.events):
+            for i, ev in events:
                 self._enqueue(
                     s,
                     row,
@@ -741,6 +748,43 @@ def _document_info(s: Session, row: ProcessRecord) -> dict[str, Any]:
     }
 
 
+def _events_to_invite_to(
+    s: Session, row: ProcessRecord, bst: BoundStage, at: datetime
+) -> list[tuple[int, BoundEvent]]:
+    """A stage's meetings that have not ended (with their index); a meeting already over when
+    the stage opens (a scheduler catching up after downtime) gets no invitation: it is
+    recorded as skipped instead."""
+    over = [ev.id for ev in bst.events if ev.end <= at]
+    if over:
+        _event(
+            s,
+            row,
+            at,
+            "system",
+            "meeting_invitations_skipped",
+            stage=bst.id,
+            reason="mødet er allerede holdt",
+            data={"events": over},
+        )
+    return [(i, ev) for i, ev in enumerate(bst.events) if ev.end > at]
+
+
+def _next_seq(s: Session, row: ProcessRecord, kind: str, t: TaskRecord, at_least: int) -> int:
+    """The sequence number of a task's next mail of ``kind``: ``at_least`` (the planner's
+    count), or past every one it already has, so a deadline moved back (reminders and
+    escalations planned again from the new date) never reuses a mail's idempotency key."""
+    last = s.scalar(
+        select(func.max(OutboxRow.seq)).where(
+            OutboxRow.process_id == row.id,
+            OutboxRow.kind == kind,
+            OutboxRow.stage_id == t.stage_id,
+            OutboxRow.party == t.party,
+            OutboxRow.step == t.step,
+        )
+    )
+    return at_least if last is None else max(at_least, last + 1)
+
+
 def _key(row: ProcessRecord, stage: str, party: str, step: str, kind: str, seq: int) -> str:
     """The idempotency key of a mail: (process, stage, party, step, kind, sequence)."""
     return f"p{row.id}/{stage}/{party}/{step}/{kind}/{seq}"
@@ -892,6 +936,7 @@ def _view(
     deadlines = {s.id: s.deadline for s in bound.stages}
     return ProcessView(
         document_conflict=document_conflict(row, tasks.values()),
+        agreement_up=bool(row.approval_document_hash),
         status=row.status,
         stages={
             k: StageView(k, v.status, v.opened_at, v.closed_at, v.submitted_at is not None)

@@ -65,6 +65,8 @@ class ProcessView:
     tasks: Mapping[TaskKey, TaskView] = field(default_factory=dict)
     document_conflict: str = ""
     """Why the agreement cannot be submitted (a party approved another version), if so."""
+    agreement_up: bool = False
+    """A version of the agreement is up for approval: no approval stage opens before."""
 
     def tasks_of(self, stage: str) -> list[TaskView]:
         return [t for t in self.tasks.values() if t.stage == stage]
@@ -138,7 +140,15 @@ def _plan_pending(
             return  # waits for a human or an earlier stage; nothing is due by time alone
         if rv.closed_at:
             closed.append(rv.closed_at)
+    if waits_for_agreement(stage, state):
+        return  # the secretariat puts a version up for approval; that act plans again
     c.offer(Action(OPEN_STAGE, max([stage.opens_at, *closed]), stage.id))
+
+
+def waits_for_agreement(stage: BoundStage, state: ProcessView) -> bool:
+    """An approval stage cannot open until a version of the agreement is up for approval:
+    a council must know what it approves."""
+    return stage.kind == "approval" and not state.agreement_up
 
 
 def _plan_open(

@@ -98,6 +98,15 @@ class BoundProcess:
     def overdue_at(self, deadline: date) -> datetime:
         return end_of_day(deadline)
 
+    def link_expires_at(self, stage: BoundStage, deadline: date | None) -> datetime | None:
+        """When a party's personal link stops working: the link grace period after the later
+        of the stage's close and the party's (possibly extended) deadline; None: it does not
+        expire by time (an approval stage without a closing date)."""
+        ends = [d for d in (stage.closes_at, self.overdue_at(deadline) if deadline else None) if d]
+        if stage.closes_at is None:
+            return None
+        return max(ends) + timedelta(days=self.bundle.process.link_grace_days)
+
     def escalation_at(self, stage: BoundStage, deadline: date) -> datetime | None:
         rules = stage.rules
         if rules is None or rules.escalate_after_working_days is None:

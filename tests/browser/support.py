@@ -39,6 +39,9 @@ AFTER_DEADLINE = datetime(2022, 5, 24, 10, 0, tzinfo=TZ)
 AFTER_CLOSE = datetime(2022, 6, 7, 10, 0, tzinfo=TZ)
 AFTER_GRACE = datetime(2022, 6, 20, 10, 0, tzinfo=TZ)
 AFTER_APPROVAL_REQUESTS = datetime(2022, 11, 7, 12, 0, tzinfo=TZ)
+#: The day before: the approval stage waits for an agreement (``simulate`` puts its sample up
+#: one minute before the stage would open).
+BEFORE_APPROVAL = datetime(2022, 11, 6, 12, 0, tzinfo=TZ)
 
 
 #: Where the tests' wall clock starts (the real time for rate limits and the lock-out).
@@ -69,7 +72,8 @@ def run_until(db: Database, bundle: Bundle, until: datetime) -> None:
     """Start the 2022 cycle and let the simulation (ticks, simulated secretariat and
     parties) run until ``until``: simulated people act at 10:00 on the next working day,
     so at 09:30 after the invitations (or 12:00 on the day of the requests) nobody has
-    answered yet."""
+    answered yet. The simulated secretariat puts the sample agreement up for approval just
+    before the approval stage opens (``workflow.sample_agreement``)."""
     simulate(Service(db, link_secret=SECRET), bundle, 2022, until=until)
 
 

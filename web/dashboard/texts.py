@@ -254,6 +254,11 @@ DA: dict[str, str] = {
     "no_approvals": "Godkendelsesfasen er ikke begyndt endnu.",
     "submission_title": "Fremsendelse til Socialstyrelsen",
     "submission_refused": "Aftalen kan ikke sendes til Socialstyrelsen:",
+    "waiting_for_agreement": "Venter på aftalen:",
+    "waiting_for_agreement_text": (
+        "{stage} åbner først, når en version af aftalen er sendt til godkendelse. "
+        "Upload aftalen og send den til godkendelse her:"
+    ),
     "sent_version": "Fremsendt version (SHA-256)",
     "no_document": "ingen version var sendt til godkendelse",
     "submission_not_yet": "Aftalen er ikke sendt endnu (fasen er {status}, den åbner {opens}).",
@@ -554,6 +559,11 @@ EN: dict[str, str] = {
     "no_approvals": "The approval stage has not begun yet.",
     "submission_title": "Submission to Socialstyrelsen",
     "submission_refused": "The agreement cannot be sent to Socialstyrelsen:",
+    "waiting_for_agreement": "Waiting for the agreement:",
+    "waiting_for_agreement_text": (
+        "{stage} opens only when a version of the agreement has been put up for approval. "
+        "Upload the agreement and put it up for approval here:"
+    ),
     "sent_version": "Version sent (SHA-256)",
     "no_document": "no version was up for approval",
     "submission_not_yet": "The agreement has not been sent yet (the stage is {status}; it opens {opens}).",
