@@ -714,6 +714,7 @@ EVENTS_EN = {
     "login_failed": "Failed log-in",
     "login_refused_locked": "Log-in refused (locked)",
     "user_locked": "User locked",
+    "mail_cancelled_after_restore": "Mail cancelled after a restore from backup",
 }
 EVENTS = {"da": EVENTS_DA, "en": EVENTS_EN}
 
