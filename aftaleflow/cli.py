@@ -52,7 +52,7 @@ def parse_at(value: str | None) -> datetime:
         dt = datetime.fromisoformat(value)
     except ValueError:
         raise click.BadParameter(
-            f"{value!r} is not a date-time; write e.g. 2022-04-04T09:00"
+            f"{value!r} er ikke et tidspunkt; skriv fx 2022-04-04T09:00"
         ) from None
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=TZ)
@@ -63,7 +63,7 @@ def parse_date(value: str) -> date:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date; write YYYY-MM-DD") from None
+        raise click.BadParameter(f"{value!r} er ikke en dato; skriv ÅÅÅÅ-MM-DD") from None
 
 
 class App:
@@ -100,7 +100,7 @@ class App:
             return rows[0].key
         if not rows:
             raise AftaleflowError(
-                "no process yet; start one with `aftaleflow start DEFINITION --year Y`"
+                "der er ingen proces endnu; start en med `aftaleflow start DEFINITION --year Å`"
             )
         raise AftaleflowError(
             "several processes: name one with --process (" + ", ".join(r.key for r in rows) + ")"
@@ -229,7 +229,9 @@ def status(app: App, key: str | None, lang: str | None) -> None:
 
         prow = s.scalar(select(ProcessRow).where(ProcessRow.key == key))
         if prow is None:
-            raise AftaleflowError(f"no process {key!r}; known: {', '.join(r.key for r in rows)}")
+            raise AftaleflowError(
+                f"processen {key!r} findes ikke; kendte: {', '.join(r.key for r in rows)}"
+            )
         st = process_status(s, key, bound_for(prow))
     console.print(
         f"[bold]{st.title}[/] ({st.key}) — {label(st.status, lang)}; definition "
@@ -470,7 +472,7 @@ def link_reissue(
         reissue=not revoke_only,
     )
     what = "spærret" if revoke_only else "genudstedt og sendt"
-    console.print(f"Link for {party} {step} i {stage} er {what} (generation {generation})")
+    console.print(f"Link for {party} {step} i {stage} er {what} (link nr. {generation})")
 
 
 @cli.group()

@@ -18,13 +18,13 @@ from rich.table import Table
 from sqlalchemy import func, select
 
 from aftaleflow.config import Settings
-from notifications.dates import format_short
 from notifications.message import InvalidAddress, bare_address, checked_address
 from notifications.restore import cancel as cancel_restored
 from notifications.restore import due_before
 from notifications.sender import DeliveryReport, drain, make_on_tick, recover_stuck
 from notifications.transports import Transport, transport_for
 from workflow.calendar import TZ
+from workflow.dates import format_short
 from workflow.errors import ConfigurationError
 from workflow.labels import label
 from workflow.storage.db import Database, require_schema
@@ -54,8 +54,8 @@ def get_context(ctx: click.Context) -> tuple[Settings, Database]:
         db = getattr(obj, "db", None) if isinstance(settings, Settings) else None
     if not isinstance(settings, Settings) or not isinstance(db, Database):
         raise click.UsageError(
-            "the mail commands need the settings and the database from the main CLI "
-            "(ctx.obj['settings'] and ctx.obj['db']); run them as `aftaleflow outbox|send`"
+            "mail-kommandoerne skal have indstillingerne og databasen fra hoved-CLI'en "
+            "(ctx.obj['settings'] og ctx.obj['db']); kør dem som `aftaleflow outbox|send`"
         )
     require_schema(db.engine)
     return settings, db
@@ -100,8 +100,8 @@ def parse_at(text: str | None) -> datetime:
         moment = datetime.fromisoformat(text)
     except ValueError as exc:
         raise click.BadParameter(
-            f"{text!r} is not an ISO time; write e.g. 2022-04-04T09:00 (Danish time) "
-            "or 2022-04-04T07:00+00:00"
+            f"{text!r} er ikke et ISO-tidspunkt; skriv fx 2022-04-04T09:00 (dansk tid) "
+            "eller 2022-04-04T07:00+00:00"
         ) from exc
     return (moment if moment.tzinfo else moment.replace(tzinfo=TZ)).astimezone(UTC)
 

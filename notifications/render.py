@@ -31,9 +31,9 @@ from typing import Any, Protocol
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from notifications.dates import as_local, format_date, format_datetime, format_short, format_time
 from notifications.ics import build_ics, ics_attachment
 from notifications.outgoing import Attachment, OutgoingMail, RenderedMail
+from workflow.dates import as_local, format_date, format_datetime, format_short, format_time
 from workflow.links import make_token
 
 TEMPLATES = Path(__file__).parent / "templates"

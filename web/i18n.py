@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app, g, request, session
+from markupsafe import Markup
 
 LANGUAGES = ("da", "en")
 
@@ -56,6 +57,10 @@ DA: dict[str, str] = {
     "err_invalid_file": "Filen kunne ikke læses – vælg den igen",
     "err_file_type": "Filen skal være {types}",
     "err_file_too_large": "Filen må højst fylde {max_mb} MB",
+    "err_files_too_large": (
+        "Filen blev ikke modtaget: alle filer i én indsendelse må tilsammen højst fylde {max_mb} "
+        "MB. Det, du har skrevet, er bevaret – vælg en mindre fil"
+    ),
     "err_file_empty": "Den valgte fil er tom",
     "err_not_a_date": "Skriv datoen som en gyldig dato, fx 2022-11-24",
     "err_date_in_future": "Mødedatoen kan ikke ligge efter i dag",
@@ -133,11 +138,18 @@ DA: dict[str, str] = {
     "not_found_text": "Tjek adressen, eller brug linket i den seneste mail fra sekretariatet.",
     "too_many_title": "For mange forsøg",
     "too_many_text": "Der har været for mange forsøg fra jeres netværk. Vent et minut, og prøv igen.",
-    "too_large_title": "Filen er for stor",
+    "too_large_title": "Indsendelsen er for stor",
     "too_large_text": (
-        "Det, der blev sendt, fylder mere end {max_mb} MB i alt. Gå tilbage, vælg en mindre "
-        "fil, og indsend igen."
+        "Det, der blev sendt, fylder mere end {max_mb} MB, som er det mest, der modtages ad "
+        "gangen. Intet fra denne indsendelse er gemt; det, der var gemt før, er der stadig. "
+        "Vælg mindre filer, og indsend igen."
     ),
+    "too_large_form_text": (
+        "Teksten i formularen fylder mere end {max_kb} kB, som er det mest, der modtages ad "
+        "gangen. Intet fra denne indsendelse er gemt; det, der var gemt før, er der stadig. "
+        "Gør de længste svar kortere, eller vedhæft dem som fil."
+    ),
+    "too_large_back": "Tilbage til formularen",
     "bad_request_title": "Formularen kunne ikke modtages",
     "bad_request_text": "Gå tilbage, genindlæs siden, og prøv igen.",
     "server_error_title": "Der opstod en fejl",
@@ -196,6 +208,10 @@ EN: dict[str, str] = {
     "err_invalid_file": "The file could not be read – choose it again",
     "err_file_type": "The file must be {types}",
     "err_file_too_large": "The file must be {max_mb} MB or smaller",
+    "err_files_too_large": (
+        "The file was not received: all files of one submission together must be {max_mb} MB "
+        "or smaller. What you typed has been kept – choose a smaller file"
+    ),
     "err_file_empty": "The chosen file is empty",
     "err_not_a_date": "Enter a real date, e.g. 2022-11-24",
     "err_date_in_future": "The meeting date cannot be after today",
@@ -267,11 +283,18 @@ EN: dict[str, str] = {
     "not_found_text": "Check the address, or use the link in the latest e-mail from the secretariat.",
     "too_many_title": "Too many attempts",
     "too_many_text": "There have been too many attempts from your network. Wait a minute and try again.",
-    "too_large_title": "The file is too large",
+    "too_large_title": "The submission is too large",
     "too_large_text": (
-        "What was sent is larger than {max_mb} MB in total. Go back, choose a smaller file "
-        "and submit again."
+        "What was sent is larger than {max_mb} MB, the most that is received at a time. "
+        "Nothing of this submission has been saved; what was saved before is still there. "
+        "Choose smaller files and submit again."
     ),
+    "too_large_form_text": (
+        "The text of the form is larger than {max_kb} kB, the most that is received at a time. "
+        "Nothing of this submission has been saved; what was saved before is still there. "
+        "Shorten the longest answers, or attach them as a file."
+    ),
+    "too_large_back": "Back to the form",
     "bad_request_title": "The form could not be received",
     "bad_request_text": "Go back, reload the page and try again.",
     "server_error_title": "Something went wrong",
@@ -304,6 +327,13 @@ def choose_language() -> None:
 
 def lang() -> str:
     return str(g.get("lang") or current_app.config["AFTALEFLOW_LANGUAGE"])
+
+
+def danish() -> Markup:
+    """`` lang="da"`` for an element that holds Danish content (the definitions' questions,
+    stage names, answers) on a page in another language, so a screen reader reads it as
+    Danish; nothing on a Danish page."""
+    return Markup("") if lang() == "da" else Markup(' lang="da"')
 
 
 def t(key: str, /, **params: Any) -> str:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from workflow import machines
 from workflow.calendar import to_local
+from workflow.dates import format_day, format_short
 from workflow.engine import (
     Applied,
     Engine,
@@ -37,6 +38,15 @@ from workflow.storage import records
 from workflow.storage.models import AnswerRow, OutboxRow
 from workflow.storage.records import ProcessRecord, StageRecord, TaskRecord
 from workflow.timeline import BoundProcess, BoundStage
+
+#: A mail's status in a refusal's words.
+MAIL_STATUS_DA = {
+    "queued": "i kø",
+    "sending": "ved at blive sendt",
+    "sent": "sendt",
+    "failed": "fejlet",
+    "cancelled": "annulleret",
+}
 
 
 class Acts(Engine):
@@ -461,14 +471,15 @@ class Acts(Engine):
         with self.db.transaction() as s:
             mail = s.get(OutboxRow, outbox_id)
             if mail is None:
-                raise NotFound(f"no mail {outbox_id} in the outbox")
+                raise NotFound(f"mail {outbox_id} findes ikke i udbakken")
             row = _process(s, _key_of(s, mail.process_id)) if mail.process_id else None
             if mail.status != "failed":
                 raise GuardRefused(
-                    f"mail {outbox_id} is {mail.status}; only a failed mail can be sent again"
+                    f"mail {outbox_id} er {MAIL_STATUS_DA.get(mail.status, mail.status)}; kun en "
+                    "mail, der er fejlet, kan sendes igen"
                 )
             if row is not None and row.status == "cancelled":
-                raise GuardRefused(f"process {row.key} is cancelled; its mails are not sent")
+                raise GuardRefused(f"processen {row.key} er annulleret; dens mails sendes ikke")
             previous = mail.last_error
             mail.status = "queued"
             mail.claimed_at = None
@@ -498,19 +509,16 @@ def _check_new_deadline(bst: BoundStage, deadline: date, at: datetime, reason: s
     if not reason.strip():
         raise GuardRefused("Skriv hvorfor fristen forlænges (begrundelsen kommer i loggen).")
     today = to_local(at).date()
+    new = format_day(deadline)
     if deadline < today:
-        raise GuardRefused(
-            f"Den nye frist {deadline.isoformat()} ligger før i dag ({today.isoformat()})."
-        )
+        raise GuardRefused(f"Den nye frist {new} ligger før i dag ({format_day(today)}).")
     opens = to_local(bst.opens_at).date()
     if deadline < opens:
-        raise GuardRefused(
-            f"Den nye frist {deadline.isoformat()} ligger før fasen åbner ({opens.isoformat()})."
-        )
+        raise GuardRefused(f"Den nye frist {new} ligger før fasen åbner ({format_day(opens)}).")
     if bst.closes_at is not None and deadline > to_local(bst.closes_at).date():
-        closes = to_local(bst.closes_at).date().isoformat()
+        closes = format_day(to_local(bst.closes_at).date())
         raise GuardRefused(
-            f"Den nye frist {deadline.isoformat()} ligger efter fasens lukning ({closes}), "
+            f"Den nye frist {new} ligger efter fasens lukning ({closes}), "
             "og efter lukningen tages der ikke imod svar. Vælg en frist senest "
             f"{closes}, eller flyt først fasens lukning i procesdefinitionen."
         )
@@ -557,9 +565,9 @@ def _has_draft(s: Session, row: ProcessRecord, t: TaskRecord) -> bool:
 def _refuse_before_opened(stage: StageRecord, at: datetime) -> None:
     """A decision cannot be recorded as taken before its stage asked for it."""
     if stage.opened_at is not None and at < stage.opened_at:
-        opened = to_local(stage.opened_at).strftime("%Y-%m-%d %H:%M")
+        opened = format_short(stage.opened_at)
         raise GuardRefused(
-            f"Beslutningen kan ikke registreres {to_local(at).strftime('%Y-%m-%d %H:%M')}: "
+            f"Beslutningen kan ikke registreres {format_short(at)}: "
             f"fasen {stage.stage_id!r} åbnede først {opened}."
         )
 

@@ -153,7 +153,7 @@ def test_simulate_the_2016_17_cycle() -> None:
             "did you mean 'laeso'",
         ),
         (("status",), "aftaleflow init"),
-        (("tick", "--at", "tomorrow"), "is not a date-time"),
+        (("tick", "--at", "tomorrow"), "er ikke et tidspunkt"),
     ],
 )
 def test_errors_are_one_clear_message_without_a_traceback(

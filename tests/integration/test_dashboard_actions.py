@@ -102,7 +102,7 @@ def test_extend_moves_the_partys_reminders_and_is_logged(invited: Dash) -> None:
     assert after == local_to_utc(date(2022, 5, 17), time(9, 0))  # 26 May is a holiday
     assert next_reminder(d.db, "bronderslev") == before, "other parties keep theirs"
     page = d.client.get(f"{PROCESS}/part/aalborg").text
-    assert "Fristen for Aalborg Kommune er forlænget til 2022-05-27." in page
+    assert "Fristen for Aalborg Kommune er forlænget til fredag den 27. maj 2022." in page
     assert "Påmindelse nr. 1 17.05.2022 kl. 09.00" in page
     assert "27.05.2022 (forlænget)" in page
     event = the_event(d, "deadline_extended")
@@ -139,6 +139,8 @@ def test_exempt_and_reissue_link(invited: Dash) -> None:
 
     r = d.form(f"{STAGE}/part/hjorring/nyt-link", {"reason": "Linket gik til en forkert"})
     assert r.status_code == 303
+    flashed = d.client.get(r.headers["Location"]).text
+    assert "(link nr. 2)" in flashed and "generation" not in flashed
     assert task(d.db, "hjorring").link_generation == 2
     with d.db.sessions() as s:
         again = s.scalars(
@@ -322,7 +324,7 @@ def test_a_failed_mail_is_sent_again(
     page = d.client.get("/sekretariat/udbakke?party=laeso").text
     assert "Sendt" in page and "250 2.0.0 Ok" in page
     again = d.form(f"/sekretariat/udbakke/{failed.id}/send-igen", {"reason": "igen"})
-    assert again.status_code == 409 and "only a failed mail can be sent again" in again.text
+    assert again.status_code == 409 and "kun en mail, der er fejlet, kan sendes igen" in again.text
 
 
 def test_the_outbox_opens_an_invitations_personal_link(invited: Dash) -> None:
@@ -353,10 +355,10 @@ def test_extend_refuses_dates_that_cannot_work_and_changes_nothing(invited: Dash
     d = invited
     before = event_count(d.db)
     past = d.form(f"{STAGE}/part/aalborg/frist", {"deadline": "2022-04-01", "reason": "x"})
-    assert past.status_code == 409 and "ligger før i dag (2022-04-04)" in past.text
+    assert past.status_code == 409 and "ligger før i dag (04.04.2022)" in past.text
     late = d.form(f"{STAGE}/part/aalborg/frist", {"deadline": "2022-06-10", "reason": "x"})
     assert late.status_code == 409
-    assert "ligger efter fasens lukning (2022-06-03)" in late.text
+    assert "ligger efter fasens lukning (03.06.2022)" in late.text
     with pytest.raises(GuardRefused, match="Skriv hvorfor"):
         Service(d.db, link_secret=SECRET).extend(
             KEY, QUESTIONNAIRE, "aalborg", date(2022, 5, 27), at=d.clock(), actor="x", reason=" "
@@ -372,7 +374,7 @@ def test_extend_refuses_a_deadline_before_the_stage_opens(
     svc = Service(db, link_secret=SECRET)
     now = datetime(2022, 3, 28, 13, 0, tzinfo=TZ)
     svc.open_stage(KEY, QUESTIONNAIRE, at=now, actor="sekretariatet", reason="tidligt")
-    with pytest.raises(GuardRefused, match=r"før fasen åbner \(2022-04-01\)"):
+    with pytest.raises(GuardRefused, match=r"før fasen åbner \(01.04.2022\)"):
         svc.extend(KEY, QUESTIONNAIRE, "aalborg", date(2022, 3, 30), at=now, actor="x", reason="y")
 
 

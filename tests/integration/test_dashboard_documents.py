@@ -22,6 +22,7 @@ from tests.browser.support import (
     docx_bytes,
     pdf_bytes,
 )
+from web.uploads import FILES_MB
 from workflow.calendar import local_to_utc
 from workflow.loader import Bundle
 from workflow.service import Service
@@ -149,3 +150,14 @@ def test_the_submission_is_refused_while_a_party_approved_another_version(approv
     assert "Aftalen kan ikke sendes til Socialstyrelsen" in d.client.get(PROCESS).text
     party = d.client.get(f"{PROCESS}/part/aalborg").text
     assert "version 1" in party and v1[:12] in party
+
+
+def test_a_document_over_the_request_budget_is_refused_with_the_note_kept(
+    approving: Dash,
+) -> None:
+    approving.app.config[FILES_MB] = 1
+    big = V1 + b"0" * (2 * 1024 * 1024)
+    r = approving.upload(DOCUMENT, {"file": (io.BytesIO(big), "stor.pdf"), "note": "Stor note"})
+    assert r.status_code == 400 and "Filen er for stor" in r.text, "not 'the file is empty'"
+    assert "Stor note" in r.text
+    assert approving.events("document_uploaded") == []

@@ -16,6 +16,7 @@ from web.dashboard.forms import UploadForm
 from web.dashboard.texts import dt
 from web.downloads import MEDIA_TYPES, attachment
 from web.state import state
+from web.uploads import overflowed
 from workflow import queries
 from workflow.errors import AftaleflowError
 from workflow.responses import clean_filename, file_kind
@@ -49,6 +50,8 @@ def _upload(key: str, form: UploadForm) -> Response | str | tuple[str, int]:
         content = b""
         if upload is None or not upload.filename:
             problem = "err_file_missing"
+        elif overflowed(upload):
+            problem = "err_file_too_large"
         else:
             content = upload.stream.read(MAX_MB * 1024 * 1024 + 1)
             kind = file_kind(io.BytesIO(content))

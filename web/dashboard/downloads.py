@@ -1,7 +1,7 @@
 """Exports: the answers (XLSX, one sheet per questionnaire; CSV per questionnaire), the
 approval record (XLSX and CSV), and the compiled report for the dialogue forum (a printable
-page and a PDF). Every file is built from ``workflow.exports``; CSV cells that would start a
-formula are neutralised there, XLSX cells are always text."""
+page and a PDF). Every file is built from ``workflow.exports``; CSV text cells that would start
+a formula are neutralised there, XLSX text cells are always text, and numbers stay numbers."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ from workflow import exports
 from workflow.definition import QuestionnaireStage
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-CSV = "text/csv; charset=utf-8"
+#: Werkzeug adds ``; charset=utf-8`` to a ``text/`` type itself: naming it here gave two.
+CSV = "text/csv"
 
 
 def _file(content: bytes, mimetype: str, filename: str) -> Response:

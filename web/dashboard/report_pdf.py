@@ -1,16 +1,30 @@
 """The compiled dialogue-forum report as a PDF (ReportLab, pure Python).
 
-The text is set in Bitstream Vera, the TrueType font that ships inside ReportLab's own
-package, embedded as a subset: Danish letters (æ, ø, å), dashes and quotes render, and
-the PDF carries a ToUnicode map, so its text can be searched and copied. Every piece of
-text is XML-escaped before ReportLab's paragraph markup sees it, so an answer such as
-``<script>`` is printed as those characters and never read as markup.
+The text is set in DejaVu Sans, shipped in ``fonts/`` beside this module (copied from
+Debian's fonts-dejavu-core; the Bitstream Vera licence in ``fonts/LICENSE.txt`` allows it) and
+embedded as a subset: Danish letters, dashes and quotes, Greek, Cyrillic, arrows and the
+symbols of the Basic Multilingual Plane (✓ ✗ ★ ☺ ❤ ☎) render, and the PDF carries a ToUnicode
+map, so its text can be searched and copied. Nothing is downloaded at run time.
+
+Any other character is printed as its Unicode name in brackets, ``[THUMBS UP SIGN]``, never as
+a black box or an empty square; invisible joiners, variation selectors and skin tones are
+dropped. That covers the characters the font lacks (most emoji, CJK) and every character above
+U+FFFF (the emoji planes), even the few DejaVu draws (😀): ReportLab 5 writes such a code point
+into the ToUnicode map as five hex digits instead of a UTF-16 pair, so a reader that copies or
+searches the PDF would get garbage. The alternative, a monochrome emoji font, is packaged
+neither by Debian nor by PyPI (Debian's Noto emoji is a colour bitmap font ReportLab cannot
+embed), and a name says what was meant where a missing glyph says nothing.
+
+Every piece of text is XML-escaped before ReportLab's paragraph markup sees it, so an answer
+such as ``<script>`` is printed as those characters and never read as markup.
 """
 
 from __future__ import annotations
 
 import io
+import unicodedata
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
@@ -23,8 +37,24 @@ from workflow.report import CompiledReport, ReportSection
 from workflow.summaries import SummaryVersion, blocks
 from workflow.synthesis import QuestionFigures
 
-FONT = "AftaleflowVera"
-FONT_BOLD = "AftaleflowVera-Bold"
+FONT = "AftaleflowDejaVuSans"
+FONT_BOLD = "AftaleflowDejaVuSans-Bold"
+FONTS = Path(__file__).parent / "fonts"
+FONT_FILES = {FONT: FONTS / "DejaVuSans.ttf", FONT_BOLD: FONTS / "DejaVuSans-Bold.ttf"}
+#: Invisible characters that shape an emoji (zero-width joiner, variation selectors, skin
+#: tones): always dropped, as the emoji they shape is printed as a name.
+SILENT = {0x200D, *range(0xFE00, 0xFE10), *range(0x1F3FB, 0x1F400)}
+
+
+@cache
+def _covered() -> frozenset[int]:
+    """The code points up to U+FFFF that both the regular and the bold font have a glyph for."""
+    from reportlab.pdfbase import pdfmetrics
+
+    _register_fonts()
+    faces = [pdfmetrics.getFont(name).face for name in FONT_FILES]
+    both = set(faces[0].charToGlyph) & set(faces[1].charToGlyph)
+    return frozenset(code for code in both if code <= 0xFFFF)
 
 
 def _register_fonts() -> None:
@@ -33,22 +63,37 @@ def _register_fonts() -> None:
 
     if FONT in pdfmetrics.getRegisteredFontNames():
         return
-    import reportlab
-
-    folder = Path(reportlab.__file__).parent / "fonts"
-    pdfmetrics.registerFont(TTFont(FONT, str(folder / "Vera.ttf")))
-    pdfmetrics.registerFont(TTFont(FONT_BOLD, str(folder / "VeraBd.ttf")))
+    for name, path in FONT_FILES.items():
+        pdfmetrics.registerFont(TTFont(name, str(path)))
     pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=FONT_BOLD)
 
 
+def printable(value: str) -> str:
+    """``value`` with every character the fonts lack replaced by its Unicode name in
+    brackets (``[THUMBS UP SIGN]``); invisible emoji joiners and selectors dropped."""
+    covered = _covered()
+    out = []
+    for ch in value:
+        code = ord(ch)
+        if code in SILENT:
+            continue
+        if code in covered or ch == "\n":
+            out.append(ch)
+        elif unicodedata.category(ch) in ("Cc", "Cf"):
+            continue
+        else:
+            out.append(f"[{unicodedata.name(ch, f'U+{code:04X}')}]")
+    return "".join(out)
+
+
 def _text(value: str) -> str:
-    """Plain text as paragraph markup: escaped, line breaks kept."""
-    return escape(value).replace("\n", "<br/>")
+    """Plain text as paragraph markup: printable, escaped, line breaks kept."""
+    return escape(printable(value)).replace("\n", "<br/>")
 
 
 def _draw(value: str) -> str:
     """Text for a drawing's strings (no paragraph markup there, so nothing to escape)."""
-    return value
+    return printable(value)
 
 
 #: The width of the text column on A4 with 18 mm margins, in points.
@@ -160,7 +205,9 @@ def report_pdf(report: CompiledReport, made_at: datetime) -> bytes:
         canvas.saveState()
         canvas.setFont(FONT, 8)
         canvas.drawRightString(
-            A4[0] - 18 * mm, 10 * mm, _draw(f"{report.stage_name} · {canvas.getPageNumber()}")
+            A4[0] - 18 * mm,
+            10 * mm,
+            printable(f"{report.stage_name} · {canvas.getPageNumber()}"),
         )
         canvas.restoreState()
 
