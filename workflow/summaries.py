@@ -22,7 +22,7 @@ from typing import Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflow.calendar import to_local
+from workflow.dates import format_short
 from workflow.definition import QuestionnaireStage
 from workflow.errors import ConcurrentUpdate, GuardRefused, NotFound
 from workflow.responses import clean_text
@@ -135,7 +135,7 @@ def save_summary(
         if newest is not None and current != based_on:
             raise ConcurrentUpdate(
                 f"{newest.author} saved version {current} of this summary "
-                f"{to_local(newest.saved_at):%d.%m.%Y %H:%M} after you opened it; "
+                f"{format_short(newest.saved_at, 'en')} after you opened it; "
                 "reload the page, merge your text into theirs and save again"
             )
         if newest is not None and newest.text == text:

@@ -719,6 +719,7 @@ EVENTS_EN = {
     "login_refused_locked": "Log-in refused (locked)",
     "user_locked": "User locked",
     "mail_cancelled_after_restore": "Mail cancelled after a restore from backup",
+    "report_summary_saved": "Summary saved",
 }
 EVENTS = {"da": EVENTS_DA, "en": EVENTS_EN}
 
