@@ -542,19 +542,6 @@ def _run(
                           next_run_time=first, **common)  # fmt: skip
 
     _banner(settings, where, clock, intervals, mailer, web, the_demo, args.web)
-    log.info(
-        "scheduler started",
-        extra={
-            "action": "scheduler_started",
-            "database": where,
-            "clock": clock.describe(),
-            "tick_s": intervals.tick_s,
-            "send_s": intervals.send_s,
-            "demo": the_demo.key if the_demo else "",
-            "pid": os.getpid(),
-        },
-    )
-
     # SIGTERM/SIGINT: the handler only sets a flag and starts a thread that shuts the
     # scheduler down (waiting for the running jobs). Raising from the handler would be
     # swallowed by APScheduler, which catches BaseException around job submission; and
@@ -588,6 +575,19 @@ def _run(
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    # logged once a signal is handled: whoever waits for this line may send SIGTERM
+    log.info(
+        "scheduler started",
+        extra={
+            "action": "scheduler_started",
+            "database": where,
+            "clock": clock.describe(),
+            "tick_s": intervals.tick_s,
+            "send_s": intervals.send_s,
+            "demo": the_demo.key if the_demo else "",
+            "pid": os.getpid(),
+        },
+    )
     try:
         scheduler.start()  # returns once the stopper has stopped it
     finally:
