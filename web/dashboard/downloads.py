@@ -9,6 +9,7 @@ from flask import abort, render_template
 from werkzeug.wrappers import Response
 
 from web.dashboard import reads
+from web.dashboard.attachments import pdf_links, report_attachments
 from web.dashboard.blueprint import bp
 from web.dashboard.report_pdf import report_pdf as build_pdf
 from web.state import state
@@ -75,11 +76,17 @@ def _report(key: str, stage: str) -> exports.CompiledReport:
 @bp.get("/proces/<key>/rapport/<stage>")
 def report(key: str, stage: str) -> str:
     return render_template(
-        "dashboard/report.html", report=_report(key, stage), key=key, stage=stage
+        "dashboard/report.html",
+        report=_report(key, stage),
+        key=key,
+        stage=stage,
+        attachments=report_attachments(key, stage),
     )
 
 
 @bp.get("/proces/<key>/rapport/<stage>.pdf")
 def report_pdf(key: str, stage: str) -> Response:
-    content = build_pdf(_report(key, stage), state().now())
+    report = _report(key, stage)
+    links = pdf_links(key, report_attachments(key, stage))
+    content = build_pdf(report, state().now(), attachments=links)
     return _file(content, PDF, f"{key}-rapport-{stage}.pdf")

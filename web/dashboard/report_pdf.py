@@ -10,6 +10,7 @@ text is XML-escaped before ReportLab's paragraph markup sees it, so an answer su
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -40,8 +41,14 @@ def _text(value: str) -> str:
     return escape(value).replace("\n", "<br/>")
 
 
-def report_pdf(report: CompiledReport, made_at: datetime) -> bytes:
-    """The report as PDF bytes (A4, page numbers, the parties' names with their answers)."""
+def report_pdf(
+    report: CompiledReport,
+    made_at: datetime,
+    *,
+    attachments: Sequence[tuple[str, Sequence[tuple[str, str]]]] = (),
+) -> bytes:
+    """The report as PDF bytes (A4, page numbers, the parties' names with their answers, and
+    the files they attached: per party, each file's text and the address it downloads from)."""
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
@@ -87,6 +94,15 @@ def report_pdf(report: CompiledReport, made_at: datetime) -> bytes:
             block.append(Spacer(1, 3 * mm))
             story.append(KeepTogether(block[:3]))
             story.extend(block[3:])
+
+    if attachments:
+        story.append(Paragraph(_text("Bilag til svarene"), h2))
+        for party_name, files in attachments:
+            story.append(Paragraph(_text(party_name), party))
+            for text, url in files:
+                href = escape(url, {'"': "&quot;"})
+                link = f'<a href="{href}" color="#0b5394">{_text(text)}</a>'
+                story.append(Paragraph(link, answer))
 
     def footer(canvas: object, doc: object) -> None:
         from reportlab.pdfgen.canvas import Canvas
