@@ -24,7 +24,7 @@ from workflow import machines
 from workflow.calendar import TZ, to_local
 from workflow.errors import AftaleflowError, DefinitionError
 from workflow.labels import label
-from workflow.loader import check_file, load_bundle
+from workflow.loader import check_file, is_process_file, load_bundle
 from workflow.service import Service, bound_for, system_clock
 from workflow.storage.db import Database, describe_failure, require_schema
 
@@ -139,7 +139,11 @@ def init(app: App) -> None:
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--year", type=YEAR, default=None, help="Preparation year to check dates against.")
 def check(files: tuple[Path, ...], year: int | None) -> None:
-    """Check definition files; prints file:line: message for every problem."""
+    """Check definition files; prints file:line: message for every problem.
+
+    With ``--year``, a process definition's dates on weekends and Danish holidays are listed
+    with what their rule makes of them; a meeting on such a day is a warning (exit code 0).
+    """
     bad = 0
     for f in files:
         problems = check_file(f, reference_year=year)
@@ -149,6 +153,10 @@ def check(files: tuple[Path, ...], year: int | None) -> None:
                 click.echo(str(p))
         else:
             click.echo(f"{f}: ok")
+            if year is not None and is_process_file(f):
+                from aftaleflow.cli_calendar import print_date_report
+
+                print_date_report(load_bundle(f, reference_year=year), year)
     if bad:
         click.echo(f"{bad} of {len(files)} file(s) have problems", err=True)
         sys.exit(1)
@@ -534,6 +542,9 @@ def simulate(
     from workflow.simulation import simulate as run
 
     bundle = load_bundle(definition, reference_year=year)
+    from aftaleflow.cli_calendar import print_date_report
+
+    print_date_report(bundle, year)
     late_set = frozenset(x.strip() for x in late.split(",") if x.strip())
     unknown = late_set - set(bundle.participants)
     if unknown:
@@ -622,6 +633,9 @@ def _register_optional() -> None:
     from aftaleflow.cli_users import user
 
     cli.add_command(user)
+    from aftaleflow.cli_calendar import calendar
+
+    cli.add_command(calendar)
 
 
 _register_optional()

@@ -1,6 +1,6 @@
 """The shipped definitions load clean; every broken definition is reported where it breaks.
 
-The broken corpus lives in ``tests/definitions/broken/{processes,parties,questionnaires}``.
+The broken corpus lives in ``tests/definitions/broken/{processes,parties,questionnaires,calendars}``.
 Each broken file starts with ``# expect: <substring of a problem message>`` and
 ``# line: <line of that problem>`` (and optionally ``# reference_year: <year>``). Files without
 an ``# expect:`` line are valid fixtures that the broken processes reference.
@@ -162,7 +162,7 @@ def test_no_reminder_on_a_weekend_or_danish_holiday(path: Path, year: int) -> No
 def test_broken_corpus_covers_processes_parties_and_questionnaires() -> None:
     assert len(BROKEN_FILES) >= 24
     folders = {p.parent.name for p in BROKEN_FILES}
-    assert folders == {"processes", "parties", "questionnaires"}
+    assert folders == {"processes", "parties", "questionnaires", "calendars"}
     # the valid fixtures the broken processes resolve their references against
     assert (BROKEN / "parties" / "nordjylland.yaml") in VALID_FIXTURES
     assert (BROKEN / "questionnaires" / "fagudvalg.yaml") in VALID_FIXTURES

@@ -642,6 +642,7 @@ EVENTS_DA = {
     "mail_recipient_refused": "Modtager afvist",
     "mail_recovered": "Mail genoptaget",
     "mail_resent_after_crash": "Mail gensendt efter nedbrud",
+    "mail_cancelled_after_restore": "Mail annulleret efter gendannelse fra backup",
     "user_added": "Bruger oprettet",
     "user_password_changed": "Adgangskode ændret",
     "api_token_issued": "API-nøgle udstedt",
