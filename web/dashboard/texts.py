@@ -69,6 +69,16 @@ DA: dict[str, str] = {
     "deadline": "Frist",
     "outcome": "Resultat",
     "minutes": "Referat",
+    "minutes_of_step": "Referat ({step})",
+    "attachments": "Bilag",
+    "attachments_intro": (
+        "Filer og links, som parterne har sendt: filer vedhæftet deres seneste indsendte svar "
+        "og referater fra godkendelserne. En fil hentes altid som download."
+    ),
+    "no_attachments": "Ingen parter har sendt filer eller links til referater endnu.",
+    "attachment_what": "Hvad",
+    "attachment_file": "Fil eller link",
+    "report_attachments": "Bilag til svarene",
     "actions": "Handlinger",
     "timeline_alt": "Tidslinje med {count} faser fra {start} til {end}",
     "today": "I dag",
@@ -387,6 +397,16 @@ EN: dict[str, str] = {
     "closes": "Closes",
     "outcome": "Outcome",
     "minutes": "Minutes",
+    "minutes_of_step": "Minutes ({step})",
+    "attachments": "Attachments",
+    "attachments_intro": (
+        "Files and links the parties have sent: files attached to their latest submitted "
+        "answers and the minutes of the approvals. A file is always downloaded."
+    ),
+    "no_attachments": "No party has sent files or links to minutes yet.",
+    "attachment_what": "What",
+    "attachment_file": "File or link",
+    "report_attachments": "Attachments to the answers",
     "actions": "Actions",
     "timeline_alt": "Timeline of {count} stages from {start} to {end}",
     "today": "Today",
