@@ -605,6 +605,9 @@ def _register_optional() -> None:
     from aftaleflow.cli_users import user
 
     cli.add_command(user)
+    from aftaleflow.cli_inbox import inbox
+
+    cli.add_command(inbox)
 
 
 _register_optional()

@@ -41,6 +41,8 @@ class Settings:
     #: Seconds between scheduler ticks and between outbox drains.
     tick_seconds: int
     send_seconds: int
+    #: The mailbox replies and bounces come to, e.g. ``imaps://user:pass@host/INBOX``; unset = off.
+    imap_url: str | None = None
 
 
 def _secret(var_dir: Path) -> str:
@@ -72,6 +74,7 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         upload_dir=Path(env.get("AFTALEFLOW_UPLOAD_DIR", str(var_dir / "uploads"))),
         tick_seconds=int(env.get("AFTALEFLOW_TICK_SECONDS", "60")),
         send_seconds=int(env.get("AFTALEFLOW_SEND_SECONDS", "30")),
+        imap_url=env.get("AFTALEFLOW_IMAP_URL") or None,
     )
 
 
