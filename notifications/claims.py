@@ -20,6 +20,8 @@ from sqlalchemy.orm import Session
 from notifications.audit import mail_event
 from notifications.message import new_message_id
 from notifications.outgoing import Attachment, OutgoingMail
+from workflow.definition import Questionnaire
+from workflow.loader import Bundle
 from workflow.service import bound_for
 from workflow.storage.db import Database
 from workflow.storage.models import DocumentRow, OutboxRow, ProcessRow
@@ -160,6 +162,19 @@ def _document(s: Session, document_id: int) -> tuple[Attachment, ...]:
     return (Attachment(doc.filename, doc.content, maintype, subtype or "octet-stream"),)
 
 
+def _questionnaire(
+    s: Session, mail: OutgoingMail, cache: dict[int, Bundle | None]
+) -> Questionnaire | None:
+    """The questionnaire an invitation asks, from its process's stored definition."""
+    if mail.process_id is None:
+        return None
+    if mail.process_id not in cache:
+        proc = s.get(ProcessRow, mail.process_id)
+        cache[mail.process_id] = bound_for(proc).bundle if proc is not None else None
+    bundle = cache[mail.process_id]
+    return bundle.questionnaires.get(str(mail.context["questionnaire"])) if bundle else None
+
+
 def claim(
     db: Database,
     at: datetime,
@@ -182,6 +197,7 @@ def claim(
         query = query.with_for_update(skip_locked=True)
     claimed: list[Claimed] = []
     names: dict[int, dict[str, str]] = {}
+    bundles: dict[int, Bundle | None] = {}
     with db.transaction() as s:
         rows = list(s.scalars(query))
         won: list[tuple[OutboxRow, str, bool]] = []
@@ -202,6 +218,8 @@ def claim(
             document = mail.context.get("document") or {}
             if mail.kind == "submission" and document.get("id"):
                 mail = replace(mail, attachments=_document(s, int(document["id"])))
+            if mail.kind == "invitation" and mail.context.get("questionnaire"):
+                mail = replace(mail, questionnaire=_questionnaire(s, mail, bundles))
             if crashed:
                 mail_event(
                     s,

@@ -38,7 +38,10 @@ def _base(subject: str, sender: str, to: str, *, msgid_domain: str) -> EmailMess
 
 
 def reply_with_docx(
-    in_reply_to: str, *, sender: str = "Sekretær <sekretaer@laeso.example>"
+    in_reply_to: str,
+    *,
+    sender: str = "Sekretær <sekretaer@laeso.example>",
+    docx: bytes | None = None,
 ) -> bytes:
     """An Outlook reply to an invitation with the filled-in form attached."""
     msg = _base("SV: Spørgeskema til fagudvalg", sender, "noreply@aftaleflow.example",
@@ -55,7 +58,7 @@ def reply_with_docx(
         subtype="html",
     )
     msg.add_attachment(
-        docx_bytes(),
+        docx if docx is not None else docx_bytes(),
         maintype="application",
         subtype="vnd.openxmlformats-officedocument.wordprocessingml.document",
         filename="Svar fra Læsø.docx",
