@@ -283,11 +283,11 @@ def _store_one(
     report.stored += 1
     report.by_class[reading.classification] += 1
     report.ids.append(row_id)
-    log.info(
-        "inbox: stored %s from %s as %s",
-        reading.message_id or f"uid {where.uid}",
-        reading.from_address,
+    log.info(  # no address or name at INFO
+        "inbox: stored uid %d as %s (#%d)",
+        where.uid,
         reading.classification,
+        row_id,
         extra={
             "action": "inbox_stored",
             "inbound_id": row_id,
