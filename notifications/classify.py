@@ -1,10 +1,11 @@
 """What a received mail is: a bounce, an auto-reply, one of our own, other automatic mail, or a
 reply from a person. Pure: bytes in, a frozen ``Reading`` out (no database, no clock).
 
-The order is the loop guard: our own mail first (it is never a reply), then delivery reports
-(RFC 3464, and the non-standard formats ``flufl.bounce`` knows), then auto-replies (RFC 3834
+The order is the loop guard: a standard delivery report first (our own relay may write it
+with a Message-ID on our domain), then our own mail (it is never a reply), then auto-replies (RFC 3834
 ``Auto-Submitted``, ``X-Autoreply``, Exchange's ``X-Auto-Response-Suppress``, and the subjects
-Danish and English Outlook uses), then any other mail that says it is automatic. Only what is
+Danish and English Outlook uses), then the non-standard bounces ``flufl.bounce`` knows (from
+a mail server only), then any other mail that says it is automatic. Only what is
 left is a reply; a reply's attachments are checked by their content (PDF, DOCX, ODT) and size.
 """
 
@@ -165,19 +166,41 @@ def read(raw: bytes, *, own_domain: str) -> Reading:
     )
 
 
+def read_safely(raw: bytes, *, own_domain: str) -> Reading:
+    """``read``, or for a message the email package cannot take apart, a Reading that keeps
+    it for the secretariat to look at (the reader must never stop on one bad message)."""
+    try:
+        return read(raw, own_domain=own_domain)
+    except Exception as e:
+        log.warning(
+            "a received mail could not be read: %s", e, extra={"action": "inbox_unreadable"}
+        )
+        return Reading(
+            classification="automatic",
+            message_id="",
+            from_name="",
+            from_address="",
+            subject="",
+            sent_at=None,
+            sha256=hashlib.sha256(raw).hexdigest(),
+            size=len(raw),
+            text="",
+            references=(),
+            signals=("unreadable",),
+        )
+
+
 def _classify(
     msg: EmailMessage, raw: bytes, subject: str, *, own_domain: str
 ) -> tuple[str, list[str]]:
-    mid = header(msg, "Message-ID").lower()
-    domain = own_domain.lower().strip()
-    if msg.get("X-Aftaleflow-Key") is not None or (domain and mid.endswith(f"@{domain}>")):
-        return "own", [
-            "message-id" if domain and mid.endswith(f"@{domain}>") else "x-aftaleflow-key"
-        ]
     if msg.get_content_type() == "multipart/report" and (
         str(msg.get_param("report-type", "")).lower() == "delivery-status"
     ):
         return "bounce", ["multipart/report"]
+    domain = own_domain.lower().strip()
+    ours = bool(domain) and header(msg, "Message-ID").lower().endswith(f"@{domain}>")
+    if ours or msg.get("X-Aftaleflow-Key") is not None:
+        return "own", ["message-id" if ours else "x-aftaleflow-key"]
     auto_submitted = header(msg, "Auto-Submitted").lower()
     from_local = parseaddr(header(msg, "From"))[1].split("@")[0].lower()
     if BOUNCE_SUBJECT.match(subject) and (

@@ -31,7 +31,7 @@ from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError
 from sqlalchemy.exc import IntegrityError
 
-from notifications.classify import read
+from notifications.classify import read_safely
 from notifications.inbound import Where, already_stored, record, stored_uids
 from workflow.errors import AftaleflowError
 from workflow.storage.db import Database
@@ -271,7 +271,7 @@ def _store_one(
     raw = _raw(client, where.uid)
     if raw is None:  # expunged by someone else meanwhile
         return False
-    reading = read(raw, own_domain=own_domain)
+    reading = read_safely(raw, own_domain=own_domain)
     try:
         with db.transaction() as s:
             if already_stored(s, where, reading.sha256):

@@ -41,7 +41,7 @@ def main(argv: list[str]) -> int:
     db_url, imap_url, cafile, upload_dir, at_text = argv[:5]
     point, _, n = (argv[5] if len(argv) > 5 else "none:0").partition(":")
     reach = killer(point, int(n))
-    read, record, move = inbox.read, inbox.record, IMAPClient.move
+    read, record, move = inbox.read_safely, inbox.record, IMAPClient.move
 
     def read_hooked(raw: bytes, **kw: Any) -> Any:
         result = read(raw, **kw)
@@ -59,7 +59,7 @@ def main(argv: list[str]) -> int:
         reach("moved")
         return result
 
-    inbox.read = read_hooked  # type: ignore[assignment]
+    inbox.read_safely = read_hooked  # type: ignore[assignment]
     inbox.record = record_hooked  # type: ignore[assignment]
     IMAPClient.move = move_hooked  # type: ignore[method-assign]
     db = Database(db_url)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from email.utils import make_msgid
 
+import pytest
+
 from notifications.classify import html_to_text, read
 from tests import mail_samples as samples
 
@@ -131,3 +133,24 @@ def test_malformed_mail_is_read_without_an_error() -> None:
     raw = b"From: =?utf-8?q?broken\r\nSubject: =?bogus?x?zz?=\r\nDate: not a date\r\nContent-Type: multipart/mixed\r\n\r\nno boundary\r\n"
     r = read(raw, own_domain=DOMAIN)
     assert r.classification == "reply" and r.sent_at is None
+
+
+def test_a_delivery_report_from_our_own_domain_is_still_a_bounce() -> None:
+    raw = samples.postfix_dsn(ORIGINAL, "udvalg@laeso.example").replace(
+        b"@relay.example>", f"@{DOMAIN}>".encode()
+    )
+    assert f"@{DOMAIN}>".encode() in raw
+    assert read(raw, own_domain=DOMAIN).classification == "bounce"
+
+
+def test_a_message_that_cannot_be_read_is_kept_for_a_person(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import notifications.classify as classify
+
+    def broken(raw: bytes, *, own_domain: str) -> None:
+        raise UnicodeError("bad")
+
+    monkeypatch.setattr(classify, "read", broken)
+    r = classify.read_safely(b"x", own_domain=DOMAIN)
+    assert (r.classification, r.signals, r.size) == ("automatic", ("unreadable",), 1)
