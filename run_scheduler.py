@@ -45,6 +45,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from aftaleflow import demo
 from aftaleflow.config import Settings, from_env
 from aftaleflow.devserver import WebServer, listening_address, start_web
+from aftaleflow.inbox_job import add_inbox_job, inbox_reader
 from workflow.calendar import to_local
 from workflow.clock import Clock, clock_from
 from workflow.errors import AftaleflowError, SchedulerAlreadyRunning
@@ -528,6 +529,8 @@ def _run(
             extra={"action": "send_unavailable"},
         )
 
+    inbox = inbox_reader(settings, db, clock, stopping=stopping)  # AFTALEFLOW_IMAP_URL checked
+
     web: WebServer | None = None
     if args.web:
         web = start_web(settings, clock, args.bind or settings.base_url)
@@ -540,6 +543,9 @@ def _run(
     if mailer is not None:
         scheduler.add_job(mailer, "interval", seconds=intervals.send_s, id="send", name="send",
                           next_run_time=first, **common)  # fmt: skip
+    add_inbox_job(
+        scheduler, inbox, seconds=intervals.send_s, common={**common, "next_run_time": first}
+    )
 
     _banner(settings, where, clock, intervals, mailer, web, the_demo, args.web)
     # SIGTERM/SIGINT: the handler only sets a flag and starts a thread that shuts the

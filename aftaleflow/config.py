@@ -45,6 +45,8 @@ class Settings:
     #: Seconds between scheduler ticks and between outbox drains.
     tick_seconds: int
     send_seconds: int
+    #: The mailbox replies and bounces come to, e.g. ``imaps://user:pass@host/INBOX``; unset = off.
+    imap_url: str | None = None
 
 
 #: The languages of mails and pages.
@@ -126,6 +128,7 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         upload_dir=Path(env.get("AFTALEFLOW_UPLOAD_DIR", str(var_dir / "uploads"))),
         tick_seconds=_seconds(env, "AFTALEFLOW_TICK_SECONDS", 60),
         send_seconds=_seconds(env, "AFTALEFLOW_SEND_SECONDS", 30),
+        imap_url=env.get("AFTALEFLOW_IMAP_URL") or None,
     )
 
 
