@@ -841,6 +841,13 @@ EVENTS_EN = {
     "user_locked": "User locked",
     "mail_cancelled_after_restore": "Mail cancelled after a restore from backup",
     "report_summary_saved": "Summary saved",
+    "mail_received": "Mail received",
+    "mail_auto_reply": "Auto-reply received",
+    "mail_bounced": "Bounce received",
+    "mail_received_automatic": "Automatic mail received",
+    "mail_loop_ignored": "Own mail received (ignored)",
+    "inbound_assigned": "Received mail assigned to a party",
+    "inbound_ignored": "Received mail ignored",
 }
 EVENTS = {"da": EVENTS_DA, "en": EVENTS_EN}
 
