@@ -7,9 +7,10 @@ asks again until nothing is due, so a tick after any downtime catches up in orde
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Protocol
 
 from workflow.timeline import BoundProcess, BoundStage
 
@@ -29,6 +30,54 @@ COMPLETE_PROCESS = "complete_process"
 
 ACTIVE_QUESTIONNAIRE = ("invited", "opened", "draft")
 DONE_STEP = ("approved", "exempt")
+
+
+class TaskLike(Protocol):
+    """What the planner reads of a task: a ``TaskView`` or the engine's ``TaskRecord``."""
+
+    @property
+    def stage(self) -> str: ...
+    @property
+    def party(self) -> str: ...
+    @property
+    def step(self) -> str: ...
+    @property
+    def seq(self) -> int: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def deadline(self) -> date | None: ...
+    @property
+    def reminders_done(self) -> int: ...
+    @property
+    def last_mail_at(self) -> datetime | None: ...
+    @property
+    def escalated(self) -> bool: ...
+    @property
+    def decided_at(self) -> datetime | None: ...
+
+
+class StageLike(Protocol):
+    @property
+    def status(self) -> str: ...
+    @property
+    def opened_at(self) -> datetime | None: ...
+    @property
+    def closed_at(self) -> datetime | None: ...
+    @property
+    def submitted(self) -> bool: ...
+
+
+class StateLike(Protocol):
+    """What the planner reads of a process: a ``ProcessView`` or the engine's state."""
+
+    @property
+    def status(self) -> str: ...
+    @property
+    def stages(self) -> Mapping[str, StageLike]: ...
+    @property
+    def document_conflict(self) -> str: ...
+    def tasks_of(self, stage: str) -> Sequence[TaskLike]: ...
 
 
 @dataclass(frozen=True)
@@ -70,6 +119,34 @@ class ProcessView:
         return [t for t in self.tasks.values() if t.stage == stage]
 
 
+class ApprovalLike(Protocol):
+    @property
+    def party(self) -> str: ...
+    @property
+    def step(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def decision(self) -> Mapping[str, object] | None: ...
+
+
+def document_conflict(wanted: str | None, tasks: Iterable[ApprovalLike]) -> str:
+    """Why the agreement cannot be submitted: an approval of another version than ``wanted``
+    (the hash of the version put up for approval), if so."""
+    if not wanted:
+        return ""
+    for t in tasks:
+        got = str((t.decision or {}).get("document_hash", ""))
+        if t.kind == "approval" and t.status == "approved" and got != wanted:
+            return (
+                f"{t.party} ({t.step}) godkendte version {got[:12] or 'uden version'}, "
+                f"ikke {wanted[:12]}, der er sendt til godkendelse"
+            )
+    return ""
+
+
 @dataclass(frozen=True)
 class Action:
     kind: str
@@ -107,13 +184,20 @@ class _Collector:
         return False
 
 
-def plan(bound: BoundProcess, state: ProcessView, at: datetime) -> Plan:
+def past_deadline(bound: BoundProcess, deadline: date | None, at: datetime) -> bool:
+    """Whether a task with this (possibly extended) deadline is past it at ``at``: THE one
+    decision of "overdue" (the tick marks it from ``bound.overdue_at`` on; an answer, the
+    response page and the dashboard ask this)."""
+    return deadline is not None and at > bound.overdue_at(deadline)
+
+
+def plan(bound: BoundProcess, state: StateLike, at: datetime) -> Plan:
     c = _Collector(at)
     if state.status != "running":
         return Plan([], None)
     all_done = True
     for stage in bound.stages:
-        sv = state.stages.get(stage.id) or StageView(stage.id, "pending")
+        sv: StageLike = state.stages.get(stage.id) or StageView(stage.id, "pending")
         if sv.status not in ("completed", "cancelled"):
             all_done = False
         if sv.status == "pending":
@@ -127,9 +211,7 @@ def plan(bound: BoundProcess, state: ProcessView, at: datetime) -> Plan:
     return Plan(c.actions, c.next_due)
 
 
-def _plan_pending(
-    bound: BoundProcess, stage: BoundStage, state: ProcessView, c: _Collector
-) -> None:
+def _plan_pending(bound: BoundProcess, stage: BoundStage, state: StateLike, c: _Collector) -> None:
     reqs = bound.bundle.process.requirements(stage.id)
     closed: list[datetime] = []
     for r in reqs:
@@ -142,7 +224,7 @@ def _plan_pending(
 
 
 def _plan_open(
-    bound: BoundProcess, stage: BoundStage, sv: StageView, state: ProcessView, c: _Collector
+    bound: BoundProcess, stage: BoundStage, sv: StageLike, state: StateLike, c: _Collector
 ) -> None:
     kind = stage.kind
     if kind == "questionnaire":
@@ -168,7 +250,7 @@ def _plan_open(
     # meeting and decision stages wait for the secretariat to record the outcome
 
 
-def _reminder(bound: BoundProcess, stage: BoundStage, t: TaskView, c: _Collector) -> bool:
+def _reminder(bound: BoundProcess, stage: BoundStage, t: TaskLike, c: _Collector) -> bool:
     """Offer reminder n+1 if there is one; True if an action was taken."""
     rules = stage.rules
     if rules is None or t.deadline is None:
@@ -209,7 +291,7 @@ def _reminder(bound: BoundProcess, stage: BoundStage, t: TaskView, c: _Collector
 
 
 def _plan_questionnaire_task(
-    bound: BoundProcess, stage: BoundStage, sv: StageView, t: TaskView, c: _Collector
+    bound: BoundProcess, stage: BoundStage, sv: StageLike, t: TaskLike, c: _Collector
 ) -> None:
     if t.status == "pending":
         due = max(stage.send_at or stage.opens_at, sv.opened_at or stage.opens_at)
@@ -238,9 +320,9 @@ def _plan_questionnaire_task(
 
 
 def _plan_approval(
-    bound: BoundProcess, stage: BoundStage, sv: StageView, state: ProcessView, c: _Collector
+    bound: BoundProcess, stage: BoundStage, sv: StageLike, state: StateLike, c: _Collector
 ) -> None:
-    by_party: dict[str, list[TaskView]] = {}
+    by_party: dict[str, list[TaskLike]] = {}
     for t in state.tasks_of(stage.id):
         by_party.setdefault(t.party, []).append(t)
     decided: list[datetime] = []

@@ -1,0 +1,407 @@
+"""``ProcessTx``: one explicit transaction over one process. Every command and every tick of a
+process begins here (``process_tx``) and ends with ``tx.commit()``.
+
+Opening reads the process row (on PostgreSQL after taking the process's advisory lock) and
+hands out the process, its stages and its tasks as plain records (``workflow.storage.records``).
+The state is kept between transactions (``ProcessStates``, bounded) and trusted only while the
+row's ``row_version`` AND ``row_token`` are still the ones this process committed: the token is
+drawn at random at every commit, so a database restored from a backup, where a version number
+can come back with other content, never matches. A transaction collects what it will write:
+changed and new records, audit events, mails, personal links, cancellations of queued mails
+and any other statement. ``commit()`` writes it all, in that order, after moving the process's
+version on with a check; a version another writer moved on raises ``ConcurrentUpdate`` and
+writes nothing. Leaving the ``with`` block without ``commit()`` rolls everything back.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Executable, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from workflow import defaults
+from workflow.errors import ConcurrentUpdate, NotFound
+from workflow.events import event_row, write_events
+from workflow.mail import Mail, outbox_row
+from workflow.planner import document_conflict
+from workflow.storage import records
+from workflow.storage.db import Database
+from workflow.storage.locks import lock_process
+from workflow.storage.models import TABLES
+from workflow.storage.records import ProcessRecord, Record, StageRecord, TaskRecord
+from workflow.timeline import BoundProcess, bound_definition
+
+TaskKey = tuple[str, str, str]
+_INSERT_OUTBOX = TABLES["outbox"].insert()
+_OUTBOX = TABLES["outbox"]
+_INSERT_LINK = {
+    "postgresql": pg_insert(TABLES["links"]).on_conflict_do_nothing(index_elements=["token_hash"]),
+    "sqlite": sqlite_insert(TABLES["links"]).on_conflict_do_nothing(index_elements=["token_hash"]),
+}
+
+
+class ProcessState:
+    """A process's records as the engine holds them, and what the planner reads of them."""
+
+    def __init__(
+        self,
+        process: ProcessRecord,
+        bound: BoundProcess,
+        stages: list[StageRecord],
+        tasks: list[TaskRecord],
+    ) -> None:
+        self.process = process
+        self.bound = bound
+        self.touched: list[Record] = []
+        self.new: list[Record] = []
+        self.stages = {st.stage_id: st for st in stages}
+        self.tasks: dict[TaskKey, TaskRecord] = {}
+        self.by_stage: dict[str, list[TaskRecord]] = {}
+        self.deadlines = {s.id: s.deadline for s in bound.stages}
+        for r in (process, *stages):
+            r.track(self.touched)
+        for t in tasks:
+            self._hold(t)
+
+    def _hold(self, t: TaskRecord) -> None:
+        t.__dict__["stage_deadline"] = self.deadlines.get(t.stage_id)
+        t.track(self.touched)
+        self.tasks[t.key] = t
+        self.by_stage.setdefault(t.stage_id, []).append(t)
+
+    # ------------------------------------------------------------ what the planner reads
+
+    @property
+    def status(self) -> str:
+        return self.process.status
+
+    @property
+    def document_conflict(self) -> str:
+        return document_conflict(self.process.approval_document_hash, self.tasks.values())
+
+    def tasks_of(self, stage: str) -> list[TaskRecord]:
+        return self.by_stage.get(stage, [])
+
+
+class ProcessStates:
+    """The states of the processes used last, at most ``size``; each is checked before use."""
+
+    def __init__(self, size: int = defaults.CACHED_PROCESSES) -> None:
+        self.size = size
+        self._states: OrderedDict[str, ProcessState] = OrderedDict()
+
+    def get(self, key: str, row: ProcessRecord) -> ProcessState | None:
+        got = self._states.get(key)
+        if got is None:
+            return None
+        p = got.process
+        if row.row_token is None or (p.id, p.row_version, p.row_token) != (
+            row.id,
+            row.row_version,
+            row.row_token,
+        ):
+            del self._states[key]
+            return None
+        self._states.move_to_end(key)
+        return got
+
+    def id_of(self, key: str) -> int | None:
+        got = self._states.get(key)
+        return got.process.id if got else None
+
+    def put(self, key: str, state: ProcessState) -> None:
+        self._states[key] = state
+        self._states.move_to_end(key)
+        while len(self._states) > self.size:
+            self._states.popitem(last=False)
+
+    def forget(self, key: str) -> None:
+        self._states.pop(key, None)
+
+
+@dataclass
+class Cancellation:
+    """Queued mails cancelled at commit; ``count`` is known once they are."""
+
+    where: tuple[ColumnElement[bool], ...]
+    count: int = 0
+
+
+class ProcessTx:
+    """The transaction: records to change, and what ``commit()`` will write."""
+
+    def __init__(self, session: Session, state: ProcessState, link_secret: str) -> None:
+        self.session = session
+        #: Derives the personal-link tokens (``workflow.links``).
+        self.link_secret = link_secret
+        self.state = state
+        self.process = state.process
+        self.bound = state.bound
+        self.stages = state.stages
+        self.tasks = state.tasks
+        self.committed = False
+        self._events: list[tuple[dict[str, Any], str, Cancellation | None]] = []
+        self._mails: list[dict[str, Any]] = []
+        self._links: list[dict[str, Any]] = []
+        self._writes: list[tuple[Executable, Any]] = []
+        self._cancellations: list[Cancellation] = []
+
+    # ------------------------------------------------------------ records
+
+    def stage(self, stage_id: str) -> StageRecord:
+        st = self.stages.get(stage_id)
+        if st is None:
+            from workflow.loader import suggest
+
+            ids = [x.id for x in self.bound.stages]
+            raise NotFound(
+                f"process {self.process.key} has no stage {stage_id!r}{suggest(stage_id, ids)}"
+            )
+        return st
+
+    def task(self, stage_id: str, party: str, step: str) -> TaskRecord:
+        t = self.tasks.get((stage_id, party, step))
+        if t is None:
+            raise NotFound(
+                f"{party!r} has no task {step or ''} in stage {stage_id!r} (yet)".replace("  ", " ")
+            )
+        return t
+
+    def party_tasks(self, stage_id: str, party: str) -> list[TaskRecord]:
+        """One party's tasks in a stage (every step of its chain), in order."""
+        got = sorted((t for t in self.state.tasks_of(stage_id) if t.party == party), key=_seq)
+        if not got:
+            raise NotFound(f"{party!r} has no task in stage {stage_id!r} (yet)")
+        return got
+
+    def add_task(self, t: TaskRecord) -> None:
+        self.state.new.append(t)
+        self.state._hold(t)
+
+    def add_stage(self, st: StageRecord) -> None:
+        self.state.new.append(st)
+        st.track(self.state.touched)
+        self.stages[st.stage_id] = st
+
+    # ------------------------------------------------------------ what commit() writes
+
+    def event(
+        self,
+        at: datetime,
+        actor: str,
+        kind: str,
+        *,
+        stage: str = "",
+        party: str = "",
+        step: str = "",
+        reason: str = "",
+        data: dict[str, Any] | None = None,
+        count_of: Cancellation | None = None,
+        count_as: str = "",
+    ) -> None:
+        """An audit event; with ``count_of`` its ``data[count_as]`` is how many mails that
+        cancellation cancelled."""
+        row = event_row(
+            self.process.id,
+            at,
+            actor,
+            kind,
+            stage=stage,
+            party=party,
+            step=step,
+            reason=reason,
+            data=data,
+        )
+        self._events.append((row, count_as, count_of))
+
+    def mail(self, mail: Mail, at: datetime) -> None:
+        p = self.process
+        self._mails.append(
+            outbox_row(
+                mail,
+                process_id=p.id,
+                process_key=p.key,
+                title=p.title,
+                year=p.year,
+                bound=self.bound,
+                at=at,
+            )
+        )
+
+    def link(self, t: TaskRecord, token_hash: str, at: datetime) -> None:
+        """A personal link of ``t``'s generation; one that exists already stays as it is."""
+        self._links.append(
+            {
+                "token_hash": token_hash,
+                "process_id": self.process.id,
+                "stage_id": t.stage_id,
+                "party": t.party,
+                "step": t.step,
+                "generation": t.link_generation,
+                "created_at": at,
+                "revoked_at": None,
+            }
+        )
+
+    def cancel_mails(self, *where: ColumnElement[bool]) -> Cancellation:
+        """Cancel this process's queued mails matching ``where`` (those queued in this
+        transaction too) in ONE conditional UPDATE at commit: a mail a sender has claimed
+        already (``sending``) is not touched, so nothing is both cancelled and sent."""
+        c = Cancellation(where)
+        self._cancellations.append(c)
+        return c
+
+    def write(self, statement: Executable, params: Any = None) -> None:
+        """Any other statement (an answer, a document), executed at commit in order."""
+        self._writes.append((statement, params))
+
+    def commit(self) -> None:
+        conn = self.session.connection()
+        st = self.state
+        p = self.process
+        if (
+            st.new
+            or st.touched
+            or self._events
+            or self._mails
+            or self._links
+            or self._writes
+            or self._cancellations
+        ):
+            if not records.update_process(conn, p, secrets.token_hex(8)):
+                raise ConcurrentUpdate(
+                    f"process {p.key} was changed by another writer (row version "
+                    f"{p.row_version} is gone); nothing was written, try again"
+                )
+            self._write(conn)
+        self.session.commit()
+        self.committed = True
+
+    def _write(self, conn: Connection) -> None:
+        st = self.state
+        records.insert_new(conn, st.new)
+        records.update_changed(conn, st.touched)
+        st.new.clear()
+        st.touched.clear()
+        for statement, params in self._writes:
+            conn.execute(statement, params)
+        if self._links:
+            conn.execute(_INSERT_LINK[conn.dialect.name], self._links)
+        if self._mails:
+            conn.execute(_INSERT_OUTBOX, self._mails)
+        for c in self._cancellations:
+            stmt = (
+                update(_OUTBOX)
+                .where(_OUTBOX.c.process_id == self.process.id, _OUTBOX.c.status == "queued")
+                .where(*c.where)
+                .values(status="cancelled")
+            )
+            c.count = int(conn.execute(stmt).rowcount or 0)
+        rows = []
+        for row, count_as, count_of in self._events:
+            if count_of is not None:
+                row["data"] = {**row["data"], count_as: count_of.count}
+            rows.append(row)
+        write_events(conn, rows)
+
+
+def _seq(t: TaskRecord) -> int:
+    return t.seq
+
+
+def _not_found(conn: Connection, key: str) -> NotFound:
+    known = list(conn.execute(select(TABLES["processes"].c.key)).scalars())
+    hint = (
+        f"; known processes: {', '.join(known)}" if known else "; start one with `aftaleflow start`"
+    )
+    return NotFound(f"no process {key!r}{hint}")
+
+
+def _read(conn: Connection, key: str, states: ProcessStates) -> ProcessState:
+    """The process (locked on PostgreSQL), its state from the cache if still current."""
+    locked: int | None = None
+    if conn.dialect.name == "postgresql":
+        locked = states.id_of(key) or conn.execute(records.PROCESS_ID_BY_KEY, {"key": key}).scalar()
+        if locked is None:
+            raise _not_found(conn, key)
+        lock_process(conn, locked)
+    row = conn.execute(records.PROCESS_BY_KEY, {"key": key}).first()
+    if row is None:
+        raise _not_found(conn, key)
+    rec: ProcessRecord = ProcessRecord.loaded(row)
+    if locked is not None and rec.id != locked:  # the key names another process now
+        lock_process(conn, rec.id)
+        rec = ProcessRecord.loaded(conn.execute(records.PROCESS_BY_KEY, {"key": key}).one())
+    cached = states.get(key, rec)
+    if cached is not None:
+        cached.process = rec
+        rec.track(cached.touched)
+        return cached
+    bound = bound_definition(rec.definition_hash, rec.year, lambda: records.snapshot(conn, rec.id))
+    state = ProcessState(
+        rec,
+        bound,
+        records.load(conn, StageRecord, rec.id, []),
+        records.load(conn, TaskRecord, rec.id, []),
+    )
+    states.put(key, state)
+    return state
+
+
+@contextmanager
+def process_tx(
+    db: Database, key: str, states: ProcessStates, link_secret: str
+) -> Iterator[ProcessTx]:
+    """Begin a transaction over the process ``key``; end it with ``tx.commit()`` (leaving the
+    block without it rolls back, and the kept state is dropped)."""
+    session = db.sessions()
+    tx: ProcessTx | None = None
+    try:
+        tx = ProcessTx(session, _read(session.connection(), key, states), link_secret)
+        yield tx
+    finally:
+        if tx is None or not tx.committed:
+            states.forget(key)
+        session.close()
+
+
+@contextmanager
+def new_process_tx(
+    db: Database,
+    values: dict[str, Any],
+    bound: BoundProcess,
+    states: ProcessStates,
+    link_secret: str,
+) -> Iterator[ProcessTx]:
+    """Begin a transaction that creates a process (``values``: its row)."""
+    session = db.sessions()
+    tx: ProcessTx | None = None
+    try:
+        conn = session.connection()
+        if conn.execute(records.PROCESS_ID_BY_KEY, {"key": values["key"]}).first() is not None:
+            from workflow.errors import AftaleflowError
+
+            raise AftaleflowError(
+                f"a process {values['key']!r} is already running; give another --key to start "
+                "a second"
+            )
+        rec = records.insert_process(conn, values)
+        state = ProcessState(rec, bound, [], [])
+        tx = ProcessTx(session, state, link_secret)
+        yield tx
+        if tx.committed:
+            states.put(rec.key, state)
+    finally:
+        if tx is not None and not tx.committed:
+            states.forget(values["key"])
+        session.close()
