@@ -21,6 +21,7 @@ from aftaleflow.config import Settings
 from notifications.dates import format_short
 from notifications.sender import DeliveryReport, drain, make_on_tick, recover_stuck
 from notifications.transports import Transport, transport_for
+from workflow import defaults
 from workflow.calendar import TZ
 from workflow.labels import label
 from workflow.storage.db import Database, require_schema
@@ -144,7 +145,12 @@ def outbox(ctx: click.Context, statuses: tuple[str, ...], limit: int) -> None:
 
 @click.command("send")
 @click.option("--at", "at_text", help="Business time (ISO; no offset = Danish time). Default: now.")
-@click.option("--batch-size", default=50, show_default=True, type=click.IntRange(1, 10_000))
+@click.option(
+    "--batch-size",
+    default=defaults.SEND_BATCH_SIZE,
+    show_default=True,
+    type=click.IntRange(1, 10_000),
+)
 @click.option(
     "--recover-stuck",
     "recover",

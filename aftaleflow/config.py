@@ -9,8 +9,10 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
+
+from workflow import defaults
 
 #: The working folder for the embedded defaults (SQLite file, mail files, uploads, secret).
 DEFAULT_VAR = "var"
@@ -70,10 +72,6 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         secret_key=env.get("AFTALEFLOW_SECRET_KEY") or _secret(var_dir),
         language=env.get("AFTALEFLOW_LANGUAGE", "da"),
         upload_dir=Path(env.get("AFTALEFLOW_UPLOAD_DIR", str(var_dir / "uploads"))),
-        tick_seconds=int(env.get("AFTALEFLOW_TICK_SECONDS", "60")),
-        send_seconds=int(env.get("AFTALEFLOW_SEND_SECONDS", "30")),
+        tick_seconds=int(env.get("AFTALEFLOW_TICK_SECONDS", str(defaults.TICK_SECONDS))),
+        send_seconds=int(env.get("AFTALEFLOW_SEND_SECONDS", str(defaults.SEND_SECONDS))),
     )
-
-
-def with_database(settings: Settings, url: str) -> Settings:
-    return replace(settings, database_url=url)

@@ -30,6 +30,23 @@ CLOSE_AFTER_WORKING_DAYS = 10
 #: How long a SQLite connection waits for a lock before giving up (milliseconds).
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
+# ---------------------------------------------------------------------- scheduler
+
+#: Business seconds between two ticks (``AFTALEFLOW_TICK_SECONDS`` overrides it).
+TICK_SECONDS = 60
+
+#: Business seconds between two runs of the send job (``AFTALEFLOW_SEND_SECONDS``).
+SEND_SECONDS = 30
+
+#: Shortest wall-clock interval between two runs of a job (a fast clock shrinks intervals).
+MIN_INTERVAL_S = 0.2
+
+#: Batches one run of the send job claims at most before it yields to the tick.
+MAX_BATCHES_PER_RUN = 100
+
+#: At most one backlog warning per this many wall seconds.
+BACKLOG_WARN_EVERY_S = 60.0
+
 # ---------------------------------------------------------------------- mail
 
 #: Mails one sender claims and sends over one connection at a time.

@@ -8,6 +8,8 @@ the row (``notifications`` reads it back as ``OutgoingMail``). Every outbox cont
 - ``party``, ``party_name``, ``step``: whom it is about ('' when nobody in particular);
 - ``secretariat``: ``{"name", "email"}``, the Reply-To of every mail;
 - ``planned_at``: when the engine queued it (ISO, UTC);
+- ``office_hours``: ``["09:00", "16:00"]``, the definition's calendar: the mail is due at the
+  next office moment, and so is every retry (``office_hours``);
 - ``party_names``: slug → name of every party (submission mails, which list the approvals);
 - then the kind's own keys (``details``): e.g. ``deadline`` (ISO date or ''), ``link``
   (``{"generation": n}``: the renderer derives the personal link from the secret and the keys
@@ -19,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Any
 
 from workflow.calendar import next_office_moment
@@ -59,6 +61,19 @@ def mail_key(process_id: int, stage: str, party: str, step: str, kind: str, seq:
     return f"p{process_id}/{stage}/{party}/{step}/{kind}/{seq}"
 
 
+def office_hours(context: Mapping[str, Any]) -> tuple[time, time]:
+    """When a mail may go out (opening, closing), from its context; the calendar's defaults
+    for a row written before the context held them."""
+    from workflow.calendar import parse_clock
+    from workflow.definition import CalendarRules
+
+    got = context.get("office_hours") or []
+    if len(got) == 2:
+        return parse_clock(str(got[0])), parse_clock(str(got[1]))
+    default = CalendarRules()
+    return parse_clock(default.office_hour), parse_clock(default.office_hours_end)
+
+
 def iso_day(d: date | None) -> str:
     """A deadline as the context holds it: ISO date, or '' for none."""
     return d.isoformat() if d else ""
@@ -92,6 +107,7 @@ def context(
         "step": mail.step,
         "secretariat": {"name": sec.name, "email": sec.email},
         "planned_at": at.isoformat(),
+        "office_hours": [f"{bound.office_hour:%H:%M}", f"{bound.office_end:%H:%M}"],
     }
     if mail.kind == "submission":
         ctx["party_names"] = {p.slug: p.name for p in parties.parties}
