@@ -31,11 +31,12 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from workflow import defaults
 from workflow.errors import ConcurrentUpdate, NotFound
-from workflow.events import event_row, write_events
+from workflow.events import INSERT_EVENT, event_row
 from workflow.mail import Mail, outbox_row
 from workflow.planner import document_conflict
 from workflow.storage import records
 from workflow.storage.db import Database
+from workflow.storage.fast import STATEMENTS
 from workflow.storage.locks import lock_process
 from workflow.storage.models import TABLES
 from workflow.storage.records import ProcessRecord, Record, StageRecord, TaskRecord
@@ -140,8 +141,10 @@ class Cancellation:
 class ProcessTx:
     """The transaction: records to change, and what ``commit()`` will write."""
 
-    def __init__(self, session: Session, state: ProcessState, link_secret: str) -> None:
-        self.session = session
+    def __init__(self, conn: Connection, state: ProcessState, link_secret: str) -> None:
+        #: The transaction's connection (begun); ``session`` reads ORM rows on it.
+        self.conn = conn
+        self._session: Session | None = None
         #: Derives the personal-link tokens (``workflow.links``).
         self.link_secret = link_secret
         self.state = state
@@ -155,6 +158,13 @@ class ProcessTx:
         self._links: list[dict[str, Any]] = []
         self._writes: list[tuple[Executable, Any]] = []
         self._cancellations: list[Cancellation] = []
+
+    @property
+    def session(self) -> Session:
+        """An ORM session in this transaction, for reading other rows (answers, documents)."""
+        if self._session is None:
+            self._session = Session(bind=self.conn)
+        return self._session
 
     # ------------------------------------------------------------ records
 
@@ -266,7 +276,7 @@ class ProcessTx:
         self._writes.append((statement, params))
 
     def commit(self) -> None:
-        conn = self.session.connection()
+        conn = self.conn
         st = self.state
         p = self.process
         if (
@@ -284,7 +294,9 @@ class ProcessTx:
                     f"{p.row_version} is gone); nothing was written, try again"
                 )
             self._write(conn)
-        self.session.commit()
+        if self._session is not None:
+            self._session.close()
+        conn.commit()
         self.committed = True
 
     def _write(self, conn: Connection) -> None:
@@ -296,9 +308,19 @@ class ProcessTx:
         for statement, params in self._writes:
             conn.execute(statement, params)
         if self._links:
-            conn.execute(_INSERT_LINK[conn.dialect.name], self._links)
+            links = TABLES["links"]
+            STATEMENTS.get(
+                "insert links",
+                conn,
+                lambda: _INSERT_LINK[conn.dialect.name],
+                list(links.c.keys())[1:],
+            ).executemany(conn, self._links)
         if self._mails:
-            conn.execute(_INSERT_OUTBOX, self._mails)
+            outbox = TABLES["outbox"]
+            keys = list(self._mails[0])
+            STATEMENTS.get("insert outbox", conn, lambda: outbox.insert(), keys).executemany(
+                conn, self._mails
+            )
         for c in self._cancellations:
             stmt = (
                 update(_OUTBOX)
@@ -312,7 +334,11 @@ class ProcessTx:
             if count_of is not None:
                 row["data"] = {**row["data"], count_as: count_of.count}
             rows.append(row)
-        write_events(conn, rows)
+        if rows:
+            keys = list(rows[0])
+            STATEMENTS.get("insert events", conn, lambda: INSERT_EVENT, keys).executemany(
+                conn, rows
+            )
 
 
 def _seq(t: TaskRecord) -> int:
@@ -335,13 +361,14 @@ def _read(conn: Connection, key: str, states: ProcessStates) -> ProcessState:
         if locked is None:
             raise _not_found(conn, key)
         lock_process(conn, locked)
-    row = conn.execute(records.PROCESS_BY_KEY, {"key": key}).first()
-    if row is None:
+    rec = records.read_process(conn, key)
+    if rec is None:
         raise _not_found(conn, key)
-    rec: ProcessRecord = ProcessRecord.loaded(row)
     if locked is not None and rec.id != locked:  # the key names another process now
         lock_process(conn, rec.id)
-        rec = ProcessRecord.loaded(conn.execute(records.PROCESS_BY_KEY, {"key": key}).one())
+        rec = records.read_process(conn, key)
+        if rec is None:
+            raise _not_found(conn, key)
     cached = states.get(key, rec)
     if cached is not None:
         cached.process = rec
@@ -364,15 +391,18 @@ def process_tx(
 ) -> Iterator[ProcessTx]:
     """Begin a transaction over the process ``key``; end it with ``tx.commit()`` (leaving the
     block without it rolls back, and the kept state is dropped)."""
-    session = db.sessions()
+    conn = db.engine.connect()
     tx: ProcessTx | None = None
     try:
-        tx = ProcessTx(session, _read(session.connection(), key, states), link_secret)
+        conn.begin()
+        tx = ProcessTx(conn, _read(conn, key, states), link_secret)
         yield tx
     finally:
         if tx is None or not tx.committed:
             states.forget(key)
-        session.close()
+        if tx is not None and tx._session is not None:
+            tx._session.close()
+        conn.close()
 
 
 @contextmanager
@@ -384,10 +414,10 @@ def new_process_tx(
     link_secret: str,
 ) -> Iterator[ProcessTx]:
     """Begin a transaction that creates a process (``values``: its row)."""
-    session = db.sessions()
+    conn = db.engine.connect()
     tx: ProcessTx | None = None
     try:
-        conn = session.connection()
+        conn.begin()
         if conn.execute(records.PROCESS_ID_BY_KEY, {"key": values["key"]}).first() is not None:
             from workflow.errors import AftaleflowError
 
@@ -397,11 +427,11 @@ def new_process_tx(
             )
         rec = records.insert_process(conn, values)
         state = ProcessState(rec, bound, [], [])
-        tx = ProcessTx(session, state, link_secret)
+        tx = ProcessTx(conn, state, link_secret)
         yield tx
         if tx.committed:
             states.put(rec.key, state)
     finally:
         if tx is not None and not tx.committed:
             states.forget(values["key"])
-        session.close()
+        conn.close()

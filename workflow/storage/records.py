@@ -14,10 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
+from functools import partial
 from typing import Any, ClassVar
 
-from sqlalchemy import Connection, Insert, Select, Table, Update, bindparam, insert, select, update
+from sqlalchemy import Connection, Select, Table, Update, bindparam, insert, select, update
 
+from workflow.storage.fast import STATEMENTS
 from workflow.storage.models import TABLES
 
 
@@ -167,29 +169,36 @@ class TaskRecord(Record):
 
 # ---------------------------------------------------------------------- statements
 
-_PROCESS_COLUMNS = [ProcessRecord.table.c[c] for c in ProcessRecord.columns]
-PROCESS_BY_KEY = select(*_PROCESS_COLUMNS).where(ProcessRecord.table.c.key == bindparam("key"))
-PROCESS_ID_BY_KEY = select(ProcessRecord.table.c.id).where(
-    ProcessRecord.table.c.key == bindparam("key")
-)
-_SELECTS: dict[type[Record], Select[Any]] = {}
-_INSERTS: dict[type[Record], Insert] = {}
-_UPDATES: dict[tuple[type[Record], frozenset[str]], Update] = {}
-_PROCESS_UPDATES: dict[frozenset[str], Update] = {}
+_PROCESSES = ProcessRecord.table
+PROCESS_ID_BY_KEY = select(_PROCESSES.c.id).where(_PROCESSES.c.key == bindparam("key"))
+_LOADS: dict[type[Record], Select[Any]] = {}
+
+
+def read_process(conn: Connection, key: str) -> ProcessRecord | None:
+    """The process ``key`` (without its snapshot), or None: ONE statement."""
+    stmt = STATEMENTS.get(
+        "process by key",
+        conn,
+        lambda: select(*(_PROCESSES.c[c] for c in ProcessRecord.columns)).where(
+            _PROCESSES.c.key == bindparam("key")
+        ),
+    )
+    row = stmt.first(conn, {"key": key})
+    return None if row is None else ProcessRecord.loaded(row)
 
 
 def load(conn: Connection, cls: type[Record], process_id: int, touched: list[Record]) -> list[Any]:
     """Every row of ``cls``'s table for one process."""
-    stmt = _SELECTS.get(cls)
+    stmt = _LOADS.get(cls)
     if stmt is None:
         t = cls.table
-        stmt = _SELECTS[cls] = select(t).where(t.c.process_id == bindparam("pid"))
+        stmt = _LOADS[cls] = select(t).where(t.c.process_id == bindparam("pid"))
     return [cls.loaded(r, touched) for r in conn.execute(stmt, {"pid": process_id})]
 
 
 def snapshot(conn: Connection, process_id: int) -> str:
     """The definition snapshot a process was started from."""
-    t = ProcessRecord.table
+    t = _PROCESSES
     got = conn.execute(select(t.c.definition_snapshot).where(t.c.id == process_id)).scalar_one()
     return str(got)
 
@@ -204,60 +213,68 @@ def insert_new(conn: Connection, records: Sequence[Record]) -> None:
         d["_new"] = False
         d["_changed"] = set()
     for cls, values in rows.items():
-        stmt = _INSERTS.get(cls)
-        if stmt is None:
-            stmt = _INSERTS[cls] = insert(cls.table)
-        conn.execute(stmt, values)
+        keys = [c for c in cls.columns if c != "id"]
+        table = cls.table
+        STATEMENTS.get(f"insert {table.name}", conn, partial(insert, table), keys).executemany(
+            conn, values
+        )
 
 
 def update_changed(conn: Connection, records: Sequence[Record]) -> None:
     """UPDATE changed records, one ``executemany`` per (table, columns changed)."""
-    groups: dict[tuple[type[Record], frozenset[str]], list[dict[str, Any]]] = {}
+    groups: dict[tuple[type[Record], tuple[str, ...]], list[dict[str, Any]]] = {}
     for r in records:
         d = r.__dict__
         if not d["_changed"] or d["_new"]:
             continue
         cls = type(r)
-        cols = frozenset(d["_changed"])
+        cols = tuple(sorted(d["_changed"]))
         params = {c: d[c] for c in cols}
         params.update({f"k_{k}": d[k] for k in cls.natural_key})
         groups.setdefault((cls, cols), []).append(params)
         d["_changed"] = set()
     for (cls, cols), values in groups.items():
-        stmt = _UPDATES.get((cls, cols))
-        if stmt is None:
-            t = cls.table
-            stmt = _UPDATES[(cls, cols)] = (
-                update(t)
-                .where(*(t.c[k] == bindparam(f"k_{k}") for k in cls.natural_key))
-                .values({c: bindparam(c) for c in sorted(cols)})
-            )
-        conn.execute(stmt, values)
+        STATEMENTS.get(
+            f"update {cls.table.name} {','.join(cols)}",
+            conn,
+            partial(_update, cls, cols),
+        ).executemany(conn, values)
+
+
+def _update(cls: type[Record], cols: tuple[str, ...]) -> Update:
+    t = cls.table
+    return (
+        update(t)
+        .where(*(t.c[k] == bindparam(f"k_{k}") for k in cls.natural_key))
+        .values({c: bindparam(c) for c in cols})
+    )
 
 
 def update_process(conn: Connection, p: ProcessRecord, token: str) -> bool:
     """Write the process's changed columns with the next version and ``token``, if its version
     is still the one read; False (and nothing written) if another writer moved it on."""
     d = p.__dict__
-    cols = frozenset(d["_changed"] - {"row_version", "row_token"})
-    stmt = _PROCESS_UPDATES.get(cols)
-    if stmt is None:
-        t = ProcessRecord.table
-        stmt = _PROCESS_UPDATES[cols] = (
+    cols = tuple(sorted(d["_changed"] - {"row_version", "row_token"}))
+
+    def build() -> Update:
+        t = _PROCESSES
+        return (
             update(t)
             .where(t.c.id == bindparam("k_id"), t.c.row_version == bindparam("k_version"))
             .values(
                 {
-                    **{c: bindparam(c) for c in sorted(cols)},
+                    **{c: bindparam(c) for c in cols},
                     "row_version": bindparam("v"),
                     "row_token": bindparam("token"),
                 }
             )
         )
+
     old = d["row_version"]
     params = {c: d[c] for c in cols}
     params.update(k_id=d["id"], k_version=old, v=old + 1, token=token)
-    if conn.execute(stmt, params).rowcount != 1:
+    stmt = STATEMENTS.get(f"update processes {','.join(cols)}", conn, build)
+    if stmt.execute(conn, params) != 1:
         return False
     d["row_version"] = old + 1
     d["row_token"] = token
@@ -267,8 +284,7 @@ def update_process(conn: Connection, p: ProcessRecord, token: str) -> bool:
 
 def insert_process(conn: Connection, values: dict[str, Any]) -> ProcessRecord:
     """INSERT a new process row now (its id is needed at once)."""
-    t = ProcessRecord.table
-    pk = conn.execute(insert(t).values(values)).inserted_primary_key
+    pk = conn.execute(insert(_PROCESSES).values(values)).inserted_primary_key
     assert pk is not None
     row = {**values, "id": pk[0]}
     rec: ProcessRecord = ProcessRecord.loaded([row.get(c) for c in ProcessRecord.columns])

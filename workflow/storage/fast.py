@@ -1,0 +1,109 @@
+"""The engine's few hot statements, compiled once per dialect and run on the driver's cursor.
+
+A process transaction sends the same handful of statements thousands of times (read the
+process, write it with its version check, insert events and mails, update tasks). Through
+SQLAlchemy each costs a cache-key walk, an execution context and a result proxy, several
+times the database's own work. Here each is compiled ONCE, with the bind and result
+processors of its columns' types (``UTCDateTime``, JSON, dates), and run with the DBAPI
+cursor of the transaction's own connection: the same SQL, values and transaction, none of the
+per-call machinery. Anything else goes through SQLAlchemy as usual.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, cast
+
+from sqlalchemy import Connection
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.expression import ClauseElement
+
+Processor = Callable[[Any], Any] | None
+
+
+class Prepared:
+    """One statement compiled for one dialect, with its parameters' processors in order."""
+
+    def __init__(
+        self, statement: ClauseElement, conn: Connection, keys: Sequence[str] = ()
+    ) -> None:
+        dialect = conn.dialect
+        compiled = cast(
+            SQLCompiler, statement.compile(dialect=dialect, column_keys=list(keys) or None)
+        )
+        self.sql = compiled.string
+        self.positional = compiled.positional
+        names: list[str] = (
+            list(compiled.positiontup or []) if compiled.positional else list(compiled.binds)
+        )
+        self.names = names
+        self.procs: list[Processor] = [
+            compiled.binds[n].type.dialect_impl(dialect).bind_processor(dialect) for n in names
+        ]
+        # result columns, for a SELECT
+        self.results: list[Processor] = [
+            col.type.dialect_impl(dialect).result_processor(dialect, None)
+            for col in getattr(statement, "selected_columns", ())
+        ]
+
+    def params(self, row: Mapping[str, Any]) -> Any:
+        values = [p(row[n]) if p else row[n] for n, p in zip(self.names, self.procs, strict=True)]
+        if self.positional:
+            return tuple(values)
+        return dict(zip(self.names, values, strict=True))
+
+    def execute(self, conn: Connection, row: Mapping[str, Any]) -> int:
+        """Run once; the number of rows it changed."""
+        cur = conn.connection.cursor()
+        try:
+            cur.execute(self.sql, self.params(row))
+            return int(cur.rowcount)
+        finally:
+            cur.close()
+
+    def executemany(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+        if not rows:
+            return
+        cur = conn.connection.cursor()
+        try:
+            if len(rows) == 1:
+                cur.execute(self.sql, self.params(rows[0]))
+            else:
+                cur.executemany(self.sql, [self.params(r) for r in rows])
+        finally:
+            cur.close()
+
+    def first(self, conn: Connection, row: Mapping[str, Any]) -> list[Any] | None:
+        """The first row of a SELECT, its values processed as SQLAlchemy would."""
+        cur = conn.connection.cursor()
+        try:
+            cur.execute(self.sql, self.params(row))
+            got = cur.fetchone()
+        finally:
+            cur.close()
+        if got is None:
+            return None
+        return [p(v) if p else v for v, p in zip(got, self.results, strict=True)]
+
+
+class Statements:
+    """``Prepared`` statements by (name, dialect), made on first use."""
+
+    def __init__(self) -> None:
+        self._made: dict[tuple[str, str, tuple[str, ...]], Prepared] = {}
+
+    def get(
+        self,
+        name: str,
+        conn: Connection,
+        build: Callable[[], ClauseElement],
+        keys: Sequence[str] = (),
+    ) -> Prepared:
+        k = (name, conn.dialect.name, tuple(keys))
+        got = self._made.get(k)
+        if got is None:
+            got = self._made[k] = Prepared(build(), conn, keys)
+        return got
+
+
+STATEMENTS = Statements()
