@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path
 from time import perf_counter
 
+from bench.ratios import PEER_INSTANCES
 from bench.report import RESULTS, markdown, table
 from bench.suite import MEASUREMENTS, Options, Suite
 
@@ -40,6 +41,13 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         help="seconds the cycle measurement may spend on repetitions (at least one)",
     )
     p.add_argument("--max-reps", type=int, default=5, help="most repetitions of the cycle run")
+    p.add_argument(
+        "--peer-instances",
+        type=int,
+        default=None,
+        help=f"SpiffWorkflow process-years after each cycle repetition, in memory and with "
+        f"save/restore (default {PEER_INSTANCES}; 1 with --quick; 0 leaves SpiffWorkflow out)",
+    )
     p.add_argument("--profile", action="store_true", help="add a cProfile of a 10-process cycle")
     p.add_argument(
         "--output",
@@ -67,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         and not args.quick
         and parties == "nordjylland"
         and args.processes is None
+        and args.peer_instances is None
     )
     output = args.output or (RESULTS if default_run else None)
     given = sys.argv[1:] if argv is None else argv
@@ -82,6 +91,11 @@ def main(argv: list[str] | None = None) -> int:
             cycle_budget_s=args.budget,
             max_reps=max(1, args.max_reps),
             profile=args.profile,
+            peer_instances=(
+                args.peer_instances
+                if args.peer_instances is not None
+                else (1 if args.quick else PEER_INSTANCES)
+            ),
         )
         results = Suite(opts).run()
     elapsed = perf_counter() - t0

@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 
 from bench import mail, writes
 from bench.fleet import Fleet, FleetStats, summary
+from bench.ratios import PEER_INSTANCES, Peer, add_rows
 from bench.report import FAIL, INFO, PASS, SKIP, Results, Row, median, ms, percentile, verdict
 from bench.scenario import ROOT, YEAR, late_parties, scenario_bundle
 from workflow.calendar import local_to_utc
@@ -57,6 +58,7 @@ class Options:
     max_reps: int = 5
     profile: bool = False
     fanout_sizes: tuple[int, ...] = (12, 98, 600)
+    peer_instances: int = PEER_INSTANCES  # SpiffWorkflow process-years per cycle repetition
 
     @property
     def cycle_processes(self) -> int:
@@ -155,6 +157,7 @@ class Suite:
         batches = writes.prepare(trace, P)
         per_process_rows = trace.rows
 
+        peer = Peer(bundle, o.peer_instances, enabled=o.parties == "nordjylland")
         reps: list[dict[str, float]] = []
         last: FleetStats | None = None
         render_failures = ""
@@ -178,6 +181,7 @@ class Suite:
             raw_counts = _row_counts(Database(f"sqlite:///{raw_path}"), dispose=True)
             for p in (raw_path, Path(f"{raw_path}-wal"), Path(f"{raw_path}-shm")):
                 p.unlink(missing_ok=True)
+            peer.measure()  # SpiffWorkflow, right after the engine: same load, paired ratios
             reps.append(
                 {
                     "engine_s": stats.engine_s,
@@ -236,6 +240,7 @@ class Suite:
                 f"process-year; median of {len(reps)} paired run(s)",
             )
         )
+        add_rows(self.results, reps, P, peer)
         if counts != raw_counts:
             self.results.notes.append(
                 f"Write-limit replay wrote different row counts than the engine: engine {counts}, "

@@ -1,17 +1,20 @@
 """Smoke test of the performance suite (``python -m bench``): it imports, its scenario generator
 produces valid definitions, and the nationwide party registry is complete and safe.
+The SpiffWorkflow model of the same year runs to its end with a save/restore after every step.
 No timing is asserted here; ``make bench`` measures."""
 
 from __future__ import annotations
 
 import importlib
 import re
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 import yaml
 
-from bench import danmark, scenario, writes
+from bench import danmark, ratios, scenario, spiff, writes
+from bench.report import Results
 from workflow.loader import check_file
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,8 +30,10 @@ DANMARK_YAML = ROOT / "definitions" / "parties" / "danmark.yaml"
         "bench.fleet",
         "bench.mail",
         "bench.memory",
+        "bench.ratios",
         "bench.report",
         "bench.scenario",
+        "bench.spiff",
         "bench.suite",
         "bench.writes",
     ],
@@ -109,3 +114,45 @@ def test_write_limit_replay_gives_every_copy_its_own_ids_and_keys() -> None:
     assert second_insert[1][0].startswith("INSERT INTO outbox")
     assert second_insert[1][1] == [(3, 2, "p1/a#1"), (4, 2, "p1/b#1")]
     assert batches[3] == [("UPDATE processes SET status = ? WHERE id = ?", [("completed", 2)])]
+
+
+def test_spiff_model_runs_the_year_with_save_restore_after_every_step(tmp_path: Path) -> None:
+    from SpiffWorkflow.bpmn.specs.event_definitions import timer
+
+    year = spiff.year_of(scenario.scenario_bundle("nordjylland", tmp_path))
+    spec, subprocess_specs = spiff.load_specs()
+    run = spiff.drive(spec, subprocess_specs, year, save=spiff.serializer())
+
+    assert run.completed
+    # 4 meetings and decisions, 12 answers, 11 kommuner × 2 approval steps + the region's 1
+    assert year.user_tasks == 4 + 12 + 11 * 2 + 1
+    assert run.user_steps == year.user_tasks
+    # the 2 late parties (every sixth) get the questionnaire's 3 reminders and the escalation,
+    # and the approvals' 2 reminders; the stage timers fire too
+    assert sorted(year.late) == ["laeso", "region-nordjylland"]
+    assert (run.reminders, run.escalated) == (5, 1)
+    assert run.timer_steps >= 9  # 9 stage openings and closings, besides the reminders
+    assert len(run.sizes) == 1 + run.user_steps + run.timer_steps  # saved after every step
+    assert all(size > 20_000 for size in run.sizes)
+    answers, approvals = run.data["answers"], run.data["approvals"]
+    assert sorted(answers) == sorted(year.kinds)
+    assert answers["laeso"] == {"party": "laeso", "simulated": True}
+    assert set(approvals["aalborg"]) == {"socialudvalg", "byraad"}
+    assert set(approvals["region-nordjylland"]) == {"regionsraad"}
+    assert run.data["submitted"]["to"].endswith(".example")
+    assert timer.datetime is datetime  # the virtual clock is put back
+
+
+def test_ratio_rows_compare_the_same_repetitions(tmp_path: Path) -> None:
+    bundle = scenario.scenario_bundle("nordjylland", tmp_path)
+    reps = [
+        {"engine_s": 2.0, "render_s": 0.4, "raw_s": 0.8},
+        {"engine_s": 3.0, "render_s": 0.6, "raw_s": 1.0},
+    ]
+    results = Results()
+    ratios.add_rows(results, reps, 10, ratios.Peer(bundle, enabled=False))
+    p1, peer = results.rows
+    assert p1.figure.startswith("3.3×")  # median of 2.4 / 0.8 and 3.6 / 1.0
+    assert p1.status == "PASS"
+    assert peer.status == "SKIP"
+    assert "nordjylland" in peer.note
