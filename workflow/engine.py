@@ -17,12 +17,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from workflow.errors import AftaleflowError, ConcurrentUpdate, GuardRefused, NotFound
 from workflow.events import event_row, write_events
 from workflow.loader import Bundle
+from workflow.state import ProcessStates
 from workflow.storage.db import Database
 from workflow.storage.models import OutboxRow, ProcessRow
 from workflow.storage.records import StageRecord
 from workflow.tick import Applied, TickReport, advance
 from workflow.timeline import bind, bound_definition
-from workflow.tx import ProcessStates, ProcessTx, new_process_tx
+from workflow.tx import ProcessTx, new_process_tx
 
 log = logging.getLogger("aftaleflow.service")
 

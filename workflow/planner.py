@@ -7,14 +7,53 @@ asks again until nothing is due, so a tick after any downtime catches up in orde
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Protocol
+from typing import Any
 
+from workflow.agenda import (
+    ACTIVE_QUESTIONNAIRE,
+    DONE_STEP,
+    Agenda,
+    Book,
+    chain_due,
+    questionnaire_due,
+)
 from workflow.timeline import BoundProcess, BoundStage
+from workflow.views import (
+    ProcessView,
+    StageLike,
+    StageView,
+    StateLike,
+    TaskKey,
+    TaskLike,
+    TaskView,
+    document_conflict,
+)
 
-TaskKey = tuple[str, str, str]  # stage, party, step ('' for a questionnaire task)
+__all__ = [
+    "ACTIVE_QUESTIONNAIRE",
+    "COMPLETE_PROCESS",
+    "COMPLETE_STAGE",
+    "DONE_STEP",
+    "ESCALATE",
+    "INVITE",
+    "MARK_OVERDUE",
+    "OPEN_STAGE",
+    "REMIND",
+    "REQUEST_APPROVAL",
+    "SKIP_REMINDER",
+    "SUBMIT_AGREEMENT",
+    "Action",
+    "Plan",
+    "ProcessView",
+    "StageView",
+    "TaskKey",
+    "TaskView",
+    "document_conflict",
+    "past_deadline",
+    "plan",
+]
 
 # action kinds
 OPEN_STAGE = "open_stage"
@@ -27,124 +66,6 @@ ESCALATE = "escalate"
 REQUEST_APPROVAL = "request_approval"
 SUBMIT_AGREEMENT = "submit_agreement"
 COMPLETE_PROCESS = "complete_process"
-
-ACTIVE_QUESTIONNAIRE = ("invited", "opened", "draft")
-DONE_STEP = ("approved", "exempt")
-
-
-class TaskLike(Protocol):
-    """What the planner reads of a task: a ``TaskView`` or the engine's ``TaskRecord``."""
-
-    @property
-    def stage(self) -> str: ...
-    @property
-    def party(self) -> str: ...
-    @property
-    def step(self) -> str: ...
-    @property
-    def seq(self) -> int: ...
-    @property
-    def status(self) -> str: ...
-    @property
-    def deadline(self) -> date | None: ...
-    @property
-    def reminders_done(self) -> int: ...
-    @property
-    def last_mail_at(self) -> datetime | None: ...
-    @property
-    def escalated(self) -> bool: ...
-    @property
-    def decided_at(self) -> datetime | None: ...
-
-
-class StageLike(Protocol):
-    @property
-    def status(self) -> str: ...
-    @property
-    def opened_at(self) -> datetime | None: ...
-    @property
-    def closed_at(self) -> datetime | None: ...
-    @property
-    def submitted(self) -> bool: ...
-
-
-class StateLike(Protocol):
-    """What the planner reads of a process: a ``ProcessView`` or the engine's state."""
-
-    @property
-    def status(self) -> str: ...
-    @property
-    def stages(self) -> Mapping[str, StageLike]: ...
-    @property
-    def document_conflict(self) -> str: ...
-    def tasks_of(self, stage: str) -> Sequence[TaskLike]: ...
-
-
-@dataclass(frozen=True)
-class TaskView:
-    stage: str
-    party: str
-    step: str
-    seq: int
-    status: str
-    deadline: date | None
-    reminders_done: int = 0
-    last_mail_at: datetime | None = None
-    escalated: bool = False
-    decided_at: datetime | None = None
-
-    @property
-    def key(self) -> TaskKey:
-        return (self.stage, self.party, self.step)
-
-
-@dataclass(frozen=True)
-class StageView:
-    id: str
-    status: str
-    opened_at: datetime | None = None
-    closed_at: datetime | None = None
-    submitted: bool = False
-
-
-@dataclass(frozen=True)
-class ProcessView:
-    status: str
-    stages: Mapping[str, StageView]
-    tasks: Mapping[TaskKey, TaskView] = field(default_factory=dict)
-    document_conflict: str = ""
-    """Why the agreement cannot be submitted (a party approved another version), if so."""
-
-    def tasks_of(self, stage: str) -> list[TaskView]:
-        return [t for t in self.tasks.values() if t.stage == stage]
-
-
-class ApprovalLike(Protocol):
-    @property
-    def party(self) -> str: ...
-    @property
-    def step(self) -> str: ...
-    @property
-    def kind(self) -> str: ...
-    @property
-    def status(self) -> str: ...
-    @property
-    def decision(self) -> Mapping[str, object] | None: ...
-
-
-def document_conflict(wanted: str | None, tasks: Iterable[ApprovalLike]) -> str:
-    """Why the agreement cannot be submitted: an approval of another version than ``wanted``
-    (the hash of the version put up for approval), if so."""
-    if not wanted:
-        return ""
-    for t in tasks:
-        got = str((t.decision or {}).get("document_hash", ""))
-        if t.kind == "approval" and t.status == "approved" and got != wanted:
-            return (
-                f"{t.party} ({t.step}) godkendte version {got[:12] or 'uden version'}, "
-                f"ikke {wanted[:12]}, der er sendt til godkendelse"
-            )
-    return ""
 
 
 @dataclass(frozen=True)
@@ -179,9 +100,13 @@ class _Collector:
         if action.due_at <= self.at:
             self.actions.append(action)
             return True
-        if self.next_due is None or action.due_at < self.next_due:
-            self.next_due = action.due_at
+        self.later(action.due_at)
         return False
+
+    def later(self, due: datetime | None) -> None:
+        """Something falls due at ``due`` (after ``at``)."""
+        if due is not None and (self.next_due is None or due < self.next_due):
+            self.next_due = due
 
 
 def past_deadline(bound: BoundProcess, deadline: date | None, at: datetime) -> bool:
@@ -227,14 +152,20 @@ def _plan_open(
     bound: BoundProcess, stage: BoundStage, sv: StageLike, state: StateLike, c: _Collector
 ) -> None:
     kind = stage.kind
+    agenda: Agenda | None = getattr(state, "agenda", None)
+    if kind == "questionnaire" and agenda is not None:
+        _plan_questionnaire_booked(bound, stage, sv, state, agenda, c)
+    elif kind == "approval" and agenda is not None:
+        _plan_approval_booked(bound, stage, sv, state, agenda, c)
     if kind == "questionnaire":
-        for t in state.tasks_of(stage.id):
-            _plan_questionnaire_task(bound, stage, sv, t, c)
+        if agenda is None:
+            for t in state.tasks_of(stage.id):
+                _plan_questionnaire_task(bound, stage, sv, t, c)
         assert stage.closes_at is not None
         c.offer(
             Action(COMPLETE_STAGE, stage.closes_at, stage.id, reason="fasen lukkede på sin dato")
         )
-    elif kind == "approval":
+    elif kind == "approval" and agenda is None:
         _plan_approval(bound, stage, sv, state, c)
     elif kind == "workshops":
         last = max(e.end for e in stage.events)
@@ -319,6 +250,23 @@ def _plan_questionnaire_task(
         c.offer(Action(kind, due, stage.id, t.party, t.step))
 
 
+def _plan_chain(
+    bound: BoundProcess, stage: BoundStage, sv: StageLike, steps: list[TaskLike], c: _Collector
+) -> datetime | None:
+    """One party's approval chain (steps in order); when it was fully decided, if it was."""
+    previous_decided = sv.opened_at or stage.opens_at
+    for t in steps:
+        if t.status in DONE_STEP:
+            previous_decided = t.decided_at or previous_decided
+            continue
+        if t.status == "pending":
+            c.offer(Action(REQUEST_APPROVAL, previous_decided, stage.id, t.party, t.step))
+        elif t.status in ("requested", "postponed"):
+            _reminder(bound, stage, t, c)
+        return None
+    return previous_decided
+
+
 def _plan_approval(
     bound: BoundProcess, stage: BoundStage, sv: StageLike, state: StateLike, c: _Collector
 ) -> None:
@@ -329,18 +277,59 @@ def _plan_approval(
     complete = True
     for steps in by_party.values():
         steps.sort(key=lambda s: s.seq)
-        previous_decided = sv.opened_at or stage.opens_at
-        for t in steps:
-            if t.status in DONE_STEP:
-                previous_decided = t.decided_at or previous_decided
-                continue
+        done = _plan_chain(bound, stage, sv, steps, c)
+        if done is None:
             complete = False
-            if t.status == "pending":
-                c.offer(Action(REQUEST_APPROVAL, previous_decided, stage.id, t.party, t.step))
-            elif t.status in ("requested", "postponed"):
-                _reminder(bound, stage, t, c)
-            break
         else:
-            decided.append(previous_decided)
+            decided.append(done)
     if complete and by_party:
         c.offer(Action(COMPLETE_STAGE, max(decided), stage.id, reason="alle parter har godkendt"))
+
+
+# ---------------------------------------------------------------------- with an agenda
+
+
+def _plan_questionnaire_booked(
+    bound: BoundProcess,
+    stage: BoundStage,
+    sv: StageLike,
+    state: Any,
+    agenda: Agenda,
+    c: _Collector,
+) -> None:
+    """Only the tasks due now are planned; the others' next time is in the book."""
+
+    def update(book: Book, t: TaskLike) -> None:
+        book.set((t.stage, t.party, t.step), questionnaire_due(bound, stage, sv, t))
+
+    book = agenda.book(stage.id, lambda: state.tasks_of(stage.id), update)
+    keys, later = book.due_until(c.at)
+    for key in keys:
+        _plan_questionnaire_task(bound, stage, sv, state.tasks[key], c)
+    c.later(later)
+
+
+def _plan_approval_booked(
+    bound: BoundProcess,
+    stage: BoundStage,
+    sv: StageLike,
+    state: Any,
+    agenda: Agenda,
+    c: _Collector,
+) -> None:
+    """Only the chains due now are planned; the stage completes when the book has no chain
+    left undecided."""
+
+    def update(book: Book, t: TaskLike) -> None:
+        steps = state.chain(stage.id, t.party)
+        due, done = chain_due(bound, stage, sv, steps)
+        book.set(t.party, due, done)
+
+    book = agenda.book(stage.id, lambda: state.tasks_of(stage.id), update)
+    parties, later = book.due_until(c.at)
+    for party in parties:
+        _plan_chain(bound, stage, sv, state.chain(stage.id, party), c)
+    c.later(later)
+    if book.done and not book.undone:
+        last = max(d for d in book.done.values() if d is not None)
+        c.offer(Action(COMPLETE_STAGE, last, stage.id, reason="alle parter har godkendt"))

@@ -19,10 +19,11 @@ from workflow.clock import system_clock
 from workflow.defaults import LATE_LOG_THRESHOLD
 from workflow.loader import Bundle
 from workflow.planner import document_conflict
+from workflow.state import ProcessStates
 from workflow.storage.db import Database
 from workflow.tick import Applied, TickReport, advance
 from workflow.timeline import bound_for
-from workflow.tx import ProcessStates, ProcessTx, process_tx
+from workflow.tx import ProcessTx, process_tx
 
 __all__ = [
     "LATE_LOG_THRESHOLD",

@@ -16,7 +16,6 @@ writes nothing. Leaving the ``with`` block without ``commit()`` rolls everything
 from __future__ import annotations
 
 import secrets
-from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -29,105 +28,24 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from workflow import defaults
 from workflow.errors import ConcurrentUpdate, NotFound
 from workflow.events import INSERT_EVENT, event_row
 from workflow.mail import Mail, outbox_row
-from workflow.planner import document_conflict
+from workflow.state import ProcessState, ProcessStates
 from workflow.storage import records
 from workflow.storage.db import Database
 from workflow.storage.fast import STATEMENTS
 from workflow.storage.locks import lock_process
 from workflow.storage.models import TABLES
-from workflow.storage.records import ProcessRecord, Record, StageRecord, TaskRecord
+from workflow.storage.records import StageRecord, TaskRecord
 from workflow.timeline import BoundProcess, bound_definition
 
-TaskKey = tuple[str, str, str]
 _INSERT_OUTBOX = TABLES["outbox"].insert()
 _OUTBOX = TABLES["outbox"]
 _INSERT_LINK = {
     "postgresql": pg_insert(TABLES["links"]).on_conflict_do_nothing(index_elements=["token_hash"]),
     "sqlite": sqlite_insert(TABLES["links"]).on_conflict_do_nothing(index_elements=["token_hash"]),
 }
-
-
-class ProcessState:
-    """A process's records as the engine holds them, and what the planner reads of them."""
-
-    def __init__(
-        self,
-        process: ProcessRecord,
-        bound: BoundProcess,
-        stages: list[StageRecord],
-        tasks: list[TaskRecord],
-    ) -> None:
-        self.process = process
-        self.bound = bound
-        self.touched: list[Record] = []
-        self.new: list[Record] = []
-        self.stages = {st.stage_id: st for st in stages}
-        self.tasks: dict[TaskKey, TaskRecord] = {}
-        self.by_stage: dict[str, list[TaskRecord]] = {}
-        self.deadlines = {s.id: s.deadline for s in bound.stages}
-        for r in (process, *stages):
-            r.track(self.touched)
-        for t in tasks:
-            self._hold(t)
-
-    def _hold(self, t: TaskRecord) -> None:
-        t.__dict__["stage_deadline"] = self.deadlines.get(t.stage_id)
-        t.track(self.touched)
-        self.tasks[t.key] = t
-        self.by_stage.setdefault(t.stage_id, []).append(t)
-
-    # ------------------------------------------------------------ what the planner reads
-
-    @property
-    def status(self) -> str:
-        return self.process.status
-
-    @property
-    def document_conflict(self) -> str:
-        return document_conflict(self.process.approval_document_hash, self.tasks.values())
-
-    def tasks_of(self, stage: str) -> list[TaskRecord]:
-        return self.by_stage.get(stage, [])
-
-
-class ProcessStates:
-    """The states of the processes used last, at most ``size``; each is checked before use."""
-
-    def __init__(self, size: int = defaults.CACHED_PROCESSES) -> None:
-        self.size = size
-        self._states: OrderedDict[str, ProcessState] = OrderedDict()
-
-    def get(self, key: str, row: ProcessRecord) -> ProcessState | None:
-        got = self._states.get(key)
-        if got is None:
-            return None
-        p = got.process
-        if row.row_token is None or (p.id, p.row_version, p.row_token) != (
-            row.id,
-            row.row_version,
-            row.row_token,
-        ):
-            del self._states[key]
-            return None
-        self._states.move_to_end(key)
-        return got
-
-    def id_of(self, key: str) -> int | None:
-        got = self._states.get(key)
-        return got.process.id if got else None
-
-    def put(self, key: str, state: ProcessState) -> None:
-        self._states[key] = state
-        self._states.move_to_end(key)
-        while len(self._states) > self.size:
-            self._states.popitem(last=False)
-
-    def forget(self, key: str) -> None:
-        self._states.pop(key, None)
 
 
 @dataclass
@@ -189,19 +107,18 @@ class ProcessTx:
 
     def party_tasks(self, stage_id: str, party: str) -> list[TaskRecord]:
         """One party's tasks in a stage (every step of its chain), in order."""
-        got = sorted((t for t in self.state.tasks_of(stage_id) if t.party == party), key=_seq)
+        got = self.state.chain(stage_id, party)
         if not got:
             raise NotFound(f"{party!r} has no task in stage {stage_id!r} (yet)")
         return got
 
     def add_task(self, t: TaskRecord) -> None:
         self.state.new.append(t)
-        self.state._hold(t)
+        self.state.hold_task(t)
 
     def add_stage(self, st: StageRecord) -> None:
         self.state.new.append(st)
-        st.track(self.state.touched)
-        self.stages[st.stage_id] = st
+        self.state.hold_stage(st)
 
     # ------------------------------------------------------------ what commit() writes
 
@@ -339,10 +256,6 @@ class ProcessTx:
             STATEMENTS.get("insert events", conn, lambda: INSERT_EVENT, keys).executemany(
                 conn, rows
             )
-
-
-def _seq(t: TaskRecord) -> int:
-    return t.seq
 
 
 def _not_found(conn: Connection, key: str) -> NotFound:

@@ -60,10 +60,16 @@ class Record:
                 if not d["_changed"] and d["_touched"] is not None:
                     d["_touched"].append(self)
                 d["_changed"].add(name)
+            dirty = d.get("_dirty")
+            if dirty is not None:
+                dirty.add(self)
 
-    def track(self, touched: list[Record]) -> None:
-        """Report the next change to ``touched`` (a record kept between transactions)."""
+    def track(self, touched: list[Record], dirty: set[Record] | None = None) -> None:
+        """Report the next change to ``touched`` (a record kept between transactions), and
+        every change to ``dirty`` (what the planner must look at again), if given."""
         self.__dict__["_touched"] = touched
+        if dirty is not None:
+            self.__dict__["_dirty"] = dirty
 
     @property
     def changed(self) -> frozenset[str]:
