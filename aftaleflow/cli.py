@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 import tempfile
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,8 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from aftaleflow.config import Settings, from_env
 from workflow import machines
-from workflow.calendar import TZ, to_local
+from workflow.calendar import to_local
+from workflow.clock import parse_moment
 from workflow.errors import AftaleflowError, DefinitionError
 from workflow.labels import label
 from workflow.loader import check_file, load_bundle
@@ -45,14 +46,9 @@ def parse_at(value: str | None) -> datetime:
     if not value:
         return system_clock()
     try:
-        dt = datetime.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(
-            f"{value!r} is not a date-time; write e.g. 2022-04-04T09:00"
-        ) from None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=TZ)
-    return dt.astimezone(UTC)
+        return parse_moment(value)
+    except AftaleflowError as e:
+        raise click.BadParameter(str(e)) from None
 
 
 def parse_date(value: str) -> date:

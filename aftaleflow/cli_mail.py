@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from collections import Counter
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
 import click
 from rich.console import Console
@@ -22,7 +22,8 @@ from notifications.dates import format_short
 from notifications.sender import DeliveryReport, drain, make_on_tick, recover_stuck
 from notifications.transports import Transport, transport_for
 from workflow import defaults
-from workflow.calendar import TZ
+from workflow.clock import parse_moment, system_clock
+from workflow.errors import AftaleflowError
 from workflow.labels import label
 from workflow.storage.db import Database, require_schema
 from workflow.storage.models import OutboxRow
@@ -76,15 +77,14 @@ def deliver_callback(settings: Settings, db: Database) -> Callable[[datetime], N
 def parse_at(text: str | None) -> datetime:
     """An ISO time; without an offset it is Danish local time. None means now (real time)."""
     if not text:
-        return datetime.now(UTC)
+        return system_clock()
     try:
-        moment = datetime.fromisoformat(text)
-    except ValueError as exc:
+        return parse_moment(text)
+    except AftaleflowError:
         raise click.BadParameter(
             f"{text!r} is not an ISO time; write e.g. 2022-04-04T09:00 (Danish time) "
             "or 2022-04-04T07:00+00:00"
-        ) from exc
-    return (moment if moment.tzinfo else moment.replace(tzinfo=TZ)).astimezone(UTC)
+        ) from None
 
 
 @click.command("outbox")

@@ -84,15 +84,7 @@ def record_approval(
             f"stage {stage_id!r} is {stage.status}; approvals are recorded while it is open"
         )
     task = tx.task(stage_id, party, step)
-    waiting = [
-        t.step
-        for t in tx.party_tasks(stage_id, party)
-        if t.seq < task.seq and t.status not in ("approved", "exempt")
-    ]
-    if waiting:
-        raise GuardRefused(
-            f"{party}: {step} decides after {', '.join(waiting)}, which has not approved yet"
-        )
+    _require_earlier_steps(tx, stage_id, party, step, task.seq)
     if task.status == "pending":
         task.status = machines.fire("approval_step", task.status, "request")
     task.status = machines.fire("approval_step", task.status, DECISIONS[decision])
@@ -120,6 +112,18 @@ def record_approval(
         _block(tx, stage_id, party, step, at, actor, decision_text)
     elif decision == "approved" and stage.status == "blocked":
         _unblock_if_clear(tx, stage_id, at, actor)
+
+
+def _require_earlier_steps(tx: ProcessTx, stage_id: str, party: str, step: str, seq: int) -> None:
+    waiting = [
+        t.step
+        for t in tx.party_tasks(stage_id, party)
+        if t.seq < seq and t.status not in ("approved", "exempt")
+    ]
+    if waiting:
+        raise GuardRefused(
+            f"{party}: {step} decides after {', '.join(waiting)}, which has not approved yet"
+        )
 
 
 def _block(

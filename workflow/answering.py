@@ -62,6 +62,38 @@ def submit_answer(
     task.status = machines.fire("questionnaire_task", task.status, "submit")
     task.submitted_at = at
     late = task.status == "late" or after_deadline
+    version = _store(tx, stage_id, party, data, at, late)
+    resubmitted = before == "submitted"
+    event = {"version": version, "late": late, "resubmitted": resubmitted}
+    tx.event(at, actor, "answer_submitted", stage=stage_id, party=party, data=event)
+    if receipt is not None:
+        details = {
+            **receipt,
+            "version": version,
+            "late": late,
+            "deadline": iso_day(task.deadline),
+            "submitted_at": at.isoformat(),
+            "questionnaire": definition.questionnaire,
+            "accept_late": definition.accept_late,
+            "link": {"generation": task.link_generation},
+        }
+        contacts = tx.bound.bundle.parties.get(party).addresses(definition.recipients)
+        receipt_mail = Mail(
+            kind="receipt",
+            stage=stage_id,
+            party=party,
+            seq=version,
+            recipients=tuple(contacts),
+            details=details,
+        )
+        tx.mail(receipt_mail, at)
+    return version
+
+
+def _store(
+    tx: ProcessTx, stage_id: str, party: str, data: dict[str, Any], at: datetime, late: bool
+) -> int:
+    """The answer as its next version; the party's draft is dropped. Returns the version."""
     mine = (
         AnswerRow.process_id == tx.process.id,
         AnswerRow.stage_id == stage_id,
@@ -82,30 +114,6 @@ def submit_answer(
             submitted_at=at,
         )
     )
-    resubmitted = before == "submitted"
-    event = {"version": version, "late": late, "resubmitted": resubmitted}
-    tx.event(at, actor, "answer_submitted", stage=stage_id, party=party, data=event)
-    if receipt is not None:
-        details = {
-            **receipt,
-            "version": version,
-            "late": late,
-            "deadline": iso_day(task.deadline),
-            "submitted_at": at.isoformat(),
-            "questionnaire": definition.questionnaire,
-            "accept_late": definition.accept_late,
-            "link": {"generation": task.link_generation},
-        }
-        contacts = tx.bound.bundle.parties.get(party).addresses(definition.recipients)
-        mail = Mail(
-            kind="receipt",
-            stage=stage_id,
-            party=party,
-            seq=version,
-            recipients=tuple(contacts),
-            details=details,
-        )
-        tx.mail(mail, at)
     return version
 
 
