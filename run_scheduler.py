@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import faulthandler
-import importlib
 import json
 import logging
 import os
@@ -36,7 +35,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from types import FrameType
 from typing import Any
-from urllib.parse import urlsplit
 
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers import SchedulerNotRunningError
@@ -46,6 +44,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from aftaleflow import demo
 from aftaleflow.config import Settings, from_env
+from aftaleflow.devserver import WebServer, listening_address, start_web
 from workflow import defaults
 from workflow.calendar import to_local
 from workflow.clock import Clock, clock_from
@@ -53,7 +52,7 @@ from workflow.errors import AftaleflowError, SchedulerAlreadyRunning
 from workflow.scheduling import Backlog, InstanceLock, last_tick_at, lock_sqlite_scheduler
 from workflow.scheduling import record_tick as record_tick_state
 from workflow.service import LATE_LOG_THRESHOLD, Service, TickReport
-from workflow.storage.db import Database
+from workflow.storage.db import Database, describe_failure
 
 log = logging.getLogger("aftaleflow.scheduler")
 
@@ -373,77 +372,6 @@ def _short(e: BaseException) -> str:
     return " ".join(str(orig or e).split())[:300]
 
 
-# ---------------------------------------------------------------------- the web app (make run)
-
-
-@dataclass
-class WebServer:
-    server: Any
-    thread: threading.Thread
-    url: str
-    close: Callable[[], None] | None = None
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.thread.join(timeout=10)
-        self.server.server_close()
-        if self.close is not None:
-            self.close()  # the app's database connections
-
-
-def parse_bind(value: str) -> tuple[str, int]:
-    """``HOST:PORT`` or a URL (its host and port; 8000 if it has none)."""
-    if "://" in value:
-        parts = urlsplit(value)
-        return parts.hostname or "127.0.0.1", parts.port or 8000
-    host, _, port = value.rpartition(":")
-    try:
-        return host or "127.0.0.1", int(port)
-    except ValueError:
-        raise AftaleflowError(f"--bind {value!r}: write HOST:PORT, e.g. 127.0.0.1:8000") from None
-
-
-def web_factory() -> Callable[..., Any] | None:
-    """``web.create_app`` if the web app is installed."""
-    try:
-        module = importlib.import_module("web")
-    except ImportError:
-        return None
-    factory = getattr(module, "create_app", None)
-    return factory if callable(factory) else None
-
-
-def start_web(settings: Settings, clock: Clock, bind: str) -> WebServer | None:
-    """Serve the web app on a werkzeug server thread (development and the demo only)."""
-    factory = web_factory()
-    if factory is None:
-        return None
-    from werkzeug.serving import make_server
-
-    app = factory(
-        database_url=settings.database_url,
-        secret_key=settings.secret_key,
-        base_url=settings.base_url,
-        upload_dir=settings.upload_dir,
-        language=settings.language,
-        clock=clock,
-    )
-    host, port = parse_bind(bind)
-    try:
-        server = make_server(host, port, app, threaded=True)
-    except OSError as e:
-        raise AftaleflowError(
-            f"the web app cannot listen on {host}:{port} ({e.strerror or e}); is another "
-            "Aftaleflow running? Give another address with --bind (and AFTALEFLOW_BASE_URL)"
-        ) from None
-    thread = threading.Thread(target=server.serve_forever, name="web", daemon=True)
-    thread.start()
-    log.info("web app on http://%s:%d", host, port, extra={"action": "web_started"})
-    close_app = getattr(importlib.import_module("web"), "close_app", None)
-    close = (lambda: close_app(app)) if callable(close_app) else None
-    return WebServer(server, thread, settings.base_url + "/", close)
-
-
 # ---------------------------------------------------------------------- start-up
 
 
@@ -506,28 +434,47 @@ def migrate(db: Database) -> None:
 def main(argv: list[str] | None = None) -> int:
     env = os.environ
     args = parse_args(argv, env)
-    setup_logging(args.log_format, args.log_level)
+    try:
+        setup_logging(args.log_format, args.log_level)
+    except ValueError:
+        return _fail(f"configuration: log level {args.log_level!r}: write DEBUG, INFO or WARNING")
     faulthandler.register(signal.SIGUSR1, all_threads=True)  # kill -USR1: where is it stuck?
     try:
         settings = from_env(env)
-    except ValueError as e:
+        if args.web:
+            settings = listening_address(settings, args.bind, env)
+        _check_mail(settings)
+    except AftaleflowError as e:
         return _fail(f"configuration: {e}")
     try:
         lock = lock_sqlite_scheduler(settings.database_url)
     except SchedulerAlreadyRunning as e:
         print(f"aftaleflow scheduler: {e}", file=sys.stderr, flush=True)
         return EXIT_ALREADY_RUNNING
-    db = Database(settings.database_url)
+    except AftaleflowError as e:
+        return _fail(str(e))
+    db: Database | None = None
     try:
+        db = Database(settings.database_url)
         return _run(args, settings, db, lock)
     except AftaleflowError as e:
         return _fail(str(e))
     except SQLAlchemyError as e:
-        return _fail(f"database problem at start-up: {_short(e)}")
+        return _fail(f"database problem at start-up: {describe_failure(settings.database_url, e)}")
     finally:
-        db.dispose()
+        if db is not None:
+            db.dispose()
         if lock is not None:
             lock.release()
+
+
+def _check_mail(settings: Settings) -> None:
+    """A bad mail setting stops the scheduler now, not in every later mail run."""
+    try:
+        from aftaleflow.cli_mail import make_transport
+    except ImportError:  # notifications not installed: the scheduler only ticks
+        return
+    make_transport(settings)
 
 
 def _fail(message: str) -> int:
@@ -542,7 +489,7 @@ def _run(
     try:
         migrate(db)
     except SQLAlchemyError as e:
-        return _fail(f"cannot use the database {where}: {_short(e)}")
+        return _fail(describe_failure(settings.database_url, e))
     service = Service(db, link_secret=settings.secret_key)
 
     the_demo: demo.Demo | None = None
@@ -572,8 +519,8 @@ def _run(
     mailer: Mailer | None = None
     try:
         mailer = Mailer(settings, db, clock, exclusive=lock is not None, stopping=stopping)
-    except ValueError as e:  # e.g. a malformed AFTALEFLOW_SMTP_URL
-        return _fail(str(e))
+    except (ValueError, AftaleflowError) as e:  # AFTALEFLOW_SMTP_URL, AFTALEFLOW_MAIL_FROM
+        return _fail(f"configuration: {e}")
     except ImportError:
         log.warning(
             "mail delivery is not installed (notifications); only ticking",

@@ -15,8 +15,9 @@ from typing import Any
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
-from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.exc import DBAPIError
 
 from aftaleflow.config import Settings, from_env
 from workflow import machines
@@ -26,12 +27,15 @@ from workflow.errors import AftaleflowError, DefinitionError
 from workflow.labels import label
 from workflow.loader import check_file, load_bundle
 from workflow.service import Service, bound_for, system_clock
-from workflow.storage.db import Database, require_schema
+from workflow.storage.db import Database, describe_failure, require_schema
 
 console = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 WEEKDAYS = ["man", "tir", "ons", "tor", "fre", "lør", "søn"]
+
+#: A preparation year: the year the cycle is prepared in (2022 → the 2023-24 agreement).
+YEAR = click.IntRange(2000, 2200)
 
 
 def local(dt: datetime | None) -> str:
@@ -106,6 +110,8 @@ pass_app = click.make_pass_decorator(App)
 @click.pass_context
 def cli(ctx: click.Context) -> None:
     """Aftaleflow: process and approval workflows for Nordjysk Socialaftale."""
+    if ctx.obj is None and ctx.invoked_subcommand in ("check", "diagram"):
+        return  # they read files only: no settings, nothing written under var/
     if ctx.obj is None:
         ctx.obj = App(from_env())
     if isinstance(ctx.obj, App):
@@ -127,7 +133,7 @@ def init(app: App) -> None:
 
 @cli.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--year", type=int, default=None, help="Preparation year to check dates against.")
+@click.option("--year", type=YEAR, default=None, help="Preparation year to check dates against.")
 def check(files: tuple[Path, ...], year: int | None) -> None:
     """Check definition files; prints file:line: message for every problem."""
     bad = 0
@@ -149,7 +155,7 @@ def check(files: tuple[Path, ...], year: int | None) -> None:
 
 @cli.command()
 @click.argument("definition", type=click.Path(path_type=Path))
-@click.option("--year", type=int, required=True, help="The preparation year (2022 → 2023-24).")
+@click.option("--year", type=YEAR, required=True, help="The preparation year (2022 → 2023-24).")
 @click.option("--key", default=None, help="Name of the process (default: <id>-<year>).")
 @click.option("--at", "at_", default=None, help="Start time (default: now).")
 @pass_app
@@ -497,7 +503,7 @@ def document_up(
 
 @cli.command()
 @click.argument("definition", type=click.Path(path_type=Path))
-@click.option("--year", type=int, required=True)
+@click.option("--year", type=YEAR, required=True)
 @click.option(
     "--late", default="", help="Comma-separated party slugs that answer after the deadline."
 )
@@ -622,15 +628,23 @@ def main(argv: list[str] | None = None) -> int:
     except AftaleflowError as e:
         err.print(f"[red]Fejl:[/] {e}")
         return 2
-    except (OperationalError, ProgrammingError) as e:
-        err.print(
-            f"[red]Databasefejl:[/] {e.orig}. Is the database reachable, and has "
-            "`aftaleflow init` been run?"
-        )
+    except DBAPIError as e:
+        err.print(f"[red]Databasefejl:[/] {escape(describe_failure(_database_url(), e))}")
+        return 2
+    except OSError as e:  # a file or folder the command needs cannot be read or written
+        where = f" {e.filename}" if e.filename else ""
+        err.print(f"[red]Fejl:[/]{escape(where)}: {escape(str(e.strerror or e))}")
         return 2
     except SystemExit as e:
         return int(e.code or 0)
     return 0
+
+
+def _database_url() -> str:
+    try:
+        return from_env().database_url
+    except AftaleflowError:
+        return ""
 
 
 if __name__ == "__main__":  # pragma: no cover

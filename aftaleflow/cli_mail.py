@@ -19,11 +19,12 @@ from sqlalchemy import func, select
 
 from aftaleflow.config import Settings
 from notifications.dates import format_short
+from notifications.message import InvalidAddress, bare_address, checked_address
 from notifications.sender import DeliveryReport, drain, make_on_tick, recover_stuck
 from notifications.transports import Transport, transport_for
 from workflow import defaults
 from workflow.clock import parse_moment, system_clock
-from workflow.errors import AftaleflowError
+from workflow.errors import AftaleflowError, ConfigurationError
 from workflow.labels import label
 from workflow.storage.db import Database, require_schema
 from workflow.storage.models import OutboxRow
@@ -60,8 +61,24 @@ def get_context(ctx: click.Context) -> tuple[Settings, Database]:
 
 
 def make_transport(settings: Settings) -> Transport:
-    """SMTP when AFTALEFLOW_SMTP_URL is set, else ``.eml`` files under AFTALEFLOW_MAIL_DIR."""
-    return transport_for(settings.smtp_url, settings.mail_dir, local_hostname=settings.mail_domain)
+    """SMTP when AFTALEFLOW_SMTP_URL is set, else ``.eml`` files under AFTALEFLOW_MAIL_DIR.
+
+    Checks the mail settings first: a bad one is a ``ConfigurationError`` now, not an error in
+    every later mail run.
+    """
+    try:
+        checked_address(bare_address(settings.mail_from))
+    except InvalidAddress:
+        raise ConfigurationError(
+            f"AFTALEFLOW_MAIL_FROM={settings.mail_from!r} is not a usable From address; write "
+            "one address, e.g. noreply@your-domain.dk or Sekretariatet <noreply@your-domain.dk>"
+        ) from None
+    try:
+        return transport_for(
+            settings.smtp_url, settings.mail_dir, local_hostname=settings.mail_domain
+        )
+    except ValueError as e:
+        raise ConfigurationError(str(e)) from None
 
 
 def deliver_callback(settings: Settings, db: Database) -> Callable[[datetime], None]:

@@ -11,8 +11,11 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from workflow import defaults
+from workflow.errors import ConfigurationError
+from workflow.storage.db import check_database_url
 
 #: The working folder for the embedded defaults (SQLite file, mail files, uploads, secret).
 DEFAULT_VAR = "var"
@@ -45,22 +48,72 @@ class Settings:
     send_seconds: int
 
 
+#: The languages of mails and pages.
+LANGUAGES = ("da", "en")
+
+
 def _secret(var_dir: Path) -> str:
     path = var_dir / "secret.key"
-    if path.exists():
-        return path.read_text().strip()
-    var_dir.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(48)
-    path.write_text(key + "\n")
-    path.chmod(0o600)
+    try:
+        if path.exists():
+            key = path.read_text().strip()
+            if key:
+                return key
+            raise ConfigurationError(
+                f"{path} is empty; delete it (a new key is made) only if no personal link "
+                "has been sent yet, or restore it from the backup"
+            )
+        var_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        path.write_text(key + "\n")
+        path.chmod(0o600)
+    except OSError as e:
+        raise ConfigurationError(
+            f"cannot read or write the secret key {path} ({e.strerror or e}): make "
+            "AFTALEFLOW_VAR_DIR a folder Aftaleflow may write to, or set AFTALEFLOW_SECRET_KEY"
+        ) from None
     return key
 
 
+def _seconds(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ConfigurationError(
+            f"{name}={raw!r} is not a number of seconds; write a whole number, e.g. {default}"
+        )
+    return value
+
+
+def _base_url(raw: str) -> str:
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigurationError(
+            f"AFTALEFLOW_BASE_URL={raw!r} is not a web address; write e.g. "
+            "https://aftaleflow.your-domain.dk or http://127.0.0.1:8000"
+        )
+    try:
+        parts.port  # noqa: B018 - raises for a port that is not a number
+    except ValueError:
+        raise ConfigurationError(f"AFTALEFLOW_BASE_URL={raw!r}: the port is not a number") from None
+    return raw.rstrip("/")
+
+
 def from_env(env: Mapping[str, str] | None = None) -> Settings:
+    """The settings from ``AFTALEFLOW_*``; raises ``ConfigurationError`` naming a bad one."""
     env = os.environ if env is None else env
-    var_dir = Path(env.get("AFTALEFLOW_VAR_DIR", DEFAULT_VAR))
+    var_dir = Path(env.get("AFTALEFLOW_VAR_DIR") or DEFAULT_VAR)
     db_url = env.get("AFTALEFLOW_DATABASE_URL") or f"sqlite:///{var_dir / 'aftaleflow.db'}"
+    check_database_url(db_url)
     domain = env.get("AFTALEFLOW_MAIL_DOMAIN", "aftaleflow.example")
+    language = env.get("AFTALEFLOW_LANGUAGE") or "da"
+    if language not in LANGUAGES:
+        raise ConfigurationError(f"AFTALEFLOW_LANGUAGE={language!r}: write da or en")
     return Settings(
         var_dir=var_dir,
         database_url=db_url,
@@ -68,10 +121,10 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         mail_dir=Path(env.get("AFTALEFLOW_MAIL_DIR", str(var_dir / "mail"))),
         mail_domain=domain,
         mail_from=env.get("AFTALEFLOW_MAIL_FROM", f"noreply@{domain}"),
-        base_url=env.get("AFTALEFLOW_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
+        base_url=_base_url(env.get("AFTALEFLOW_BASE_URL", "http://127.0.0.1:8000")),
         secret_key=env.get("AFTALEFLOW_SECRET_KEY") or _secret(var_dir),
-        language=env.get("AFTALEFLOW_LANGUAGE", "da"),
+        language=language,
         upload_dir=Path(env.get("AFTALEFLOW_UPLOAD_DIR", str(var_dir / "uploads"))),
-        tick_seconds=int(env.get("AFTALEFLOW_TICK_SECONDS", str(defaults.TICK_SECONDS))),
-        send_seconds=int(env.get("AFTALEFLOW_SEND_SECONDS", str(defaults.SEND_SECONDS))),
+        tick_seconds=_seconds(env, "AFTALEFLOW_TICK_SECONDS", defaults.TICK_SECONDS),
+        send_seconds=_seconds(env, "AFTALEFLOW_SEND_SECONDS", defaults.SEND_SECONDS),
     )

@@ -49,3 +49,7 @@ class ConcurrentUpdate(AftaleflowError):
 
 class SchedulerAlreadyRunning(AftaleflowError):
     """Another scheduler is already running on this database."""
+
+
+class ConfigurationError(AftaleflowError):
+    """A setting is wrong, or the file or folder it names cannot be used; the message says which."""

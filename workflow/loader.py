@@ -30,75 +30,9 @@ from workflow.definition import (
     WorkshopStage,
 )
 from workflow.errors import DefinitionError, Problem
+from workflow.yaml_source import locate, read_yaml
 
 M = TypeVar("M", bound=BaseModel)
-
-
-# --------------------------------------------------------------------------- YAML with marks
-
-
-def _read_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise DefinitionError([Problem(str(path), None, "file not found")]) from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise DefinitionError([Problem(str(path), None, f"cannot read the file: {e}")]) from None
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.MarkedYAMLError as e:
-        mark = e.problem_mark or e.context_mark
-        msg = f"not valid YAML: {e.problem or e}"
-        if e.context_mark and "flow" in (e.context or ""):
-            # an unclosed [ or {: the parser notices on a later line; name where it starts
-            mark = e.context_mark
-            msg += f" ({e.context}; is a closing bracket missing?)"
-        line = mark.line + 1 if mark else None
-        raise DefinitionError([Problem(str(path), line, msg)]) from None
-    except yaml.YAMLError as e:
-        raise DefinitionError([Problem(str(path), None, f"not valid YAML: {e}")]) from None
-    if data is None:
-        raise DefinitionError(
-            [Problem(str(path), 1, "the file is empty; it must hold a mapping (key: value)")]
-        )
-    if not isinstance(data, dict):
-        line = node.start_mark.line + 1 if node is not None else 1
-        raise DefinitionError(
-            [Problem(str(path), line, "the file must hold a mapping (key: value) at the top")]
-        )
-    return data, node
-
-
-def _locate(node: yaml.Node | None, loc: tuple[Any, ...]) -> tuple[int | None, bool]:
-    """The line of the deepest YAML node on ``loc``; True if the last key itself was found."""
-    if node is None:
-        return None, False
-    line = node.start_mark.line + 1
-    found_key = False
-    for i, part in enumerate(loc):
-        found_key = False
-        if isinstance(node, yaml.MappingNode):
-            for k, v in node.value:
-                if k.value == str(part):
-                    if i == len(loc) - 1:
-                        line = k.start_mark.line + 1
-                        found_key = True
-                    else:
-                        line = v.start_mark.line + 1
-                    node = v
-                    break
-            else:
-                continue  # a union tag or a missing key: stay on this node
-        elif (
-            isinstance(node, yaml.SequenceNode)
-            and isinstance(part, int)
-            and 0 <= part < len(node.value)
-        ):
-            node = node.value[part]
-            line = node.start_mark.line + 1
-        # scalars: nothing deeper
-    return line, found_key
 
 
 # --------------------------------------------------------------------------- error messages
@@ -261,7 +195,7 @@ def validate(model: type[M], data: Any, node: yaml.Node | None, file: str) -> M:
             loc = _yaml_loc(model, tuple(err["loc"])) + tuple(part)
             if err["type"] == "union_tag_invalid":
                 loc += ("kind",)  # name the line of the misspelt kind, not the stage
-            line, _ = _locate(node, loc)
+            line, _ = locate(node, loc)
             problems.append(Problem(file, line, _message(model, err), _dotted(loc)))
         raise DefinitionError(problems) from None
 
@@ -320,7 +254,7 @@ def _sibling(process_path: Path, folder: str, ident: str) -> Path:
 def load_bundle(path: str | Path, *, reference_year: int | None = None) -> Bundle:
     """Read and check a process definition with everything it references."""
     p = Path(path)
-    data, node = _read_yaml(p)
+    data, node = read_yaml(p)
     process = validate(ProcessDefinition, data, node, str(p))
     problems: list[Problem] = []
 
@@ -328,7 +262,7 @@ def load_bundle(path: str | Path, *, reference_year: int | None = None) -> Bundl
     parties: PartyRegistry | None = None
     if not parties_path.exists():
         known = [f.stem for f in parties_path.parent.glob("*.yaml")]
-        line, _ = _locate(node, ("parties",))
+        line, _ = locate(node, ("parties",))
         problems.append(
             Problem(
                 str(p),
@@ -339,7 +273,7 @@ def load_bundle(path: str | Path, *, reference_year: int | None = None) -> Bundl
             )
         )
     else:
-        pdata, pnode = _read_yaml(parties_path)
+        pdata, pnode = read_yaml(parties_path)
         parties = validate(PartyRegistry, pdata, pnode, str(parties_path))
 
     questionnaires: dict[str, Questionnaire] = {}
@@ -349,7 +283,7 @@ def load_bundle(path: str | Path, *, reference_year: int | None = None) -> Bundl
             qpath = _sibling(p, "questionnaires", stage.questionnaire)
             if not qpath.exists():
                 known = [f.stem for f in qpath.parent.glob("*.yaml")]
-                line, _ = _locate(node, ("stages", i, "questionnaire"))
+                line, _ = locate(node, ("stages", i, "questionnaire"))
                 problems.append(
                     Problem(
                         str(p),
@@ -360,7 +294,7 @@ def load_bundle(path: str | Path, *, reference_year: int | None = None) -> Bundl
                     )
                 )
                 continue
-            qdata, qnode = _read_yaml(qpath)
+            qdata, qnode = read_yaml(qpath)
             questionnaires[stage.questionnaire] = validate(Questionnaire, qdata, qnode, str(qpath))
             qsource[stage.questionnaire] = qdata
     if problems:
@@ -392,7 +326,7 @@ def semantic_problems(
     problems: list[Problem] = []
 
     def at(loc: tuple[Any, ...], message: str) -> None:
-        line, _ = _locate(node, loc)
+        line, _ = locate(node, loc)
         problems.append(Problem(file, line, message, _dotted(loc)))
 
     ids = [s.id for s in proc.stages]
@@ -495,7 +429,7 @@ def semantic_problems(
                 if prob.field
                 else ()
             )
-            line, _ = _locate(node, loc)
+            line, _ = locate(node, loc)
             problems.append(Problem(file, line, prob.message, prob.field))
     return problems
 
@@ -519,7 +453,7 @@ def check_file(path: str | Path, *, reference_year: int | None = None) -> list[P
     """All problems in one definition file (and what it references); empty when valid."""
     p = Path(path)
     try:
-        data, node = _read_yaml(p)
+        data, node = read_yaml(p)
         kind = _kind_of(data, p)
         if kind == "process":
             load_bundle(p, reference_year=reference_year)

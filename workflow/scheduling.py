@@ -20,7 +20,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.sql import Insert
 
 from workflow.calendar import to_local
-from workflow.errors import SchedulerAlreadyRunning
+from workflow.errors import ConfigurationError, SchedulerAlreadyRunning
 from workflow.service import TickReport
 from workflow.storage.db import Database
 from workflow.storage.models import OutboxRow, ProcessRow, SchedulerStateRow
@@ -149,11 +149,12 @@ def last_tick_at(db: Database) -> datetime | None:
 
 
 def sqlite_path(url: str) -> Path | None:
-    """The database file of a SQLite URL; None for PostgreSQL or an in-memory database."""
+    """The real database file of a SQLite URL, symbolic links resolved (one file, one lock,
+    however it is reached); None for PostgreSQL or an in-memory database."""
     u = make_url(url)
     if u.get_backend_name() != "sqlite" or not u.database or u.database == ":memory:":
         return None
-    return Path(u.database)
+    return Path(u.database).resolve()
 
 
 class InstanceLock:
@@ -182,9 +183,15 @@ def lock_sqlite_scheduler(url: str) -> InstanceLock | None:
     db_file = sqlite_path(url)
     if db_file is None:
         return None
-    db_file.parent.mkdir(parents=True, exist_ok=True)
     path = db_file.with_name(db_file.name + ".scheduler.lock")
-    handle = open(path, "a+")  # noqa: SIM115 - held open for the life of the process
+    try:
+        db_file.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(path, "a+")  # noqa: SIM115 - held open for the life of the process
+    except OSError as e:
+        raise ConfigurationError(
+            f"cannot create the scheduler's lock file {path} ({e.strerror or e}): the folder "
+            f"{db_file.parent} must be writable for this user (it holds the database too)"
+        ) from None
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:

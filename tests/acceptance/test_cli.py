@@ -44,6 +44,36 @@ def test_check_reports_every_broken_definition_with_file_and_line() -> None:
     assert "did you mean" in out
 
 
+@pytest.mark.parametrize("command", ["check", "start", "simulate"])
+@pytest.mark.parametrize(
+    ("name", "line", "message"),
+    [
+        ("date-unquoted-february-30.yaml", 54, "'2022-02-30': day 30 does not exist in month 2"),
+        ("date-unquoted-month-13.yaml", 54, "'2022-13-01': month 13 does not exist"),
+        ("duplicate-key-deadline.yaml", 55, "key 'deadline' is written twice"),
+        ("encoding-windows-1252.yaml", 17, "save the file as UTF-8"),
+        ("encoding-utf-16.yaml", 1, "save the file as UTF-8"),
+    ],
+)
+def test_every_command_reports_a_yaml_pitfall_at_its_line(
+    tmp_path: Path, command: str, name: str, line: int, message: str
+) -> None:
+    path = ROOT / "tests" / "definitions" / "broken" / "processes" / name
+    env = {
+        "AFTALEFLOW_DATABASE_URL": f"sqlite:///{tmp_path}/a.db",
+        "AFTALEFLOW_VAR_DIR": str(tmp_path / "var"),
+    }
+    years = [] if command == "check" else ["--year", "2022"]
+
+    result = aftaleflow(command, str(path), *years, env=env)
+
+    assert result.returncode == 1
+    out = result.stdout + result.stderr
+    assert "Traceback" not in out
+    assert f"{path}:{line}:" in out and message in out, out
+    assert not (tmp_path / "a.db").exists()  # nothing started, nothing written
+
+
 def test_check_passes_the_shipped_definitions() -> None:
     files = sorted((ROOT / "definitions").rglob("*.yaml"))
     result = aftaleflow("check", *map(str, files))

@@ -76,6 +76,31 @@ def test_a_second_scheduler_on_the_same_sqlite_database_refuses_to_start(
     assert "scheduler_stopped" in third.stderr()
 
 
+def test_a_second_scheduler_reaching_the_database_through_a_symlink_refuses_to_start(
+    tmp_path: Path, schedulers: list[SchedulerProcess]
+) -> None:
+    var = tmp_path / "var"
+    first = SchedulerProcess([], scheduler_env(var), tmp_path / "logs", "first").start()
+    schedulers.append(first)
+    first.wait_started()  # it has created and migrated var/aftaleflow.db
+    link = tmp_path / "elsewhere" / "same.db"
+    link.parent.mkdir()
+    link.symlink_to(var / "aftaleflow.db")
+
+    env = scheduler_env(tmp_path / "other-var", AFTALEFLOW_DATABASE_URL=f"sqlite:///{link}")
+    second = SchedulerProcess([], env, tmp_path / "logs", "second").start()
+    schedulers.append(second)
+
+    assert poll(second.returncode, 60, "the second scheduler did not exit") == 3
+    message = second.stderr()
+    assert f"another scheduler (pid {first.pid}) is already running" in message
+    assert str(var / "aftaleflow.db") in message  # the real file, not the link
+    assert "Traceback" not in message
+    assert first.alive()
+    assert not (link.parent / "same.db.scheduler.lock").exists()
+    assert first.terminate() == 0
+
+
 # ---------------------------------------------------------------------- catch-up and backlog
 
 

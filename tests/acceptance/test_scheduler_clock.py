@@ -136,3 +136,24 @@ def test_one_scheduler_per_sqlite_database(tmp_path: Path) -> None:
     again = lock_sqlite_scheduler(url)
     assert again is not None
     again.release()
+
+
+@pytest.mark.parametrize("linked", ["file", "folder"])
+def test_the_sqlite_lock_holds_through_a_symbolic_link(tmp_path: Path, linked: str) -> None:
+    real = tmp_path / "var" / "x.db"
+    real.parent.mkdir()
+    real.touch()
+    if linked == "file":
+        (tmp_path / "link.db").symlink_to(real)
+        other = tmp_path / "link.db"
+    else:
+        (tmp_path / "var-link").symlink_to(real.parent, target_is_directory=True)
+        other = tmp_path / "var-link" / "x.db"
+    assert sqlite_path(f"sqlite:///{other}") == real
+    lock = lock_sqlite_scheduler(f"sqlite:///{real}")
+    assert lock is not None
+    try:
+        with pytest.raises(SchedulerAlreadyRunning, match=rf"SQLite database {real}\."):
+            lock_sqlite_scheduler(f"sqlite:///{other}")
+    finally:
+        lock.release()

@@ -162,3 +162,79 @@ def test_make_run_starts_the_demo_and_invites_all_parties_within_a_minute(
             f"after start (web app: {'yes' if has_web else 'not installed'}; "
             f"outbox page: {outbox_page})"
         )
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None  # hand the 303 back: the test reads its Location
+
+
+@pytest.mark.parametrize("how", ["flag", "AFTALEFLOW_BIND"])
+def test_make_run_with_bind_uses_that_address_in_the_banner_mails_and_outbox(
+    tmp_path: Path, schedulers: list[SchedulerProcess], how: str
+) -> None:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    var = tmp_path / "var"
+    args = [*make_run_arguments(), "--speed", "8d"]  # the invitations in about 12 s
+    if how == "flag":
+        args += ["--bind", f"127.0.0.1:{port}"]
+        env = scheduler_env(var)  # no AFTALEFLOW_BASE_URL
+    else:
+        env = scheduler_env(var, AFTALEFLOW_BIND=f"127.0.0.1:{port}")
+    proc = SchedulerProcess(args, env, tmp_path / "logs", "make-run").start()
+    schedulers.append(proc)
+
+    poll(lambda: "Stop med Ctrl-C" in proc.stdout(), 60, f"no banner:\n{proc.stderr()}")
+    banner = proc.stdout()
+    assert f"Web:       {base}/" in banner
+    assert f"(sekretariatet: {base}/sekretariat/)" in banner
+    assert "8000" not in banner
+
+    def invitation_link() -> str | None:
+        for path in sorted((var / "mail").glob("*.eml")):
+            msg = cast(EmailMessage, message_from_bytes(path.read_bytes(), policy=policy.default))
+            body = msg.get_body(("plain",))
+            if "/invitation/" in str(msg["X-Aftaleflow-Key"] or "") and body is not None:
+                found = re.search(r"https?://[^\s/]+/svar/[\w-]+", body.get_content())
+                return found.group(0) if found else None
+        return None
+
+    link = poll(invitation_link, 60, f"no invitation in var/mail:\n{proc.stderr()}")
+    assert link.startswith(f"{base}/svar/")
+
+    # the outbox's "Åbn svarlinket" sends the admin to the same address
+    jar = urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+    browser = Browser()
+    browser.opener = urllib.request.build_opener(jar)
+    _, page, _ = browser.get(f"{base}/sekretariat/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert token, "no CSRF token on the login page"
+    fields = {"csrf_token": token.group(1), "name": "demo", "password": "socialaftale"}
+    assert browser.post(f"{base}/sekretariat/login", fields)[0] == 200
+    _, page, _ = browser.get(f"{base}/sekretariat/udbakke?kind=invitation")
+    opens = re.findall(r'href="(/sekretariat/udbakke/\d+/svarlink)"', page)
+    assert opens, "no personal link to open on the outbox page"
+    no_follow = urllib.request.build_opener(jar, _NoRedirect())
+    with pytest.raises(urllib.error.HTTPError) as answer:
+        no_follow.open(base + opens[0], timeout=10)
+    with answer.value as redirect:
+        assert redirect.code == 303
+        assert str(redirect.headers["Location"]).startswith(f"{base}/svar/")
+
+    assert proc.terminate() == 0
+    assert "Traceback" not in proc.stderr()
+
+
+def test_base_url_wins_over_bind(tmp_path: Path, schedulers: list[SchedulerProcess]) -> None:
+    port = free_port()
+    public = "https://aftaleflow.kkr-nordjylland.example"
+    env = scheduler_env(tmp_path / "var", AFTALEFLOW_BASE_URL=public)
+    args = [*make_run_arguments(), "--bind", f"127.0.0.1:{port}"]
+    proc = SchedulerProcess(args, env, tmp_path / "logs", "make-run").start()
+    schedulers.append(proc)
+
+    poll(lambda: "Stop med Ctrl-C" in proc.stdout(), 60, f"no banner:\n{proc.stderr()}")
+    assert f"Web:       {public}/" in proc.stdout()
+    assert f"web app on http://127.0.0.1:{port}" in proc.stderr()  # it listens on --bind
+    assert proc.terminate() == 0

@@ -17,6 +17,7 @@ import pytest
 
 from workflow.calendar import is_working_day, to_local
 from workflow.definition import ApprovalStage, QuestionnaireStage
+from workflow.errors import DefinitionError
 from workflow.loader import check_file, load_bundle
 from workflow.timeline import bind
 
@@ -30,7 +31,10 @@ BROKEN = ROOT / "tests" / "definitions" / "broken"
 def _header(path: Path) -> dict[str, str]:
     """The ``# key: value`` comment lines at the top of a corpus file."""
     found: dict[str, str] = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
+    raw = path.read_bytes()
+    # the corpus holds files in UTF-16 and Windows-1252 too; their headers are plain ASCII
+    text = raw.decode("utf-16") if raw.startswith(b"\xff\xfe") else raw.decode("cp1252")
+    for line in text.splitlines():
         m = re.match(r"^# (expect|line|reference_year): (.*)$", line)
         if not m:
             break
@@ -189,10 +193,118 @@ def test_broken_definition_is_reported_at_its_line(path: Path) -> None:
     assert str(hit).startswith(f"{path}:{line}:")
 
 
+def test_the_corpus_holds_files_that_are_not_utf8() -> None:
+    assert (BROKEN / "processes" / "encoding-utf-16.yaml").read_bytes().startswith(b"\xff\xfe")
+    with pytest.raises(UnicodeDecodeError):
+        (BROKEN / "processes" / "encoding-windows-1252.yaml").read_text(encoding="utf-8")
+
+
 def test_february_29_is_fine_in_a_leap_year() -> None:
     path = BROKEN / "processes" / "date-february-29-common-year.yaml"
     assert check_file(path, reference_year=2022)
     assert check_file(path, reference_year=2024) == []
+
+
+# --------------------------------------------------------------------------- YAML pitfalls
+
+
+def _with(tmp_path: Path, right: str, wrong: str) -> Path:
+    """A copy of the shipped definitions with one line of socialaftale.yaml changed."""
+    root = _copy_definitions(tmp_path)
+    path = root / "processes" / "socialaftale.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert right in text
+    path.write_text(text.replace(right, wrong, 1), encoding="utf-8")
+    return path
+
+
+def test_an_unquoted_date_is_read_as_that_date(tmp_path: Path) -> None:
+    unquoted = _with(tmp_path / "a", "    deadline: Y-05-20", "    deadline: 2022-05-20")
+    quoted = _with(tmp_path / "b", "    deadline: Y-05-20", '    deadline: "2022-05-20"')
+
+    assert check_file(unquoted) == []
+    bundle = load_bundle(unquoted, reference_year=2022)
+    stage = bundle.process.stage("fagudvalg-spoergsmaal")
+    assert isinstance(stage, QuestionnaireStage)
+    assert stage.deadline == "2022-05-20"
+    # exactly the same definition as the quoted date: same source, same hash
+    assert bundle.hash == load_bundle(quoted, reference_year=2022).hash
+
+
+@pytest.mark.parametrize(
+    ("wrong", "message"),
+    [
+        ("2022-02-30", "'2022-02-30': day 30 does not exist in month 2"),
+        ("2022-13-01", "'2022-13-01': month 13 does not exist"),
+        ("2022-02-30 09:00", "'2022-02-30 09:00' is not a date"),
+    ],
+)
+def test_an_unquoted_impossible_date_is_reported_at_its_line(
+    tmp_path: Path, wrong: str, message: str
+) -> None:
+    path = _with(tmp_path, "    deadline: Y-05-20", f"    deadline: {wrong}")
+    line = path.read_text(encoding="utf-8").splitlines().index(f"    deadline: {wrong}") + 1
+
+    problems = check_file(path)
+
+    assert [(p.line, p.message) for p in problems if message in p.message] == [
+        (line, problems[0].message)
+    ], "\n".join(map(str, problems))
+    with pytest.raises(DefinitionError) as raised:
+        load_bundle(path, reference_year=2022)
+    assert f"{path}:{line}:" in str(raised.value)
+
+
+def test_a_key_written_twice_names_both_lines(tmp_path: Path) -> None:
+    path = _with(tmp_path, "    deadline: Y-05-20", "    deadline: Y-05-20\n    deadline: Y-05-27")
+    first = path.read_text(encoding="utf-8").splitlines().index("    deadline: Y-05-20") + 1
+
+    problems = check_file(path)
+
+    assert [str(p) for p in problems] == [
+        f"{path}:{first + 1}: [stages.2.deadline] key 'deadline' is written twice in the same "
+        f"place (lines {first} and {first + 1}); keep one of them"
+    ]
+
+
+def test_the_same_key_in_two_stages_is_fine() -> None:
+    text = SOCIALAFTALE.read_text(encoding="utf-8")
+    assert text.count("    deadline:") >= 2
+    assert check_file(SOCIALAFTALE) == []
+
+
+@pytest.mark.parametrize(
+    ("encoding", "line", "message"),
+    [
+        ("cp1252", None, "the file is not UTF-8 (byte 0xf8 here, 'ø' in Windows-1252)"),
+        ("utf-16", 1, "the file is saved as UTF-16, not UTF-8"),
+        ("utf-16-le", 1, "the file is saved as UTF-16, not UTF-8"),
+    ],
+)
+def test_a_file_not_in_utf8_says_where_and_to_save_it_as_utf8(
+    tmp_path: Path, encoding: str, line: int | None, message: str
+) -> None:
+    root = _copy_definitions(tmp_path)
+    path = root / "processes" / "socialaftale.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_bytes(text.encode(encoding))
+    first_non_ascii = next(i for i, x in enumerate(text.splitlines(), 1) if not x.isascii())
+
+    problems = check_file(path)
+
+    assert len(problems) == 1, problems
+    assert problems[0].line == (line or first_non_ascii)
+    assert message in problems[0].message
+    assert "save the file as UTF-8" in problems[0].message
+
+
+def test_a_bad_tagged_value_is_reported_at_its_line(tmp_path: Path) -> None:
+    path = _with(tmp_path, "link_grace_days: 14", "link_grace_days: !!int fourteen")
+    line = path.read_text(encoding="utf-8").splitlines().index("link_grace_days: !!int fourteen")
+
+    problems = check_file(path)
+
+    assert [(p.line, "cannot read 'fourteen'" in p.message) for p in problems] == [(line + 1, True)]
 
 
 # --------------------------------------------------------------------------- typo suggestions
