@@ -11,6 +11,7 @@ per-call machinery. Anything else goes through SQLAlchemy as usual.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, cast
 
@@ -19,6 +20,10 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ClauseElement
 
 Processor = Callable[[Any], Any] | None
+
+#: Statements sent this way, by first word (with " (executemany)"): for diagnostics (the
+#: bench counts them beside those SQLAlchemy sends).
+SENT: Counter[str] = Counter()
 
 
 class Prepared:
@@ -32,6 +37,7 @@ class Prepared:
             SQLCompiler, statement.compile(dialect=dialect, column_keys=list(keys) or None)
         )
         self.sql = compiled.string
+        self.verb = self.sql.lstrip().split(None, 1)[0].upper()
         self.positional = compiled.positional
         names: list[str] = (
             list(compiled.positiontup or []) if compiled.positional else list(compiled.binds)
@@ -54,6 +60,7 @@ class Prepared:
 
     def execute(self, conn: Connection, row: Mapping[str, Any]) -> int:
         """Run once; the number of rows it changed."""
+        SENT[self.verb] += 1
         cur = conn.connection.cursor()
         try:
             cur.execute(self.sql, self.params(row))
@@ -67,14 +74,17 @@ class Prepared:
         cur = conn.connection.cursor()
         try:
             if len(rows) == 1:
+                SENT[self.verb] += 1
                 cur.execute(self.sql, self.params(rows[0]))
             else:
+                SENT[f"{self.verb} (executemany)"] += 1
                 cur.executemany(self.sql, [self.params(r) for r in rows])
         finally:
             cur.close()
 
     def first(self, conn: Connection, row: Mapping[str, Any]) -> list[Any] | None:
         """The first row of a SELECT, its values processed as SQLAlchemy would."""
+        SENT[self.verb] += 1
         cur = conn.connection.cursor()
         try:
             cur.execute(self.sql, self.params(row))
