@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 
 from workflow import machines
 from workflow.changes import ask
@@ -15,7 +15,8 @@ from workflow.definition import QuestionnaireStage
 from workflow.errors import GuardRefused
 from workflow.mail import Mail, iso_day
 from workflow.planner import ACTIVE_QUESTIONNAIRE, past_deadline
-from workflow.storage.models import AnswerRow, LinkRow
+from workflow.storage.fast import STATEMENTS
+from workflow.storage.models import TABLES, AnswerRow, LinkRow
 from workflow.storage.records import StageRecord
 from workflow.tx import ProcessTx
 
@@ -90,30 +91,37 @@ def submit_answer(
     return version
 
 
+_ANSWERS = TABLES["answers"]
+_PARTY_ANSWERS = (
+    _ANSWERS.c.process_id == bindparam("pid"),
+    _ANSWERS.c.stage_id == bindparam("stage"),
+    _ANSWERS.c.party == bindparam("party"),
+)
+_LATEST_VERSION = select(func.max(_ANSWERS.c.version)).where(*_PARTY_ANSWERS)
+_DELETE_DRAFT = delete(_ANSWERS).where(*_PARTY_ANSWERS, _ANSWERS.c.state == "draft")
+_INSERT_ANSWER = insert(_ANSWERS)
+
+
 def _store(
     tx: ProcessTx, stage_id: str, party: str, data: dict[str, Any], at: datetime, late: bool
 ) -> int:
     """The answer as its next version; the party's draft is dropped. Returns the version."""
-    mine = (
-        AnswerRow.process_id == tx.process.id,
-        AnswerRow.stage_id == stage_id,
-        AnswerRow.party == party,
-    )
-    version = (tx.session.scalar(select(func.max(AnswerRow.version)).where(*mine)) or 0) + 1
-    tx.write(delete(AnswerRow).where(*mine, AnswerRow.state == "draft"))
-    tx.write(
-        insert(AnswerRow).values(
-            process_id=tx.process.id,
-            stage_id=stage_id,
-            party=party,
-            version=version,
-            state="submitted",
-            late=late,
-            data=data,
-            created_at=at,
-            submitted_at=at,
-        )
-    )
+    mine = {"pid": tx.process.id, "stage": stage_id, "party": party}
+    latest = STATEMENTS.get("latest answer", tx.conn, lambda: _LATEST_VERSION).first(tx.conn, mine)
+    version = ((latest or [None])[0] or 0) + 1
+    tx.write(_DELETE_DRAFT, mine)
+    answer = {
+        "process_id": tx.process.id,
+        "stage_id": stage_id,
+        "party": party,
+        "version": version,
+        "state": "submitted",
+        "late": late,
+        "data": data,
+        "created_at": at,
+        "submitted_at": at,
+    }
+    tx.write(_INSERT_ANSWER, answer)
     return version
 
 

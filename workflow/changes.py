@@ -57,7 +57,7 @@ def complete_stage(
     """The stage completes; its queued reminders are cancelled (counted in the event)."""
     st.status = machines.fire("stage", st.status, "complete")
     st.closed_at = at
-    cancelled = tx.cancel_mails(OutboxRow.stage_id == st.stage_id, OutboxRow.kind == "reminder")
+    cancelled = tx.cancel_mails(stage=st.stage_id, kind="reminder")
     tx.event(
         at,
         actor,

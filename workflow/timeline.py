@@ -78,10 +78,11 @@ class BoundProcess:
         return self.bundle.process.title_for(self.year)
 
     def stage(self, sid: str) -> BoundStage:
-        for s in self.stages:
-            if s.id == sid:
-                return s
-        raise KeyError(sid)
+        by_id: dict[str, BoundStage] | None = self.__dict__.get("_by_id")
+        if by_id is None:
+            by_id = {s.id: s for s in self.stages}
+            object.__setattr__(self, "_by_id", by_id)
+        return by_id[sid]
 
     def slot(self, d: date) -> datetime:
         return office_slot(d, self.office_hour)

@@ -20,13 +20,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
-from sqlalchemy import Connection, Executable, select, update
+from sqlalchemy import Connection, Executable, Update, bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.elements import ColumnElement
 
 from workflow.errors import ConcurrentUpdate, NotFound
 from workflow.events import INSERT_EVENT, event_row
@@ -52,7 +52,8 @@ _INSERT_LINK = {
 class Cancellation:
     """Queued mails cancelled at commit; ``count`` is known once they are."""
 
-    where: tuple[ColumnElement[bool], ...]
+    stage: str | None
+    kind: str | None
     count: int = 0
 
 
@@ -180,11 +181,11 @@ class ProcessTx:
             }
         )
 
-    def cancel_mails(self, *where: ColumnElement[bool]) -> Cancellation:
-        """Cancel this process's queued mails matching ``where`` (those queued in this
-        transaction too) in ONE conditional UPDATE at commit: a mail a sender has claimed
-        already (``sending``) is not touched, so nothing is both cancelled and sent."""
-        c = Cancellation(where)
+    def cancel_mails(self, *, stage: str | None = None, kind: str | None = None) -> Cancellation:
+        """Cancel this process's queued mails (of ``stage`` and ``kind`` if given; those queued
+        in this transaction too) in ONE conditional UPDATE at commit: a mail a sender has
+        claimed already (``sending``) is not touched, so nothing is both cancelled and sent."""
+        c = Cancellation(stage, kind)
         self._cancellations.append(c)
         return c
 
@@ -239,13 +240,12 @@ class ProcessTx:
                 conn, self._mails
             )
         for c in self._cancellations:
-            stmt = (
-                update(_OUTBOX)
-                .where(_OUTBOX.c.process_id == self.process.id, _OUTBOX.c.status == "queued")
-                .where(*c.where)
-                .values(status="cancelled")
+            params = {"pid": self.process.id, "stage": c.stage, "kind": c.kind}
+            name = f"cancel mails {c.stage is not None} {c.kind is not None}"
+            stmt = STATEMENTS.get(
+                name, conn, partial(_cancel, c.stage is not None, c.kind is not None)
             )
-            c.count = int(conn.execute(stmt).rowcount or 0)
+            c.count = stmt.execute(conn, {k: v for k, v in params.items() if v is not None})
         rows = []
         for row, count_as, count_of in self._events:
             if count_of is not None:
@@ -256,6 +256,18 @@ class ProcessTx:
             STATEMENTS.get("insert events", conn, lambda: INSERT_EVENT, keys).executemany(
                 conn, rows
             )
+
+
+def _cancel(by_stage: bool, by_kind: bool) -> Update:
+    o = _OUTBOX.c
+    stmt = update(_OUTBOX).where(
+        o.process_id == bindparam("pid"), o.status == bindparam("queued", "queued")
+    )
+    if by_stage:
+        stmt = stmt.where(o.stage_id == bindparam("stage"))
+    if by_kind:
+        stmt = stmt.where(o.kind == bindparam("kind"))
+    return stmt.values(status=bindparam("cancelled", "cancelled"))
 
 
 def _not_found(conn: Connection, key: str) -> NotFound:

@@ -43,6 +43,8 @@ class Prepared:
             list(compiled.positiontup or []) if compiled.positional else list(compiled.binds)
         )
         self.names = names
+        #: values a statement carries itself (e.g. ``status='cancelled'``), used when not given
+        self.fixed = {n: compiled.binds[n].value for n in names}
         self.procs: list[Processor] = [
             compiled.binds[n].type.dialect_impl(dialect).bind_processor(dialect) for n in names
         ]
@@ -53,7 +55,12 @@ class Prepared:
         ]
 
     def params(self, row: Mapping[str, Any]) -> Any:
-        values = [p(row[n]) if p else row[n] for n, p in zip(self.names, self.procs, strict=True)]
+        fixed = self.fixed
+        values = [
+            (p(v) if p else v)
+            for n, p in zip(self.names, self.procs, strict=True)
+            for v in (row[n] if n in row else fixed[n],)
+        ]
         if self.positional:
             return tuple(values)
         return dict(zip(self.names, values, strict=True))
