@@ -13,11 +13,14 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any, cast
 
 from sqlalchemy import Connection
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ClauseElement
+
+from workflow.storage.models import UTCDateTime
 
 Processor = Callable[[Any], Any] | None
 
@@ -46,7 +49,7 @@ class Prepared:
         #: values a statement carries itself (e.g. ``status='cancelled'``), used when not given
         self.fixed = {n: compiled.binds[n].value for n in names}
         self.procs: list[Processor] = [
-            compiled.binds[n].type.dialect_impl(dialect).bind_processor(dialect) for n in names
+            _bind_processor(compiled.binds[n].type, dialect) for n in names
         ]
         # result columns, for a SELECT
         self.results: list[Processor] = [
@@ -101,6 +104,23 @@ class Prepared:
         if got is None:
             return None
         return [p(v) if p else v for v, p in zip(got, self.results, strict=True)]
+
+
+def _bind_processor(typ: Any, dialect: Any) -> Processor:
+    if isinstance(typ, UTCDateTime) and dialect.name == "sqlite":
+        return _sqlite_utc  # the same text SQLAlchemy writes, made by the C isoformat
+    return typ.dialect_impl(dialect).bind_processor(dialect)
+
+
+def _sqlite_utc(value: datetime | None) -> str | None:
+    """An aware datetime as SQLite holds a ``UTCDateTime``: ``2022-04-04 07:00:00.000000``."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to the database; pass an aware UTC time")
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 class Statements:
