@@ -25,7 +25,7 @@ from workflow.calendar import to_local
 from workflow.clock import parse_moment
 from workflow.errors import AftaleflowError, DefinitionError
 from workflow.labels import label
-from workflow.loader import check_file, load_bundle
+from workflow.loader import check_file, is_process_file, load_bundle
 from workflow.service import Service, bound_for, system_clock
 from workflow.storage.db import Database, describe_failure, require_schema
 
@@ -51,15 +51,17 @@ def parse_at(value: str | None) -> datetime:
         return system_clock()
     try:
         return parse_moment(value)
-    except AftaleflowError as e:
-        raise click.BadParameter(str(e)) from None
+    except AftaleflowError:
+        raise click.BadParameter(
+            f"{value!r} er ikke et tidspunkt; skriv fx 2022-04-04T09:00"
+        ) from None
 
 
 def parse_date(value: str) -> date:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date; write YYYY-MM-DD") from None
+        raise click.BadParameter(f"{value!r} er ikke en dato; skriv ÅÅÅÅ-MM-DD") from None
 
 
 class App:
@@ -96,7 +98,7 @@ class App:
             return rows[0].key
         if not rows:
             raise AftaleflowError(
-                "no process yet; start one with `aftaleflow start DEFINITION --year Y`"
+                "der er ingen proces endnu; start en med `aftaleflow start DEFINITION --year Å`"
             )
         raise AftaleflowError(
             "several processes: name one with --process (" + ", ".join(r.key for r in rows) + ")"
@@ -135,7 +137,11 @@ def init(app: App) -> None:
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--year", type=YEAR, default=None, help="Preparation year to check dates against.")
 def check(files: tuple[Path, ...], year: int | None) -> None:
-    """Check definition files; prints file:line: message for every problem."""
+    """Check definition files; prints file:line: message for every problem.
+
+    With ``--year``, a process definition's dates on weekends and Danish holidays are listed
+    with what their rule makes of them; a meeting on such a day is a warning (exit code 0).
+    """
     bad = 0
     for f in files:
         problems = check_file(f, reference_year=year)
@@ -145,6 +151,10 @@ def check(files: tuple[Path, ...], year: int | None) -> None:
                 click.echo(str(p))
         else:
             click.echo(f"{f}: ok")
+            if year is not None and is_process_file(f):
+                from aftaleflow.cli_calendar import print_date_report
+
+                print_date_report(load_bundle(f, reference_year=year), year)
     if bad:
         click.echo(f"{bad} of {len(files)} file(s) have problems", err=True)
         sys.exit(1)
@@ -217,7 +227,9 @@ def status(app: App, key: str | None, lang: str | None) -> None:
 
         prow = s.scalar(select(ProcessRow).where(ProcessRow.key == key))
         if prow is None:
-            raise AftaleflowError(f"no process {key!r}; known: {', '.join(r.key for r in rows)}")
+            raise AftaleflowError(
+                f"processen {key!r} findes ikke; kendte: {', '.join(r.key for r in rows)}"
+            )
         st = process_status(s, key, bound_for(prow))
     console.print(
         f"[bold]{st.title}[/] ({st.key}) — {label(st.status, lang)}; definition "
@@ -263,6 +275,11 @@ def status(app: App, key: str | None, lang: str | None) -> None:
         console.print("Udbakke: " + ", ".join(f"{k}: {v}" for k, v in sorted(st.outbox.items())))
     if st.submission_refused:
         console.print(f"[red]Fremsendelse afvist:[/] {st.submission_refused}")
+    for name in st.waiting_for_agreement:
+        console.print(
+            f"[yellow]Venter på aftalen:[/] {name} åbner først, når en version af aftalen er "
+            "sendt til godkendelse (Aftalen i dashboardet)."
+        )
     for address, reason in st.failing_contacts:
         console.print(f"[red]Fejlende adresse[/] {address}: {reason}")
 
@@ -341,6 +358,12 @@ def record_approval(
     at_: str | None,
     actor: str,
 ) -> None:
+    at = parse_at(at_)
+    if at > system_clock():
+        raise click.BadParameter(
+            f"{at_} ligger i fremtiden; en beslutning registreres, når den er truffet",
+            param_hint="--at",
+        )
     svc = app.service()
     svc.record_approval(
         app.only_key(key),
@@ -348,7 +371,7 @@ def record_approval(
         party,
         step,
         decision=decision,
-        at=parse_at(at_),
+        at=at,
         actor=actor,
         meeting_date=parse_date(meeting_date) if meeting_date else None,
         agenda_item=agenda_item,
@@ -447,7 +470,7 @@ def link_reissue(
         reissue=not revoke_only,
     )
     what = "spærret" if revoke_only else "genudstedt og sendt"
-    console.print(f"Link for {party} {step} i {stage} er {what} (generation {generation})")
+    console.print(f"Link for {party} {step} i {stage} er {what} (link nr. {generation})")
 
 
 @cli.group()
@@ -519,6 +542,9 @@ def simulate(
     from workflow.simulation import simulate as run
 
     bundle = load_bundle(definition, reference_year=year)
+    from aftaleflow.cli_calendar import print_date_report
+
+    print_date_report(bundle, year)
     late_set = frozenset(x.strip() for x in late.split(",") if x.strip())
     unknown = late_set - set(bundle.participants)
     if unknown:
@@ -607,6 +633,9 @@ def _register_optional() -> None:
     from aftaleflow.cli_users import user
 
     cli.add_command(user)
+    from aftaleflow.cli_calendar import calendar
+
+    cli.add_command(calendar)
 
 
 _register_optional()

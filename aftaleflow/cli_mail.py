@@ -18,12 +18,14 @@ from rich.table import Table
 from sqlalchemy import func, select
 
 from aftaleflow.config import Settings
-from notifications.dates import format_short
 from notifications.message import InvalidAddress, bare_address, checked_address
+from notifications.restore import cancel as cancel_restored
+from notifications.restore import due_before
 from notifications.sender import DeliveryReport, drain, make_on_tick, recover_stuck
 from notifications.transports import Transport, transport_for
 from workflow import defaults
 from workflow.clock import parse_moment, system_clock
+from workflow.dates import format_short
 from workflow.errors import AftaleflowError, ConfigurationError
 from workflow.labels import label
 from workflow.storage.db import Database, require_schema
@@ -53,8 +55,8 @@ def get_context(ctx: click.Context) -> tuple[Settings, Database]:
         db = getattr(obj, "db", None) if isinstance(settings, Settings) else None
     if not isinstance(settings, Settings) or not isinstance(db, Database):
         raise click.UsageError(
-            "the mail commands need the settings and the database from the main CLI "
-            "(ctx.obj['settings'] and ctx.obj['db']); run them as `aftaleflow outbox|send`"
+            "mail-kommandoerne skal have indstillingerne og databasen fra hoved-CLI'en "
+            "(ctx.obj['settings'] og ctx.obj['db']); kør dem som `aftaleflow outbox|send`"
         )
     require_schema(db.engine)
     return settings, db
@@ -99,12 +101,12 @@ def parse_at(text: str | None) -> datetime:
         return parse_moment(text)
     except AftaleflowError:
         raise click.BadParameter(
-            f"{text!r} is not an ISO time; write e.g. 2022-04-04T09:00 (Danish time) "
-            "or 2022-04-04T07:00+00:00"
+            f"{text!r} er ikke et ISO-tidspunkt; skriv fx 2022-04-04T09:00 (dansk tid) "
+            "eller 2022-04-04T07:00+00:00"
         ) from None
 
 
-@click.command("outbox")
+@click.group("outbox", invoke_without_command=True)
 @click.option(
     "--status",
     "statuses",
@@ -115,7 +117,12 @@ def parse_at(text: str | None) -> datetime:
 @click.option("--limit", default=200, show_default=True, help="Show at most this many mails.")
 @click.pass_context
 def outbox(ctx: click.Context, statuses: tuple[str, ...], limit: int) -> None:
-    """List the mails in the outbox: queued, being sent, sent and failed."""
+    """List the mails in the outbox: queued, being sent, sent and failed.
+
+    `aftaleflow outbox requeued` lists (and cancels) the mails a restored backup would send
+    again."""
+    if ctx.invoked_subcommand is not None:
+        return
     _settings, db = get_context(ctx)
     wanted = list(STATUSES) if "all" in statuses else list(statuses or STATUSES[:4])
     with db.sessions() as s:
@@ -158,6 +165,81 @@ def outbox(ctx: click.Context, statuses: tuple[str, ...], limit: int) -> None:
     console.print(table)
     summary = ", ".join(f"{STATUS_DA[k]}: {totals.get(k, 0)}" for k in STATUSES)
     console.print(f"{len(rows)} vist. Alle mails: {summary}")
+
+
+@outbox.command("requeued")
+@click.option(
+    "--since",
+    "--due-before",
+    "since",
+    help="When the restored database took over (ISO; no offset = Danish time), i.e. when the "
+    "lost installation stopped sending. Default: now.",
+)
+@click.option("--cancel", "ids", multiple=True, type=int, help="Cancel this mail (repeatable).")
+@click.option("--cancel-all", is_flag=True, help="Cancel every mail listed.")
+@click.option("--reason", default="", help="Why (kept in the audit log); needed to cancel.")
+@click.option("--by", "actor", default="secretariat (cli)", show_default=True)
+@click.option("--at", "at_text", help="Time of the cancellation (ISO). Default: now.")
+@click.pass_context
+def requeued(
+    ctx: click.Context,
+    since: str | None,
+    ids: tuple[int, ...],
+    cancel_all: bool,
+    reason: str,
+    actor: str,
+    at_text: str | None,
+) -> None:
+    """After a restore from backup: the mails still waiting that were due before --since.
+
+    The installation that was lost probably sent them after the backup was taken; started on
+    the restored database, the scheduler would send them again. Review the list, then cancel
+    those already received (--cancel ID … or --cancel-all, with --reason). Run this before
+    starting the scheduler on the restored database.
+    """
+    _settings, db = get_context(ctx)
+    moment = parse_at(since)
+    rows = due_before(db, moment)
+    listed = {r.id for r in rows}
+    if ids or cancel_all:
+        if not reason.strip():
+            raise click.UsageError(
+                "skriv med --reason, hvorfor mailene annulleres (til revisionsloggen)"
+            )
+        unknown = sorted(set(ids) - listed)
+        if unknown:
+            raise click.UsageError(
+                f"mail {', '.join(map(str, unknown))} er ikke på listen (kun mails i kø, "
+                f"der skulle være sendt før {format_short(moment)}, kan annulleres her)"
+            )
+        wanted = listed if cancel_all else set(ids)
+        done = cancel_restored(db, wanted, at=parse_at(at_text), actor=actor, reason=reason.strip())
+        click.echo(f"{len(done)} mail(s) annulleret: {', '.join(map(str, done)) or '—'}")
+        return
+    if not rows:
+        click.echo(
+            f"Ingen mails i kø, der skulle være sendt før {format_short(moment)} (dansk tid)."
+        )
+        return
+    table = Table(title=f"I kø, men skulle være sendt før {format_short(moment)}")
+    for name in ("#", "slags", "part", "modtagere", "status", "skulle sendes", "forsøg"):
+        table.add_column(name, overflow="fold")
+    for r in rows:
+        table.add_row(
+            str(r.id),
+            label(r.kind) + (f" {r.seq}" if r.kind == "reminder" else ""),
+            r.party or "—",
+            ", ".join(str(x.get("email", "")) for x in r.recipients or []),
+            STATUS_DA.get(r.status, r.status),
+            format_short(r.next_attempt_at),
+            str(r.attempts),
+        )
+    console = Console()
+    console.print(table)
+    console.print(
+        f"{len(rows)} mail(s). Modtaget før gendannelsen? Annullér dem med "
+        "--cancel ID (eller --cancel-all) og --reason."
+    )
 
 
 @click.command("send")

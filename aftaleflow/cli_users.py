@@ -35,7 +35,7 @@ def _db(ctx: click.Context) -> Database:
         settings = getattr(obj, "settings", None)
         db = getattr(obj, "db", None) if isinstance(settings, Settings) else None
     if not isinstance(db, Database):
-        raise click.UsageError("run the user commands as `aftaleflow user …`")
+        raise click.UsageError("kør brugerkommandoerne som `aftaleflow user …`")
     require_schema(db.engine)
     return db
 
@@ -49,7 +49,7 @@ def _read_password(from_stdin: bool) -> str:
         line = sys.stdin.readline()
         password = line.rstrip("\r\n")
         if not password:
-            raise click.UsageError("--password-stdin: standard input held no password")
+            raise click.UsageError("--password-stdin: standardinput indeholdt ingen adgangskode")
         return password
     value = click.prompt(
         "Adgangskode (password)", hide_input=True, confirmation_prompt="Gentag adgangskoden"
@@ -118,7 +118,6 @@ def api_token(ctx: click.Context, name: str) -> None:
     token = users.issue_api_token(db, name, at=_now(), actor=ACTOR)
     click.echo(token)
     click.echo(
-        "Gem nøglen nu – den vises kun denne ene gang. Brug: "
-        "Authorization: Bearer <nøgle> (the token is shown only once)",
+        "Gem nøglen nu – den vises kun denne ene gang. Brug: Authorization: Bearer <nøgle>",
         err=True,
     )

@@ -20,6 +20,7 @@ from datetime import date, datetime, time, timedelta
 from time import perf_counter, process_time
 from typing import Any, TypeVar
 
+from workflow import sample_agreement
 from workflow.calendar import add_working_days, local_to_utc, to_local
 from workflow.definition import DateExpr
 from workflow.loader import Bundle
@@ -143,6 +144,13 @@ class Fleet:
                     self.bundle, self.year, at=self.start_at, actor=ACTOR, key=key
                 ),
             )
+        for key in self.keys:  # an approval stage opens only with an agreement up
+            self._timed(
+                "agreement",
+                self.start_at,
+                lambda key=key: self._put_up_sample(key),  # type: ignore[misc]
+                2,
+            )
         self._tick(self.start_at)
         self._started = True
         self.stats.wall_s += perf_counter() - t0
@@ -175,6 +183,19 @@ class Fleet:
         return self.stats
 
     # ---------------------------------------------------------------- simulated people
+
+    def _put_up_sample(self, key: str) -> str:
+        version = self.service.add_document(
+            key,
+            filename=sample_agreement.FILENAME,
+            media_type=sample_agreement.MEDIA_TYPE,
+            content=sample_agreement.sample_agreement(self.bound.title),
+            at=self.start_at,
+            actor=ACTOR,
+        )
+        return self.service.put_up_for_approval(
+            key, version, at=self.start_at, actor=ACTOR, reason="bench"
+        )
 
     def _schedule(self, at: datetime, kind: str, fn: Act) -> None:
         heapq.heappush(self._acts, (at, next(self._counter), kind, fn))

@@ -2,8 +2,10 @@
 
 Due ``queued`` rows, and ``sending`` rows whose lease ran out, become ``sending`` with
 ``claimed_at = at`` and a ``message_id`` that is kept for ever after (a resend after a crash
-carries the same Message-ID). PostgreSQL claims with ``FOR UPDATE SKIP LOCKED``; every claim is
-also a conditional UPDATE, so two senders never both win a row, on SQLite either.
+carries the same Message-ID). A sender claims one row at a time, right before sending it, so
+only the mail in flight is ever ``sending``: a sender killed mid-batch holds one mail for the
+lease, not the batch. PostgreSQL claims with ``FOR UPDATE SKIP LOCKED``; every claim is also a
+conditional UPDATE, so two senders never both win a row, on SQLite either.
 """
 
 from __future__ import annotations
@@ -14,7 +16,17 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Table, Update, and_, bindparam, or_, select, update
+from sqlalchemy import (
+    Connection,
+    CursorResult,
+    Table,
+    Update,
+    and_,
+    bindparam,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from notifications.audit import mail_event
@@ -82,16 +94,31 @@ _OUTBOX = _OUTBOX_TABLE.c
 
 
 def _claim_statement(claimed_before: bool) -> Update:
-    """The conditional claim, built once: the row must still be as we read it."""
+    """The conditional claim, built once: the row must still be as we read it (same status,
+    claim and due time: not claimed by another sender, cancelled or re-planned since).
+
+    On PostgreSQL a row another sender holds locked is skipped (``FOR UPDATE SKIP LOCKED`` in
+    the sub-select), not waited for; SQLite writes one transaction at a time anyway.
+    """
     same_claim = (
         _OUTBOX.claimed_at == bindparam("old_claimed_at", type_=_OUTBOX.claimed_at.type)
         if claimed_before
         else _OUTBOX.claimed_at.is_(None)
     )
+    unlocked = (
+        select(_OUTBOX.id)
+        .where(_OUTBOX.id == bindparam("outbox_id"))
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
     return (
         update(_OUTBOX_TABLE)
-        .where(_OUTBOX.id == bindparam("outbox_id"), _OUTBOX.status == bindparam("old_status"))
+        .where(_OUTBOX.id == unlocked, _OUTBOX.status == bindparam("old_status"))
         .where(same_claim)
+        .where(
+            _OUTBOX.next_attempt_at
+            == bindparam("old_next_attempt_at", type_=_OUTBOX.next_attempt_at.type)
+        )
         .values(
             status="sending",
             claimed_at=bindparam("at", type_=_OUTBOX.claimed_at.type),
@@ -103,22 +130,23 @@ def _claim_statement(claimed_before: bool) -> Update:
 _CLAIM = {False: _claim_statement(False), True: _claim_statement(True)}
 
 
-def _claim_one(s: Session, row: OutboxRow, at: datetime, message_id: str) -> bool:
+def _take(conn: Connection, row: OutboxRow, at: datetime, message_id: str) -> bool:
     """Conditional UPDATE: only wins if nobody changed the row since we read it."""
     params: dict[str, Any] = {
         "outbox_id": row.id,
         "old_status": row.status,
+        "old_next_attempt_at": row.next_attempt_at,
         "at": at,
         "new_message_id": message_id,
     }
     if row.claimed_at is not None:
         params["old_claimed_at"] = row.claimed_at
-    result = s.connection().execute(_CLAIM[row.claimed_at is not None], params)
+    result = conn.execute(_CLAIM[row.claimed_at is not None], params)
     return cast(CursorResult[Any], result).rowcount == 1
 
 
 def _thread_ids(
-    s: Session, keys: set[str], assigned: Mapping[str, str], domain: str
+    s: Connection, keys: set[str], assigned: Mapping[str, str], domain: str
 ) -> dict[str, str]:
     """Message-IDs of the mails reminders thread under; assigned now if not sent yet.
 
@@ -165,6 +193,80 @@ def _document(s: Session, document_id: int) -> tuple[Attachment, ...]:
     return (Attachment(doc.filename, doc.content, maintype, subtype or "octet-stream"),)
 
 
+def due_rows(
+    db: Database, at: datetime, *, limit: int = 50, lease: timedelta = LEASE
+) -> list[OutboxRow]:
+    """The next ``limit`` due rows, oldest first, read without claiming any of them.
+
+    A sender claims them one at a time (``claim_row``) just before sending each, so a sender
+    killed mid-batch leaves at most the mail in flight claimed; the rest stay due for the next.
+    """
+    if at.tzinfo is None:
+        raise ValueError("the sender's time must be timezone-aware (UTC), not naive")
+    due = or_(
+        and_(OutboxRow.status == "queued", OutboxRow.next_attempt_at <= at),
+        and_(OutboxRow.status == "sending", OutboxRow.claimed_at < at - lease),
+    )
+    query = select(OutboxRow).where(due).order_by(OutboxRow.next_attempt_at, OutboxRow.id)
+    with db.sessions() as s:
+        return list(s.scalars(query.limit(limit)))
+
+
+def claim_row(
+    conn: Connection,
+    row: OutboxRow,
+    at: datetime,
+    *,
+    domain: str,
+    worker: str = "sender",
+    names: dict[int, dict[str, str]] | None = None,
+) -> Claimed | None:
+    """Claim one row read by ``due_rows``, in a transaction of its own on ``conn``.
+
+    ``None`` when the row changed since it was read: another sender got it first (on
+    PostgreSQL a row another sender is claiming right now is skipped, not waited for), or it
+    was cancelled or re-planned.
+    """
+    # The row was claimed before and that claim never recorded a result: the sender holding
+    # it stopped while this mail was in flight (recovered at start-up, or its lease ran out).
+    # A retry after a temporary failure clears ``claimed_at``, so it does not count here.
+    crashed = row.status == "sending" or row.claimed_at is not None
+    message_id = row.message_id or new_message_id(domain)
+    with conn.begin():
+        if not _take(conn, row, at, message_id):
+            return None
+        parent = None
+        if row.thread_key:
+            own = {row.idempotency_key: message_id}
+            parent = _thread_ids(conn, {row.thread_key}, own, domain).get(row.thread_key)
+        mail = replace(OutgoingMail.from_row(row), message_id=message_id)
+        needs_names = mail.kind in ("submission", "digest") and "party_names" not in mail.context
+        document = mail.context.get("document") or {}
+        if needs_names or (mail.kind == "submission" and document.get("id")):
+            with Session(bind=conn) as s:
+                if needs_names:
+                    cache = {} if names is None else names
+                    party_names = _party_names(s, mail.process_id, cache)
+                    mail = replace(mail, context={**mail.context, "party_names": party_names})
+                if mail.kind == "submission" and document.get("id"):
+                    mail = replace(mail, attachments=_document(s, int(document["id"])))
+        if crashed:
+            mail_event(
+                conn,
+                at,
+                worker,
+                "mail_resent_after_crash",
+                mail,
+                {
+                    "message_id": message_id,
+                    "attempts": row.attempts,
+                    "claimed_at": row.claimed_at.isoformat() if row.claimed_at else None,
+                },
+                reason="the previous sender stopped before recording the result",
+            )
+    return Claimed(mail, message_id, at, parent, crashed, row.attempts)
+
+
 def claim(
     db: Database,
     at: datetime,
@@ -174,53 +276,14 @@ def claim(
     worker: str = "sender",
     lease: timedelta = LEASE,
 ) -> list[Claimed]:
-    """Claim up to ``batch_size`` due rows for this sender, and commit."""
-    if at.tzinfo is None:
-        raise ValueError("the sender's time must be timezone-aware (UTC), not naive")
-    due = or_(
-        and_(OutboxRow.status == "queued", OutboxRow.next_attempt_at <= at),
-        and_(OutboxRow.status == "sending", OutboxRow.claimed_at < at - lease),
-    )
-    query = select(OutboxRow).where(due).order_by(OutboxRow.next_attempt_at, OutboxRow.id)
-    query = query.limit(batch_size)
-    if not db.is_sqlite:
-        query = query.with_for_update(skip_locked=True)
-    claimed: list[Claimed] = []
+    """Claim up to ``batch_size`` due rows at once, each in its own transaction.
+
+    The sender itself claims one row at a time as it sends (``due_rows`` + ``claim_row``).
+    """
     names: dict[int, dict[str, str]] = {}
-    with db.transaction() as s:
-        rows = list(s.scalars(query))
-        won: list[tuple[OutboxRow, str, bool]] = []
-        for row in rows:
-            crashed = row.status == "sending" or row.claimed_at is not None
-            message_id = row.message_id or new_message_id(domain)
-            if _claim_one(s, row, at, message_id):
-                won.append((row, message_id, crashed))
-        assigned = {r.idempotency_key: m for r, m, _ in won}
-        threads = _thread_ids(
-            s, {r.thread_key for r, _, _ in won if r.thread_key}, assigned, domain
-        )
-        for row, message_id, crashed in won:
-            mail = replace(OutgoingMail.from_row(row), message_id=message_id)
-            if mail.kind in ("submission", "digest") and "party_names" not in mail.context:
-                ctx = {**mail.context, "party_names": _party_names(s, mail.process_id, names)}
-                mail = replace(mail, context=ctx)
-            document = mail.context.get("document") or {}
-            if mail.kind == "submission" and document.get("id"):
-                mail = replace(mail, attachments=_document(s, int(document["id"])))
-            if crashed:
-                mail_event(
-                    s,
-                    at,
-                    worker,
-                    "mail_resent_after_crash",
-                    mail,
-                    {
-                        "message_id": message_id,
-                        "attempts": row.attempts,
-                        "claimed_at": row.claimed_at.isoformat() if row.claimed_at else None,
-                    },
-                    reason="the previous sender stopped before recording the result",
-                )
-            parent = threads.get(row.thread_key or "")
-            claimed.append(Claimed(mail, message_id, at, parent, crashed, row.attempts))
-    return claimed
+    with db.engine.connect() as conn:
+        claimed = [
+            claim_row(conn, row, at, domain=domain, worker=worker, names=names)
+            for row in due_rows(db, at, limit=batch_size, lease=lease)
+        ]
+    return [c for c in claimed if c is not None]

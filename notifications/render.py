@@ -10,7 +10,8 @@ party_name, step, secretariat{name,email}, planned_at, …). Beyond those, each 
 - invitation: deadline (ISO date), link{generation}, accept_late
 - reminder: deadline, n, working_days_left, working_days_late, reminds, link{generation}
 - escalation: deadline, working_days_late, committee[{name,email}]
-- approval_request: deadline, link{generation}, body (socialudvalg|byraad|regionsraad)
+- approval_request: deadline, link{generation}, body (socialudvalg|byraad|regionsraad),
+  document{version, filename, sha256} (the version up for approval; downloaded via the link)
 - meeting_invitation: event{id,title,start,end (ISO, aware),location,sequence,method}
 - submission: recipient, approvals[{party, party_name?, step, decision|status, meeting_date,
   agenda_item, decision_text, minutes}], optional agreement{url}, party_names{slug: name}
@@ -30,9 +31,9 @@ from typing import Any, Protocol
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from notifications.dates import as_local, format_date, format_datetime, format_short, format_time
 from notifications.ics import build_ics, ics_attachment
 from notifications.outgoing import Attachment, OutgoingMail, RenderedMail
+from workflow.dates import as_local, format_date, format_datetime, format_short, format_time
 from workflow.errors import AftaleflowError
 from workflow.links import token_of
 
@@ -197,6 +198,13 @@ def _approvals(context: Mapping[str, Any], lang: str) -> list[dict[str, str]]:
     return rows
 
 
+def _document_url(url: str | None, document: object) -> str:
+    """The agreement version an approval mail names, through the council's personal link."""
+    if not url or not isinstance(document, Mapping) or not document.get("version"):
+        return ""
+    return f"{url}/aftale/{int(document['version'])}"
+
+
 def template_vars(mail: OutgoingMail, settings: MailSettings, lang: str) -> dict[str, Any]:
     """The variables every template sees: the row's context plus values derived from it."""
     ctx = dict(mail.context)
@@ -222,6 +230,7 @@ def template_vars(mail: OutgoingMail, settings: MailSettings, lang: str) -> dict
         "answers": _answers(ctx.get("answers")),
         "approvals": approvals,
         "document": dict(ctx.get("document") or {}),
+        "document_url": _document_url(url, ctx.get("document")),
         "approved_parties": len({a["party_name"] for a in approvals}),
         "when": period(event["start"], event["end"], lang) if isinstance(event, Mapping) else "",
         "kind_label": KIND_LABELS[lang],

@@ -1,11 +1,13 @@
-"""Drain the outbox: claim a batch, send it over one connection, record each result.
+"""Drain the outbox: send due mail one at a time over one connection, recording each result.
 
-1. Claim (one short transaction, see ``notifications.claims``): due rows become ``sending``
-   with their ``message_id``; rows of a sender that died are taken over after the lease.
-2. Render and send the batch over one transport connection.
-3. Record each result in its own transaction: ``sent``; or ``queued`` again with exponential
-   backoff (temporary failure); or ``failed`` (permanent). Refused addresses are marked
-   failing in ``contact_status``. Every step writes an audit event.
+1. Read the due rows; then, for each: claim it (one short transaction, see
+   ``notifications.claims``: it becomes ``sending`` with its ``message_id``; a row of a sender
+   that died is taken over after the lease), render it and send it over the batch's one
+   transport connection.
+2. Record its result in its own transaction before the next mail is claimed: ``sent``; or
+   ``queued`` again with exponential backoff (temporary failure); or ``failed`` (permanent).
+   Refused addresses are marked failing in ``contact_status``. Every step writes an audit
+   event. So a sender killed mid-batch leaves only the mail in flight ``sending``.
 
 A send failure never touches workflow state. ``at`` is the business time of the whole run.
 """
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -21,7 +24,7 @@ from typing import Any, cast
 from sqlalchemy import Connection, CursorResult, Table, Update, bindparam, update
 
 from notifications.audit import event_values, failing_among, mark_failing, mark_ok
-from notifications.claims import LEASE, Claimed, claim, recover_stuck
+from notifications.claims import LEASE, Claimed, claim, claim_row, due_rows, recover_stuck
 from notifications.message import (
     InvalidAddress,
     WireMessage,
@@ -31,6 +34,7 @@ from notifications.message import (
 )
 from notifications.outgoing import Recipient
 from notifications.render import MailSettings, RenderError, render
+from notifications.transports import Connection as TransportConnection
 from notifications.transports import SendResult, Transport, TransportError
 from workflow import defaults
 from workflow.calendar import next_office_moment
@@ -334,7 +338,9 @@ def deliver_due(
     worker: str = "sender",
     lease: timedelta = LEASE,
 ) -> DeliveryReport:
-    """Claim one batch of due mail, send it over one connection and record every result.
+    """Send up to ``batch_size`` due mails over one connection, claiming each just before it
+    is sent and recording its result right after (a kill leaves only the mail in flight
+    claimed; the others are due for the next sender at once).
 
     Raises ``InvalidAddress`` before claiming anything if ``settings.mail_from`` is unusable
     (a configuration error: nothing is sent, nothing is marked failed).
@@ -344,43 +350,56 @@ def deliver_due(
     except InvalidAddress as exc:
         raise InvalidAddress(f"AFTALEFLOW_MAIL_FROM is not a usable address: {exc}") from exc
     report = DeliveryReport(at, worker)
-    batch = claim(
-        db, at, domain=settings.mail_domain, batch_size=batch_size, worker=worker, lease=lease
-    )
-    report.claimed = len(batch)
-    report.resent_after_crash = sum(1 for c in batch if c.resent_after_crash)
-    if not batch:
+    due = due_rows(db, at, limit=batch_size, lease=lease)
+    if not due:
         return report
-    with db.engine.connect() as conn:
-        failing = failing_among(conn, (r.email.strip() for c in batch for r in c.mail.recipients))
+    names: dict[int, dict[str, str]] = {}
+
+    def take(conn: Connection, row: OutboxRow) -> Claimed | None:
+        c = claim_row(conn, row, at, domain=settings.mail_domain, worker=worker, names=names)
+        if c is not None:
+            report.claimed += 1
+            report.resent_after_crash += c.resent_after_crash
+        return c
+
+    envelope_from = _envelope_from(settings)
+    with db.engine.connect() as conn, ExitStack() as smtp_open:
+        addresses = (str(r.get("email") or "").strip() for row in due for r in row.recipients)
+        failing = failing_among(conn, addresses)
         conn.commit()
         recorder = Recorder(conn, at, worker, failing)
-        ready: list[Prepared] = []
-        for c in batch:
-            try:
-                ready.append(prepare(c, settings, at))
-            except (RenderError, NoRecipient) as exc:
-                refused = exc.invalid if isinstance(exc, NoRecipient) else {}
-                result = SendResult(refused=refused, error=str(exc), temporary=False)
-                report.deliveries.append(recorder.record(c, result))
-        if not ready:
-            return report
-        done = 0
-        envelope_from = _envelope_from(settings)
+        smtp: TransportConnection | None = None
+        pending = iter(due)
+        in_flight: Claimed | None = None
         try:
-            with transport.connect() as smtp:
-                for p in ready:
-                    result = smtp.send(
-                        p.message, envelope_from=envelope_from, recipients=p.recipients
-                    )
-                    if p.invalid:
-                        result = replace(result, refused={**result.refused, **p.invalid})
-                    report.deliveries.append(recorder.record(p.claimed, result))
-                    done += 1
+            for row in pending:
+                in_flight = take(conn, row)
+                if in_flight is None:
+                    continue
+                try:
+                    p = prepare(in_flight, settings, at)
+                except (RenderError, NoRecipient) as exc:
+                    refused = exc.invalid if isinstance(exc, NoRecipient) else {}
+                    result = SendResult(refused=refused, error=str(exc), temporary=False)
+                    report.deliveries.append(recorder.record(in_flight, result))
+                    in_flight = None
+                    continue
+                if smtp is None:
+                    smtp = smtp_open.enter_context(transport.connect())
+                result = smtp.send(p.message, envelope_from=envelope_from, recipients=p.recipients)
+                if p.invalid:
+                    result = replace(result, refused={**result.refused, **p.invalid})
+                report.deliveries.append(recorder.record(in_flight, result))
+                in_flight = None
         except TransportError as exc:
-            for p in ready[done:]:
-                result = SendResult(error=str(exc), temporary=True)
-                report.deliveries.append(recorder.record(p.claimed, result))
+            # The relay cannot be used: this mail and the rest of the batch wait (backoff).
+            result = SendResult(error=str(exc), temporary=True)
+            if in_flight is not None:
+                report.deliveries.append(recorder.record(in_flight, result))
+            for row in pending:
+                c = take(conn, row)
+                if c is not None:
+                    report.deliveries.append(recorder.record(c, result))
     return report
 
 

@@ -277,7 +277,7 @@ class SmtpConnection:
                 if code not in (250, 251):
                     refused[rcpt] = (code, _text(resp))
                 if code == 421:
-                    return self._lost(f"421 {_text(resp)} (relay closing the connection)")
+                    return self._lost(f"421 {_text(resp)} (mailserveren lukker forbindelsen)")
             accepted = tuple(r for r in recipients if r not in refused)
             if not accepted:
                 smtp.rset()
@@ -286,14 +286,14 @@ class SmtpConnection:
                 return SendResult(
                     refused=refused,
                     temporary=temporary,
-                    error=f"every recipient was refused ({detail})",
+                    error=f"alle modtagere blev afvist ({detail})",
                 )
             code, resp = smtp.data(data)
             if code != 250:
                 return self._reject("DATA", code, resp, smtp)
             return SendResult(accepted=accepted, refused=refused, reply=f"{code} {_text(resp)}")
         except smtplib.SMTPServerDisconnected as exc:
-            return self._lost(f"connection lost: {exc}")
+            return self._lost(f"forbindelsen blev afbrudt: {exc}")
         except smtplib.SMTPResponseException as exc:  # e.g. DATA answered with 4xx/5xx
             if exc.smtp_code == 421:
                 return self._lost(_describe(exc))
@@ -362,8 +362,8 @@ class FileConnection:
         except OSError as exc:
             if tmp is not None and os.path.exists(tmp):
                 os.unlink(tmp)
-            return SendResult(error=f"cannot write {path}: {exc}", temporary=True)
-        return SendResult(accepted=tuple(recipients), reply=f"written to {path}")
+            return SendResult(error=f"kan ikke skrive {path}: {exc}", temporary=True)
+        return SendResult(accepted=tuple(recipients), reply=f"skrevet til {path}")
 
 
 def transport_for(smtp_url: str | None, mail_dir: Path | str, *, local_hostname: str) -> Transport:

@@ -18,18 +18,23 @@ from flask import Flask, session
 from itsdangerous import URLSafeSerializer
 from jinja2 import StrictUndefined
 
-from web import approve, dashboard, pages, respond, security
+from web import approve, dashboard, pages, respond, routing, security
 from web.formatting import format_date, format_datetime, format_size, format_types
-from web.i18n import LANGUAGES, choose_language, lang, t
+from web.i18n import LANGUAGES, choose_language, danish, lang, t
 from web.state import EXTENSION, WebState, state
+from web.uploads import CappedRequest
 from workflow.responses import Responses
 from workflow.service import Service, system_clock
 from workflow.storage.db import Database
 
 __all__ = ["close_app", "create_app"]
 
-#: The largest request accepted (all files of one form together), in MB.
-MAX_REQUEST_MB = 32
+#: All files of one form together, in MB. A file past it is read and dropped, and the form
+#: comes back with what was typed and a message naming this limit (``web.uploads``).
+MAX_FILES_MB = 32
+#: The most of one request that is read at all, in MB; past it the answer is a 413 page that
+#: names this limit. Well above ``MAX_FILES_MB``, so that a too-large file costs nothing typed.
+MAX_BODY_MB = 256
 #: How long the session cookie (language choice, CSRF secret) lives. CSRF tokens have no
 #: time limit of their own (STACK.md pitfall 7): a questionnaire may stay open for weeks.
 SESSION_LIFETIME = timedelta(days=60)
@@ -48,16 +53,23 @@ def create_app(
     upload_dir: Path,
     language: str = "da",
     clock: Callable[[], datetime] | None = None,
+    wall_clock: Callable[[], datetime] | None = None,
 ) -> Flask:
-    """The Flask app. ``clock`` (aware UTC) is the only source of "now": tests move it."""
+    """The Flask app. ``clock`` (aware UTC) is the only source of business time ("now" for
+    deadlines, answers and the audit log): the demo runs it fast, tests move it.
+    ``wall_clock`` is the real time that the rate limits and the log-in lock-out run on, so a
+    fast demo clock never shortens them; it defaults to the system clock, tests move their own.
+    """
     app = Flask(__name__)
+    app.request_class = CappedRequest
     app.config.update(
         SECRET_KEY=_derive(secret_key, "aftaleflow.web.session"),
         WTF_CSRF_TIME_LIMIT=None,
         # Referrer-Policy: no-referrer means browsers send no Referer, which Flask-WTF's
         # strict HTTPS check would require; the token and SameSite=Lax cookie remain.
         WTF_CSRF_SSL_STRICT=False,
-        MAX_CONTENT_LENGTH=MAX_REQUEST_MB * 1024 * 1024,
+        MAX_CONTENT_LENGTH=MAX_BODY_MB * 1024 * 1024,
+        AFTALEFLOW_FILES_MB=MAX_FILES_MB,
         SESSION_COOKIE_NAME="aftaleflow_session",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
@@ -66,12 +78,14 @@ def create_app(
         AFTALEFLOW_LANGUAGE=language if language in LANGUAGES else "da",
     )
     clock = clock or system_clock
+    wall_clock = wall_clock or system_clock
     db = Database(database_url)
     app.extensions[EXTENSION] = WebState(
         db=db,
         responses=Responses(Service(db, link_secret=secret_key)),
         clock=clock,
-        limiter=security.MissLimiter(clock),
+        wall_clock=wall_clock,
+        limiter=security.MissLimiter(wall_clock),
         upload_dir=Path(upload_dir),
         kept_files=URLSafeSerializer(_derive(secret_key, "aftaleflow.web.kept-file")),
     )
@@ -84,8 +98,9 @@ def create_app(
             session.permanent = True
         choose_language()
 
+    routing.install(app)
     app.jinja_env.undefined = StrictUndefined
-    app.jinja_env.globals.update(t=t, lang=lang)
+    app.jinja_env.globals.update(t=t, lang=lang, danish=danish)
     app.jinja_env.filters.update(
         date=lambda v, weekday=True: format_date(v, lang(), weekday=weekday),
         datetime=lambda v: format_datetime(v, lang()),

@@ -11,18 +11,26 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 from werkzeug.wrappers import Response
 
 from web.answer_form import issue_message, sign_kept, summary, take_file
+from web.downloads import attachment
 from web.i18n import t
 from web.links import resolve_link
 from web.security import csrf
 from web.state import state
 from workflow.calendar import to_local
 from workflow.errors import GuardRefused
-from workflow.responses import DECISIONS, OPEN, Issue, Target, validate_decision
+from workflow.responses import (
+    DECISIONS,
+    OPEN,
+    Issue,
+    LinkNotFound,
+    Target,
+    validate_decision,
+)
 
 bp = Blueprint("approve", __name__)
 csrf.exempt(bp)
@@ -75,6 +83,17 @@ def post(token: str) -> Response | tuple[str, int]:
     return redirect(url_for(".recorded", token=token), 303)
 
 
+@bp.get("/godkend/<token>/aftale/<int:version>")
+def agreement(token: str, version: int) -> Response:
+    """The agreement version the council is asked to approve, through its personal link."""
+    target = resolve_link(token, kind=APPROVAL, mark_opened=False)
+    try:
+        doc = state().responses.agreement_document(target, version)
+    except LinkNotFound:
+        abort(404)
+    return attachment(doc.content, doc.filename, fallback="aftale")
+
+
 @bp.get("/godkend/<token>/kvittering")
 def recorded(token: str) -> Response | str:
     target = resolve_link(token, kind=APPROVAL)
@@ -110,4 +129,5 @@ def render_approval(
         accept=MINUTES_ACCEPT,
         max_mb=MINUTES_MAX_MB,
         today=to_local(st.now()).date().isoformat(),
+        token=request.view_args.get("token", "") if request.view_args else "",
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app, g, request, session
+from markupsafe import Markup
 
 LANGUAGES = ("da", "en")
 
@@ -56,6 +57,10 @@ DA: dict[str, str] = {
     "err_invalid_file": "Filen kunne ikke læses – vælg den igen",
     "err_file_type": "Filen skal være {types}",
     "err_file_too_large": "Filen må højst fylde {max_mb} MB",
+    "err_files_too_large": (
+        "Filen blev ikke modtaget: alle filer i én indsendelse må tilsammen højst fylde {max_mb} "
+        "MB. Det, du har skrevet, er bevaret – vælg en mindre fil"
+    ),
     "err_file_empty": "Den valgte fil er tom",
     "err_not_a_date": "Skriv datoen som en gyldig dato, fx 2022-11-24",
     "err_date_in_future": "Mødedatoen kan ikke ligge efter i dag",
@@ -122,6 +127,10 @@ DA: dict[str, str] = {
     "decision_change": "Er der sket en fejl, eller er sagen behandlet igen, kan I registrere en ny beslutning nedenfor.",
     "decision_final": "Beslutningen er endelig. Kontakt {name} på {email}, hvis den skal rettes.",
     "minutes_recorded": "Referat: {minutes}",
+    "agreement_up": "Til godkendelse",
+    "agreement_version": "Version {version}: {filename}",
+    "agreement_download": "Hent aftalen (version {version})",
+    "agreement_approved_version": "Beslutningen gælder version {version} af aftalen.",
     "approval_closed_title": "Godkendelsen er afsluttet",
     "approval_closed_text": "Fasen »{stage}« er afsluttet, så der kan ikke registreres beslutninger via dette link.",
     # errors
@@ -129,11 +138,18 @@ DA: dict[str, str] = {
     "not_found_text": "Tjek adressen, eller brug linket i den seneste mail fra sekretariatet.",
     "too_many_title": "For mange forsøg",
     "too_many_text": "Der har været for mange forsøg fra jeres netværk. Vent et minut, og prøv igen.",
-    "too_large_title": "Filen er for stor",
+    "too_large_title": "Indsendelsen er for stor",
     "too_large_text": (
-        "Det, der blev sendt, fylder mere end {max_mb} MB i alt. Gå tilbage, vælg en mindre "
-        "fil, og indsend igen."
+        "Det, der blev sendt, fylder mere end {max_mb} MB, som er det mest, der modtages ad "
+        "gangen. Intet fra denne indsendelse er gemt; det, der var gemt før, er der stadig. "
+        "Vælg mindre filer, og indsend igen."
     ),
+    "too_large_form_text": (
+        "Teksten i formularen fylder mere end {max_kb} kB, som er det mest, der modtages ad "
+        "gangen. Intet fra denne indsendelse er gemt; det, der var gemt før, er der stadig. "
+        "Gør de længste svar kortere, eller vedhæft dem som fil."
+    ),
+    "too_large_back": "Tilbage til formularen",
     "bad_request_title": "Formularen kunne ikke modtages",
     "bad_request_text": "Gå tilbage, genindlæs siden, og prøv igen.",
     "server_error_title": "Der opstod en fejl",
@@ -192,6 +208,10 @@ EN: dict[str, str] = {
     "err_invalid_file": "The file could not be read – choose it again",
     "err_file_type": "The file must be {types}",
     "err_file_too_large": "The file must be {max_mb} MB or smaller",
+    "err_files_too_large": (
+        "The file was not received: all files of one submission together must be {max_mb} MB "
+        "or smaller. What you typed has been kept – choose a smaller file"
+    ),
     "err_file_empty": "The chosen file is empty",
     "err_not_a_date": "Enter a real date, e.g. 2022-11-24",
     "err_date_in_future": "The meeting date cannot be after today",
@@ -253,17 +273,28 @@ EN: dict[str, str] = {
     "decision_change": "If there was a mistake, or the case was decided again, you can record a new decision below.",
     "decision_final": "The decision is final. Contact {name} at {email} if it must be corrected.",
     "minutes_recorded": "Minutes: {minutes}",
+    "agreement_up": "Up for approval",
+    "agreement_version": "Version {version}: {filename}",
+    "agreement_download": "Download the agreement (version {version})",
+    "agreement_approved_version": "The decision concerns version {version} of the agreement.",
     "approval_closed_title": "The approval has ended",
     "approval_closed_text": "The stage “{stage}” has ended, so decisions can no longer be recorded through this link.",
     "not_found_title": "Page not found",
     "not_found_text": "Check the address, or use the link in the latest e-mail from the secretariat.",
     "too_many_title": "Too many attempts",
     "too_many_text": "There have been too many attempts from your network. Wait a minute and try again.",
-    "too_large_title": "The file is too large",
+    "too_large_title": "The submission is too large",
     "too_large_text": (
-        "What was sent is larger than {max_mb} MB in total. Go back, choose a smaller file "
-        "and submit again."
+        "What was sent is larger than {max_mb} MB, the most that is received at a time. "
+        "Nothing of this submission has been saved; what was saved before is still there. "
+        "Choose smaller files and submit again."
     ),
+    "too_large_form_text": (
+        "The text of the form is larger than {max_kb} kB, the most that is received at a time. "
+        "Nothing of this submission has been saved; what was saved before is still there. "
+        "Shorten the longest answers, or attach them as a file."
+    ),
+    "too_large_back": "Back to the form",
     "bad_request_title": "The form could not be received",
     "bad_request_text": "Go back, reload the page and try again.",
     "server_error_title": "Something went wrong",
@@ -296,6 +327,13 @@ def choose_language() -> None:
 
 def lang() -> str:
     return str(g.get("lang") or current_app.config["AFTALEFLOW_LANGUAGE"])
+
+
+def danish() -> Markup:
+    """`` lang="da"`` for an element that holds Danish content (the definitions' questions,
+    stage names, answers) on a page in another language, so a screen reader reads it as
+    Danish; nothing on a Danish page."""
+    return Markup("") if lang() == "da" else Markup(' lang="da"')
 
 
 def t(key: str, /, **params: Any) -> str:

@@ -8,6 +8,8 @@ JavaScript at all, so the CSP allows none.
 A guesser who tries tokens gets, from one address, at most ``MISSES_PER_WINDOW`` plain 404s
 per window and then 429s until the window has passed. The limiter lives in the process
 (per worker): enough to make guessing a 256-bit token pointless, with no extra moving part.
+Its window is wall-clock time (the app's ``wall_clock``), never the business clock: the demo's
+clock runs two days a second, and a limit on it would be no limit at all.
 """
 
 from __future__ import annotations
@@ -60,7 +62,8 @@ MAX_TRACKED = 10_000
 
 
 class MissLimiter:
-    """Counts failed token look-ups per client address in a sliding window."""
+    """Counts failed look-ups per client address in a sliding window of ``clock`` time
+    (pass the wall clock)."""
 
     def __init__(
         self,
@@ -123,6 +126,22 @@ def secure_headers(response: Response) -> Response:
     return response
 
 
+def too_large_page(app: Flask) -> dict[str, str]:
+    """The 413 page names the limit that was hit: the whole request (``MAX_CONTENT_LENGTH``),
+    or the text of the form (``MAX_FORM_MEMORY_SIZE``, Flask's default 500 kB), and leads
+    back to the form. Files past their own limits never get here: the form comes back with
+    what was typed (``web.uploads``)."""
+    max_body = app.config.get("MAX_CONTENT_LENGTH") or 0
+    size = request.content_length
+    if size is None or size > max_body:
+        text = t("too_large_text", max_mb=max_body // (1024 * 1024))
+    else:
+        max_text = app.config.get("MAX_FORM_MEMORY_SIZE") or 500_000
+        text = t("too_large_form_text", max_kb=max_text // 1000)
+    back = request.path if request.method == "POST" and request.url_rule is not None else ""
+    return {"title": t("too_large_title"), "text": text, "back": back}
+
+
 def _page(template: str, status: int, **context: object) -> tuple[str, int]:
     return render_template(template, **context), status
 
@@ -152,10 +171,7 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(413)
     def too_large(_e: HTTPException) -> tuple[str, int]:
-        max_mb = (app.config.get("MAX_CONTENT_LENGTH") or 0) // (1024 * 1024)
-        return _page(
-            "error.html", 413, title=t("too_large_title"), text=t("too_large_text", max_mb=max_mb)
-        )
+        return _page("error.html", 413, **too_large_page(app))
 
     @app.errorhandler(CSRFError)
     def csrf_failed(_e: CSRFError) -> tuple[str, int]:

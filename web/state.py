@@ -1,5 +1,5 @@
 """What every request needs, built once per app: the database, the respondent operations,
-the clock, the token rate limiter, where uploads go, and the signer for kept files."""
+the business clock and the wall clock, the token rate limiter, where uploads go, and the signer for kept files."""
 
 from __future__ import annotations
 
@@ -23,6 +23,8 @@ class WebState:
     db: Database
     responses: Responses
     clock: Callable[[], datetime]
+    #: Real time for the rate limits and the lock-out (``clock`` may be a fast demo clock).
+    wall_clock: Callable[[], datetime]
     limiter: MissLimiter
     upload_dir: Path
     #: Signs the reference to a file that was already uploaded, so a re-shown form can carry

@@ -4,11 +4,20 @@ the transaction, calls one, lets the tick catch up (``workflow.tick.advance``) a
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select, update
 
 from workflow import machines
-from workflow.changes import complete_stage, notify_secretariat
+from workflow.calendar import to_local
+from workflow.changes import complete_stage, document_info, notify_secretariat
+from workflow.dates import format_day, format_short
 from workflow.errors import GuardRefused
+from workflow.storage.models import AnswerRow, OutboxRow
+from workflow.storage.records import StageRecord, TaskRecord
+from workflow.timeline import BoundStage
 from workflow.tx import ProcessTx
 
 OUTCOMES = ("held", "approved", "rejected", "postponed")
@@ -70,10 +79,14 @@ def record_approval(
     agenda_item: str,
     decision_text: str,
     minutes: str,
-    document_hash: str,
+    minutes_file: Mapping[str, Any] | None,
     reason: str,
 ) -> None:
-    """One body's decision in a party's approval chain."""
+    """One body's decision in a party's approval chain.
+
+    The decision is tied to the agreement version up for approval at this moment (never
+    to a file the council sends along: ``minutes_file`` is kept apart, as the minutes).
+    """
     if decision not in DECISIONS:
         raise GuardRefused("decision must be one of approved, rejected, postponed")
     stage = tx.stage(stage_id)
@@ -83,6 +96,7 @@ def record_approval(
         raise GuardRefused(
             f"stage {stage_id!r} is {stage.status}; approvals are recorded while it is open"
         )
+    refuse_before_opened(stage, at)
     task = tx.task(stage_id, party, step)
     _require_earlier_steps(tx, stage_id, party, step, task.seq)
     if task.status == "pending":
@@ -95,7 +109,8 @@ def record_approval(
         "agenda_item": agenda_item,
         "decision_text": decision_text,
         "minutes": minutes,
-        "document_hash": document_hash or (tx.process.approval_document_hash or ""),
+        **_minutes_file(minutes_file),
+        **_approved_version(tx),
         "recorded_by": actor,
     }
     tx.event(
@@ -172,7 +187,13 @@ def extend(
     actor: str,
     reason: str,
 ) -> None:
-    """A new deadline for one party: its pending reminders move with it."""
+    """A new deadline for one party, re-planned from that date.
+
+    Refused for a date in the past, before the stage opens or after it closes, and
+    without a reason. Queued reminders and escalations for the party in this stage (the
+    old schedule) are cancelled; reminders already due on the new schedule are skipped,
+    not sent at once; an overdue party is back where it was (invited, opened or draft).
+    """
     stage = tx.stage(stage_id)
     bst = tx.bound.stage(stage_id)
     if bst.deadline is None:
@@ -182,13 +203,15 @@ def extend(
         raise GuardRefused(
             f"stage {stage_id!r} is {stage.status}; only an open stage's deadline can be extended"
         )
+    _check_new_deadline(bst, deadline, at, reason)
     old = tasks[0].deadline or bst.deadline
     for t in tasks:
         t.deadline_override = deadline
-        if t.status == "overdue" and tx.bound.overdue_at(deadline) > at:
-            t.status = machines.fire("questionnaire_task", t.status, "extend")
-            t.escalated = False
-    data = {"from": old.isoformat(), "to": deadline.isoformat()}
+        _replan_from_deadline(tx, bst, t, deadline, at)
+    cancelled = _cancel_party_reminders(tx, stage_id, party)
+    data: dict[str, Any] = {"from": old.isoformat(), "to": deadline.isoformat()}
+    if cancelled:
+        data["mails_cancelled"] = cancelled
     tx.event(at, actor, "deadline_extended", stage=stage_id, party=party, reason=reason, data=data)
 
 
@@ -218,3 +241,103 @@ def cancel(tx: ProcessTx, *, at: datetime, actor: str, reason: str) -> None:
         count_of=cancelled,
         count_as="mails_cancelled",
     )
+
+
+def _check_new_deadline(bst: BoundStage, deadline: date, at: datetime, reason: str) -> None:
+    """A new deadline the party can meet and the stage can take, with a reason."""
+    if not reason.strip():
+        raise GuardRefused("Skriv hvorfor fristen forlænges (begrundelsen kommer i loggen).")
+    today = to_local(at).date()
+    new = format_day(deadline)
+    if deadline < today:
+        raise GuardRefused(f"Den nye frist {new} ligger før i dag ({format_day(today)}).")
+    opens = to_local(bst.opens_at).date()
+    if deadline < opens:
+        raise GuardRefused(f"Den nye frist {new} ligger før fasen åbner ({format_day(opens)}).")
+    if bst.closes_at is not None and deadline > to_local(bst.closes_at).date():
+        closes = format_day(to_local(bst.closes_at).date())
+        raise GuardRefused(
+            f"Den nye frist {new} ligger efter fasens lukning ({closes}), "
+            "og efter lukningen tages der ikke imod svar. Vælg en frist senest "
+            f"{closes}, eller flyt først fasens lukning i procesdefinitionen."
+        )
+
+
+def _replan_from_deadline(
+    tx: ProcessTx, bst: BoundStage, t: TaskRecord, deadline: date, at: datetime
+) -> None:
+    """One task after its deadline moved: its reminders are planned from the new date (those
+    of the new schedule already past are counted as done, not sent at once); a task no
+    longer late is back where it was, and may be escalated again."""
+    t.reminders_done = sum(1 for m in tx.bound.reminder_moments(bst, deadline) if m <= at)
+    if tx.bound.overdue_at(deadline) <= at:
+        return
+    t.escalated = False
+    if t.status == "overdue":
+        t.status = machines.fire("questionnaire_task", t.status, "extend")
+        if t.opened_at is not None:
+            t.status = machines.fire("questionnaire_task", t.status, "open_link")
+        if _has_draft(tx, t):
+            t.status = machines.fire("questionnaire_task", t.status, "save_draft")
+
+
+def _has_draft(tx: ProcessTx, t: TaskRecord) -> bool:
+    found = tx.session.scalar(
+        select(AnswerRow.id).where(
+            AnswerRow.process_id == tx.process.id,
+            AnswerRow.stage_id == t.stage_id,
+            AnswerRow.party == t.party,
+            AnswerRow.state == "draft",
+        )
+    )
+    return found is not None
+
+
+def _cancel_party_reminders(tx: ProcessTx, stage_id: str, party: str) -> int:
+    """Cancel the party's queued reminders and escalations of the old schedule now (before
+    the tick queues those of the new one); a mail a sender has claimed is not touched."""
+    result = tx.conn.execute(
+        update(OutboxRow)
+        .where(
+            OutboxRow.process_id == tx.process.id,
+            OutboxRow.stage_id == stage_id,
+            OutboxRow.party == party,
+            OutboxRow.kind.in_(("reminder", "escalation")),
+            OutboxRow.status == "queued",
+        )
+        .values(status="cancelled")
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)
+
+
+def refuse_before_opened(stage: StageRecord, at: datetime) -> None:
+    """A decision cannot be recorded as taken before its stage asked for it."""
+    if stage.opened_at is not None and at < stage.opened_at:
+        opened = format_short(stage.opened_at)
+        raise GuardRefused(
+            f"Beslutningen kan ikke registreres {format_short(at)}: "
+            f"fasen {stage.stage_id!r} åbnede først {opened}."
+        )
+
+
+def refuse_approval_without_agreement(tx: ProcessTx, stage: StageRecord) -> None:
+    if stage.kind == "approval" and not tx.process.approval_document_hash:
+        raise GuardRefused(
+            f"stage {stage.stage_id!r} cannot open before a version of the agreement is put "
+            "up for approval (upload it on the process's agreement page and put it up)"
+        )
+
+
+def _approved_version(tx: ProcessTx) -> dict[str, Any]:
+    """What an approval given now approves: the version up for approval (hash and number)."""
+    up = document_info(tx)
+    return {"document_hash": up.get("sha256", ""), "document_version": up.get("version", 0)}
+
+
+def _minutes_file(file: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The council's minutes as stored (name, stored name, hash, size, type), or nothing."""
+    if not file:
+        return {}
+    keep = ("filename", "stored_as", "sha256", "size", "kind")
+    return {"minutes_file": {k: file[k] for k in keep if k in file}}

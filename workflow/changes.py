@@ -13,9 +13,9 @@ from workflow.definition import ApprovalStage, QuestionnaireStage
 from workflow.errors import GuardRefused
 from workflow.links import make_token, token_hash
 from workflow.mail import Mail, iso_day
-from workflow.storage.models import OutboxRow
+from workflow.storage.models import DocumentRow, OutboxRow
 from workflow.storage.records import StageRecord, TaskRecord
-from workflow.timeline import BoundStage
+from workflow.timeline import BoundEvent, BoundStage
 from workflow.tx import ProcessTx
 
 
@@ -105,12 +105,13 @@ def invite_to_events(tx: ProcessTx, bst: BoundStage, at: datetime) -> None:
     roles = list(getattr(bst.definition, "invite", []) or [])
     if not roles or not bst.events:
         return
+    events = events_to_invite_to(tx, bst, at)
     for party_slug in tx.bound.bundle.participants:
         party = tx.bound.bundle.parties.get(party_slug)
         recipients = tuple(c for r in roles for c in party.addresses(r))
         if not recipients:
             continue
-        for i, ev in enumerate(bst.events):
+        for i, ev in events:
             event = {
                 "id": ev.id,
                 "title": ev.title,
@@ -132,6 +133,64 @@ def invite_to_events(tx: ProcessTx, bst: BoundStage, at: datetime) -> None:
                 ),
                 at,
             )
+
+
+def events_to_invite_to(
+    tx: ProcessTx, bst: BoundStage, at: datetime
+) -> list[tuple[int, BoundEvent]]:
+    """A stage's meetings that have not ended (with their index); a meeting already over when
+    the stage opens (a scheduler catching up after downtime) gets no invitation: it is
+    recorded as skipped instead."""
+    over = [ev.id for ev in bst.events if ev.end <= at]
+    if over:
+        tx.event(
+            at,
+            "system",
+            "meeting_invitations_skipped",
+            stage=bst.id,
+            reason="mødet er allerede holdt",
+            data={"events": over},
+        )
+    return [(i, ev) for i, ev in enumerate(bst.events) if ev.end > at]
+
+
+def document_info(tx: ProcessTx) -> dict[str, Any]:
+    """The version put up for approval (what approval mails name and the submission
+    attaches), or ``{}`` before one is put up."""
+    wanted = tx.process.approval_document_hash
+    if not wanted:
+        return {}
+    doc = tx.session.scalar(
+        select(DocumentRow)
+        .where(DocumentRow.process_id == tx.process.id, DocumentRow.sha256 == wanted)
+        .order_by(DocumentRow.version.desc())
+    )
+    if doc is None:
+        return {"sha256": wanted}
+    return {
+        "id": doc.id,
+        "version": doc.version,
+        "filename": doc.filename,
+        "sha256": doc.sha256,
+        "media_type": doc.media_type,
+        "size": doc.size,
+    }
+
+
+def next_seq(tx: ProcessTx, kind: str, t: TaskRecord, at_least: int) -> int:
+    """The sequence number of a task's next mail of ``kind``: ``at_least`` (the planner's
+    count), or past every one it already has, so a deadline moved back (reminders and
+    escalations planned again from the new date) never reuses a mail's idempotency key."""
+    last = tx.session.scalar(
+        select(func.max(OutboxRow.seq)).where(
+            OutboxRow.process_id == tx.process.id,
+            OutboxRow.kind == kind,
+            OutboxRow.stage_id == t.stage_id,
+            OutboxRow.party == t.party,
+            OutboxRow.step == t.step,
+        )
+    )
+    return at_least if last is None else max(at_least, last + 1)
 
 
 def issue_link(tx: ProcessTx, t: TaskRecord, at: datetime) -> dict[str, Any]:
@@ -163,6 +222,7 @@ def ask(
         details["accept_late"] = definition.accept_late
     else:
         details["body"] = t.step
+        details["document"] = document_info(tx)
     role = getattr(definition, "recipients", "committee_secretary")
     kind = first_mail_kind(t)
     tx.mail(

@@ -21,6 +21,10 @@ PartyKind = Literal["kommune", "region"]
 Body = Literal["socialudvalg", "byraad", "regionsraad"]
 BODIES: tuple[str, ...] = ("socialudvalg", "byraad", "regionsraad")
 QuestionType = Literal["single_choice", "multiple_choice", "text", "scale", "file"]
+Roll = Literal["next_working_day", "previous_working_day", "keep"]
+"""What a date does on a weekend or a Danish holiday (see ``workflow.roll``)."""
+Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday"]
+WEEKDAYS: tuple[str, ...] = ("monday", "tuesday", "wednesday", "thursday", "friday")
 
 _SLUG = r"^[a-z0-9][a-z0-9_-]*$"
 _EMAIL = re.compile(r"^[^@\s<>\"',;]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
@@ -275,6 +279,10 @@ class Event(Strict):
     time: str = "10:00"
     duration_minutes: int = 180
     location: str = ""
+    weekday: Weekday | None = None
+    """The event is on the first such weekday on or after ``date`` (a fixed meeting day)."""
+    roll: Roll | None = None
+    """On a weekend or holiday; by default the stage's ``roll``, else ``keep`` (and a warning)."""
 
     @field_validator("date")
     @classmethod
@@ -296,6 +304,8 @@ class StageBase(Strict):
     closes: str | None = None
     requires: list[str] | None = None
     """Stages that must be complete first; by default the stage before."""
+    roll: Roll | None = None
+    """For the stage's deadline and events on a weekend or holiday (see ``workflow.roll``)."""
 
     @field_validator("opens", "closes")
     @classmethod
@@ -382,6 +392,14 @@ class SubmissionStage(StageBase):
 
     kind: Literal["submission"]
     recipient: Contact
+
+    @model_validator(mode="after")
+    def _nothing_to_roll(self) -> SubmissionStage:
+        if self.roll is not None:
+            raise LocatedValueError(
+                "a submission stage has no deadline or meeting to roll; remove 'roll'", ("roll",)
+            )
+        return self
 
 
 Stage = Annotated[

@@ -143,6 +143,16 @@ def next_due(db: Database) -> datetime | None:
         )
 
 
+#: A mail's status in a refusal's words.
+MAIL_STATUS_DA = {
+    "queued": "i kø",
+    "sending": "ved at blive sendt",
+    "sent": "sendt",
+    "failed": "fejlet",
+    "cancelled": "annulleret",
+}
+
+
 def retry_mail(
     db: Database, open_tx: Opener, outbox_id: int, *, at: datetime, actor: str, reason: str
 ) -> None:
@@ -164,7 +174,7 @@ def retry_mail(
         data = _retry_data(mail, outbox_id)
         assert mail is not None
         if tx.process.status == "cancelled":
-            raise GuardRefused(f"process {key} is cancelled; its mails are not sent")
+            raise GuardRefused(f"processen {key} er annulleret; dens mails sendes ikke")
         tx.write(
             update(OutboxRow)
             .where(OutboxRow.id == outbox_id, OutboxRow.status == "failed")
@@ -186,10 +196,11 @@ def retry_mail(
 def _retry_data(mail: OutboxRow | None, outbox_id: int) -> dict[str, Any]:
     """Refused unless the mail failed; the details of its retry event."""
     if mail is None:
-        raise NotFound(f"no mail {outbox_id} in the outbox")
+        raise NotFound(f"mail {outbox_id} findes ikke i udbakken")
     if mail.status != "failed":
+        status = MAIL_STATUS_DA.get(mail.status, mail.status)
         raise GuardRefused(
-            f"mail {outbox_id} is {mail.status}; only a failed mail can be sent again"
+            f"mail {outbox_id} er {status}; kun en mail, der er fejlet, kan sendes igen"
         )
     return {
         "outbox_id": mail.id,

@@ -1,8 +1,11 @@
 """Exports of answers and approvals as tables, XLSX and CSV, and the compiled report data.
 
-Everything here returns values or bytes; nothing is written to disk. Cells that a spreadsheet
-would read as a formula (``=``, ``+``, ``-``, ``@``, tab, CR) are neutralised in CSV, and XLSX
-cells are always written as text, never as formulas.
+Everything here returns values or bytes; nothing is written to disk. Numbers stay numbers:
+a scale answer, and a text answer that is just a number (``12``, ``-2``, ``3,5``), is an int or
+a float in the table, a number cell in XLSX and a plain number in CSV. Only text can start a
+formula: a text cell that starts with ``=``, ``+``, ``-``, ``@``, tab or CR is neutralised in
+CSV (a leading ``'``), and XLSX text cells are always written as text, never as formulas.
+Sheet names are cut at a word (with "…") and kept unique.
 """
 
 from __future__ import annotations
@@ -25,6 +28,11 @@ from workflow.storage.models import AnswerRow, ProcessRow, TaskRow
 from workflow.timeline import BoundProcess
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: A text answer that is only a number: an optional minus, no leading zero (a postcode or a
+#: phone number stays text), and a Danish decimal comma ("1.000" is ambiguous and stays text).
+NUMBER = re.compile(r"-?(?:0|[1-9][0-9]{0,14})(?:,[0-9]{1,10})?")
+#: The longest sheet name Excel accepts.
+SHEET_NAME_MAX = 31
 
 
 @dataclass(frozen=True)
@@ -49,6 +57,16 @@ def answer_text(question: Question, value: Any) -> str:
     if question.type == "file":
         return str(value.get("filename", "")) if isinstance(value, dict) else str(value)
     return str(value)
+
+
+def answer_cell(question: Question, value: Any) -> Any:
+    """An answer as a table cell: a number for a scale answer and for a text answer that
+    is a number, else the text of ``answer_text``."""
+    text = answer_text(question, value)
+    if question.type in ("scale", "text") and NUMBER.fullmatch(text.strip()):
+        number = text.strip().replace(",", ".")
+        return float(number) if "." in number else int(number)
+    return text
 
 
 def latest_answers(s: Session, process_id: int, stage_id: str) -> dict[str, AnswerRow]:
@@ -91,7 +109,7 @@ def answer_tables(s: Session, row: ProcessRow, bound: BoundProcess) -> list[Tabl
             rows.append(
                 [
                     party.name,
-                    *[answer_text(x, data.get(x.id)) for x in q.questions],
+                    *[answer_cell(x, data.get(x.id)) for x in q.questions],
                     _local(a.submitted_at) if a else None,
                     a.version if a else None,
                     ("ja" if a.late else "nej") if a else "",
@@ -142,7 +160,8 @@ def approval_table(s: Session, row: ProcessRow, bound: BoundProcess) -> Table:
 
 
 def neutralise(value: Any) -> Any:
-    """A CSV cell that cannot start a formula in Excel, LibreOffice or Google Sheets."""
+    """A CSV cell that cannot start a formula in Excel, LibreOffice or Google Sheets. Only
+    text is touched: a number (``-2``) is a number, not a formula."""
     if isinstance(value, str) and value.startswith(FORMULA_START):
         return "'" + value
     return value
@@ -160,18 +179,32 @@ def to_csv(table: Table) -> bytes:
 def _csv_value(v: Any) -> Any:
     if isinstance(v, datetime):
         return f"{v:%Y-%m-%d %H:%M}"
+    if isinstance(v, float):
+        return f"{v:g}".replace(".", ",")  # Danish Excel reads a decimal comma
     return "" if v is None else v
 
 
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
 
 
-def _sheet_title(title: str, used: set[str]) -> str:
-    base = _SHEET_BAD.sub("-", title)[:31] or "Ark"
-    name, n = base, 2
+def _cut(text: str, limit: int) -> str:
+    """``text`` in at most ``limit`` characters, cut after a whole word and marked "…"."""
+    if len(text) <= limit:
+        return text
+    head = text[: limit - 1]
+    if text[limit - 1] != " " and " " in head.strip():  # the cut falls inside a word
+        head = head[: head.rstrip().rindex(" ")]
+    return head.rstrip(" -,.") + "…"
+
+
+def sheet_title(title: str, used: set[str]) -> str:
+    """An Excel sheet name for ``title``: no ``[]:*?/\\``, at most 31 characters cut at a
+    word, and unique (case-insensitively) among ``used``, which it is added to."""
+    base = " ".join(_SHEET_BAD.sub("-", title).split()).strip("'") or "Ark"
+    name, n = _cut(base, SHEET_NAME_MAX), 2
     while name.lower() in used:
         suffix = f" ({n})"
-        name = base[: 31 - len(suffix)] + suffix
+        name = _cut(base, SHEET_NAME_MAX - len(suffix)) + suffix
         n += 1
     used.add(name.lower())
     return name
@@ -186,7 +219,7 @@ def to_xlsx(tables: Iterable[Table]) -> bytes:
     default = wb.active
     used: set[str] = set()
     for table in tables:
-        ws = wb.create_sheet(_sheet_title(table.title, used))
+        ws = wb.create_sheet(sheet_title(table.title, used))
         ws.append(table.header)
         for cell in ws[1]:
             cell.font = Font(bold=True)
@@ -198,7 +231,7 @@ def to_xlsx(tables: Iterable[Table]) -> bytes:
                 if isinstance(value, str):
                     cell.data_type = "s"  # never a formula, whatever the text starts with
                 if isinstance(value, datetime):
-                    cell.number_format = "yyyy-mm-dd hh:mm"
+                    cell.number_format = "dd.mm.yyyy hh:mm"  # a date value, shown the Danish way
                 cell.alignment = Alignment(wrap_text=True, vertical="top")
         ws.freeze_panes = "B2"
         for col in ws.columns:
@@ -208,80 +241,3 @@ def to_xlsx(tables: Iterable[Table]) -> bytes:
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
-
-
-# ---------------------------------------------------------------------- compiled report
-
-
-@dataclass(frozen=True)
-class ReportAnswer:
-    party: str
-    party_name: str
-    text: str
-    late: bool
-
-
-@dataclass(frozen=True)
-class ReportQuestion:
-    id: str
-    label: str
-    answers: list[ReportAnswer]
-
-
-@dataclass(frozen=True)
-class ReportSection:
-    title: str
-    focus_area: str
-    questions: list[ReportQuestion]
-
-
-@dataclass(frozen=True)
-class CompiledReport:
-    """All answers of a questionnaire stage, by focus area and question: who said what."""
-
-    title: str
-    stage_name: str
-    sections: list[ReportSection]
-    answered: int
-    parties: int
-
-
-def compiled_report(
-    s: Session, row: ProcessRow, bound: BoundProcess, stage_id: str
-) -> CompiledReport:
-    st = bound.stage(stage_id)
-    d = st.definition
-    if not isinstance(d, QuestionnaireStage):
-        raise ValueError(f"{stage_id} is not a questionnaire stage")
-    q = bound.bundle.questionnaires[d.questionnaire]
-    answers = latest_answers(s, row.id, stage_id)
-    names = {p.slug: p.name for p in bound.bundle.parties.parties}
-    first = set(d.report_questions)
-    sections = []
-    for sec in q.sections:
-        questions = sorted(sec.questions, key=lambda x: x.id not in first)
-        sections.append(
-            ReportSection(
-                sec.title,
-                sec.focus_area,
-                [
-                    ReportQuestion(
-                        x.id,
-                        x.label,
-                        [
-                            ReportAnswer(
-                                slug,
-                                names.get(slug, slug),
-                                answer_text(x, a.data.get(x.id)),
-                                a.late,
-                            )
-                            for slug in bound.bundle.participants
-                            if (a := answers.get(slug)) is not None
-                            and answer_text(x, a.data.get(x.id))
-                        ],
-                    )
-                    for x in questions
-                ],
-            )
-        )
-    return CompiledReport(row.title, d.name, sections, len(answers), len(bound.bundle.participants))

@@ -438,6 +438,8 @@ def semantic_problems(
 
 
 def _kind_of(data: dict[str, Any], path: Path) -> str:
+    if path.parent.name == "calendars" or "councils" in data or "cycle" in data:
+        return "calendar"
     if "stages" in data or path.parent.name == "processes":
         return "process"
     if "sections" in data or path.parent.name == "questionnaires":
@@ -459,8 +461,39 @@ def check_file(path: str | Path, *, reference_year: int | None = None) -> list[P
             load_bundle(p, reference_year=reference_year)
         elif kind == "questionnaire":
             validate(Questionnaire, data, node, str(p))
+        elif kind == "calendar":
+            from workflow.councils import load_calendars
+
+            load_calendars(p)
         else:
             validate(PartyRegistry, data, node, str(p))
     except DefinitionError as e:
         return e.problems
     return []
+
+
+def line_of(path: str | Path, field: str) -> int | None:
+    """The line of a dotted field (``stages.3.meeting.date``) in a YAML file, for reports."""
+    try:
+        _, node = read_yaml(Path(path))
+    except DefinitionError:
+        return None
+    loc = tuple(int(x) if x.isdigit() else x for x in field.split(".")) if field else ()
+    line, _ = locate(node, loc)
+    return line
+
+
+def is_process_file(path: str | Path) -> bool:
+    """True for a process definition (not a party registry, questionnaire or calendar)."""
+    p = Path(path)
+    try:
+        data, _ = read_yaml(p)
+    except DefinitionError:
+        return False
+    return _kind_of(data, p) == "process"
+
+
+def line_at(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
+    """The line of the deepest node on ``loc`` (keys and list indexes) in a node tree."""
+    line, _ = locate(node, loc)
+    return line

@@ -7,6 +7,7 @@ never on an ORM object that ``transitions`` could decorate (STACK.md pitfall 3).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -140,13 +141,27 @@ def can(name: str, state: str, trigger: str) -> bool:
     return (trigger, state) in _table(name)
 
 
-def mermaid(name: str) -> str:
-    """Mermaid ``stateDiagram-v2`` text of a machine, derived from the built machine."""
+def mermaid(
+    name: str,
+    *,
+    state_label: Callable[[str], str] | None = None,
+    trigger_label: Callable[[str], str] | None = None,
+) -> str:
+    """Mermaid ``stateDiagram-v2`` text of a machine, derived from the built machine. With
+    ``state_label`` and ``trigger_label`` the states and arrows carry those names (the
+    dashboard passes Danish ones); the state ids stay the code's."""
     spec = SPECS[name]
-    lines = ["stateDiagram-v2", f"    [*] --> {spec.initial}"]
-    for (trigger, source), dest in sorted(
-        _table(name).items(), key=lambda kv: (kv[0][1], kv[0][0])
-    ):
-        lines.append(f"    {source} --> {dest}: {trigger}")
+    table = sorted(_table(name).items(), key=lambda kv: (kv[0][1], kv[0][0]))
+    lines = ["stateDiagram-v2"]
+    if state_label is not None:
+        states = sorted(
+            {spec.initial, *spec.final} | {s for (_, s), d in table} | {d for _, d in table}
+        )
+        lines += [f'    state "{state_label(s)}" as {s}' for s in states]
+    lines.append(f"    [*] --> {spec.initial}")
+    for (trigger, source), dest in table:
+        lines.append(
+            f"    {source} --> {dest}: {trigger_label(trigger) if trigger_label else trigger}"
+        )
     lines += [f"    {s} --> [*]" for s in spec.final]
     return "\n".join(lines)

@@ -107,7 +107,9 @@ def context(
         "step": mail.step,
         "secretariat": {"name": sec.name, "email": sec.email},
         "planned_at": at.isoformat(),
-        "office_hours": [f"{bound.office_hour:%H:%M}", f"{bound.office_end:%H:%M}"],
+        "office_hours": [
+            t.isoformat(timespec="minutes") for t in (bound.office_hour, bound.office_end)
+        ],
     }
     if mail.kind == "submission":
         ctx["party_names"] = {p.slug: p.name for p in parties.parties}

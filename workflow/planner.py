@@ -53,6 +53,7 @@ __all__ = [
     "document_conflict",
     "past_deadline",
     "plan",
+    "waits_for_agreement",
 ]
 
 # action kinds
@@ -145,7 +146,15 @@ def _plan_pending(bound: BoundProcess, stage: BoundStage, state: StateLike, c: _
             return  # waits for a human or an earlier stage; nothing is due by time alone
         if rv.closed_at:
             closed.append(rv.closed_at)
+    if waits_for_agreement(stage, state):
+        return  # the secretariat puts a version up for approval; that act plans again
     c.offer(Action(OPEN_STAGE, max([stage.opens_at, *closed]), stage.id))
+
+
+def waits_for_agreement(stage: BoundStage, state: StateLike) -> bool:
+    """An approval stage cannot open until a version of the agreement is up for approval:
+    a council must know what it approves."""
+    return stage.kind == "approval" and not state.agreement_up
 
 
 def _plan_open(

@@ -71,6 +71,8 @@ class ProcessStatus:
     last_tick: dict[str, Any] | None = None
     document_hash: str | None = None
     submission_refused: str = ""
+    #: Approval stages (names) that cannot open until a version of the agreement is put up.
+    waiting_for_agreement: list[str] = field(default_factory=list)
 
 
 def processes(s: Session) -> list[ProcessRow]:
@@ -167,6 +169,13 @@ def process_status(s: Session, key: str, bound: BoundProcess) -> ProcessStatus:
         last_tick=tick.value if tick else None,
         document_hash=row.approval_document_hash,
         submission_refused=document_conflict(row.approval_document_hash, all_tasks),
+        waiting_for_agreement=[
+            sg.name
+            for sg in stages
+            if sg.kind == "approval" and sg.status == "pending" and row.status == "running"
+        ]
+        if not row.approval_document_hash
+        else [],
     )
 
 

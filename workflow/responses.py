@@ -1,9 +1,10 @@
 """Respondent-side operations: what a personal link may see and do.
 
 A personal link's token is looked up by its SHA-256 only. A token that is malformed, unknown,
-revoked, of an older generation than its task, or used after the stage closed plus the
-process's ``link_grace_days`` raises ``LinkNotFound``, which deliberately says nothing more:
-the web answers every one of them with the same plain 404, so a guesser learns nothing.
+revoked, of an older generation than its task, or used after the later of the stage's close
+and the party's (extended) deadline plus ``link_grace_days``
+(``BoundProcess.link_expires_at``) raises ``LinkNotFound``, which says nothing more: the web
+answers every one of them with the same plain 404, so a guesser learns nothing.
 
 Everything a link can read or change is scoped to the ``(process, stage, party, step)`` of
 its own task: no function here takes a party from anywhere but the resolved ``Target``, so
@@ -23,16 +24,25 @@ import unicodedata
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import IO, Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from workflow.definition import Contact, Question, Questionnaire, QuestionnaireStage
 from workflow.errors import AftaleflowError, GuardRefused, NotFound
 from workflow.links import make_token, token_hash
 from workflow.service import Service, bound_for
-from workflow.storage.models import AnswerRow, LinkRow, ProcessRow, StageRow, TaskRow
+from workflow.storage.models import (
+    AnswerRow,
+    DocumentRow,
+    EventRow,
+    LinkRow,
+    ProcessRow,
+    StageRow,
+    TaskRow,
+)
 
 #: How the upload store names a file (random, never the uploader's name) and its hash.
 STORED_NAME = re.compile(r"[0-9a-f]{32}\.(pdf|docx|odt)")
@@ -108,11 +118,18 @@ class Target:
     questionnaire: Questionnaire | None
     secretariat: Contact
     phase: str
+    #: The agreement version up for approval (an approval link): version, filename, sha256.
+    agreement: Mapping[str, Any] | None = None
+    #: A logged-in secretariat user acting through the party's link (the demo's "Åbn
+    #: svarlinket"), named in the audit log with the link.
+    via: str = ""
 
     @property
     def actor(self) -> str:
-        """Who acted, as the audit log names it: the party through its link."""
-        return f"link:{self.party}" + (f"/{self.step}" if self.step else "")
+        """Who acted, as the audit log names it: the party through its link, or the
+        logged-in user through it ("demo via link:hjorring/socialudvalg")."""
+        link = f"link:{self.party}" + (f"/{self.step}" if self.step else "")
+        return f"{self.via} via {link}" if self.via else link
 
     @property
     def can_answer(self) -> bool:
@@ -383,9 +400,9 @@ class Responses:
         self.service = service
         self.db = service.db
 
-    def resolve(self, token: str, at: datetime) -> Target:
+    def resolve(self, token: str, at: datetime, *, via: str = "") -> Target:
         """The task a token belongs to, or ``LinkNotFound`` (forged, revoked, re-issued,
-        expired) with no detail."""
+        expired) with no detail. ``via``: the logged-in user acting through the link."""
         if not TOKEN_PATTERN.fullmatch(token or ""):
             raise LinkNotFound()
         with self.db.sessions() as s:
@@ -422,8 +439,8 @@ class Responses:
                 raise LinkNotFound()  # a row that was re-pointed in the database
             bound = bound_for(row)
             bst = bound.stage(task.stage_id)
-            grace = timedelta(days=bound.bundle.process.link_grace_days)
-            if bst.closes_at is not None and at > bst.closes_at + grace:
+            expires = bound.link_expires_at(bst, task.deadline_override or bst.deadline)
+            if expires is not None and at > expires:
                 raise LinkNotFound()
             definition = bst.definition
             questionnaire = None
@@ -434,6 +451,7 @@ class Responses:
             deadline = task.deadline_override or bst.deadline
             overdue_at = bound.overdue_at(deadline) if deadline else None
             party = bound.bundle.parties.get(task.party)
+            agreement = _agreement_up(s, row) if task.kind == "approval" else None
             return Target(
                 process_id=row.id,
                 process_key=row.key,
@@ -457,11 +475,13 @@ class Responses:
                 phase=_phase(
                     row.status, stage.status, task, at, bst.closes_at, overdue_at, accept_late
                 ),
+                agreement=agreement,
+                via=via,
             )
 
-    def open(self, token: str, at: datetime) -> Target:
+    def open(self, token: str, at: datetime, *, via: str = "") -> Target:
         """Resolve and, the first time, record that the link was opened."""
-        target = self.resolve(token, at)
+        target = self.resolve(token, at, via=via)
         if target.opened_at is None and target.phase != CLOSED:
             self.service.open_link(
                 target.process_key,
@@ -471,7 +491,7 @@ class Responses:
                 at=at,
                 actor=target.actor,
             )
-            target = self.resolve(token, at)
+            target = self.resolve(token, at, via=via)
         return target
 
     def answers(self, target: Target) -> AnswerState:
@@ -537,13 +557,37 @@ class Responses:
         assert latest is not None and latest.version == version
         return latest
 
+    def agreement_document(self, target: Target, version: int) -> DocumentRow:
+        """A version of the agreement an approval link may download: one that has been put up
+        for approval (the mail names it), never a draft the secretariat has not sent."""
+        if target.kind != "approval":
+            raise LinkNotFound()
+        with self.db.sessions() as s:
+            doc = s.scalar(
+                select(DocumentRow).where(
+                    DocumentRow.process_id == target.process_id, DocumentRow.version == version
+                )
+            )
+            put_up = [
+                e.data.get("version")
+                for e in s.scalars(
+                    select(EventRow).where(
+                        EventRow.process_id == target.process_id,
+                        EventRow.kind == "document_put_up_for_approval",
+                    )
+                )
+            ]
+            if doc is None or version not in put_up:
+                raise LinkNotFound()
+            s.expunge(doc)
+            return doc
+
     def decide(self, target: Target, decision: Decision, at: datetime) -> None:
         """Record a council's decision through its link (``Service.record_approval``: a
         rejection blocks the process and tells the secretariat)."""
         if target.kind != "approval":
             raise GuardRefused("this link is not for an approval")
         minutes = decision.minutes_url
-        document_hash = ""
         if decision.minutes_file:
             self.service.record_upload(
                 target.process_key,
@@ -556,7 +600,6 @@ class Responses:
             )
             name = str(decision.minutes_file["filename"])
             minutes = f"{name} · {minutes}" if minutes else name
-            document_hash = str(decision.minutes_file["sha256"])
         self.service.record_approval(
             target.process_key,
             target.stage_id,
@@ -567,7 +610,7 @@ class Responses:
             agenda_item=decision.agenda_item,
             decision_text=decision.decision_text,
             minutes=minutes,
-            document_hash=document_hash,
+            minutes_file=decision.minutes_file,
             at=at,
             actor=target.actor,
         )
@@ -588,6 +631,20 @@ class Responses:
         return self.service.revoke_link(
             key, stage_id, party, step, at=at, actor=actor, reason=reason, reissue=reissue
         )
+
+
+def _agreement_up(s: Session, row: ProcessRow) -> dict[str, Any] | None:
+    """The version up for approval, as an approval link shows and offers it."""
+    if not row.approval_document_hash:
+        return None
+    doc = s.scalar(
+        select(DocumentRow)
+        .where(DocumentRow.process_id == row.id, DocumentRow.sha256 == row.approval_document_hash)
+        .order_by(DocumentRow.version.desc())
+    )
+    if doc is None:
+        return None
+    return {"version": doc.version, "filename": doc.filename, "sha256": doc.sha256}
 
 
 def _questionnaire(target: Target) -> Questionnaire:

@@ -117,7 +117,7 @@ class Service:
         agenda_item: str = "",
         decision_text: str = "",
         minutes: str = "",
-        document_hash: str = "",
+        minutes_file: Mapping[str, Any] | None = None,
         reason: str = "",
     ) -> list[Applied]:
         with self.transaction(key) as tx:
@@ -133,7 +133,7 @@ class Service:
                 agenda_item=agenda_item,
                 decision_text=decision_text,
                 minutes=minutes,
-                document_hash=document_hash,
+                minutes_file=minutes_file,
                 reason=reason,
             )
             applied = advance(tx, at, actor)

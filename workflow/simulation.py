@@ -16,16 +16,21 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
 
+from workflow import sample_agreement
 from workflow.calendar import add_working_days, local_to_utc, to_local
 from workflow.loader import Bundle
-from workflow.planner import INVITE, OPEN_STAGE, REQUEST_APPROVAL, Action
+from workflow.planner import INVITE, OPEN_STAGE, REQUEST_APPROVAL, SUBMIT_AGREEMENT, Action
 from workflow.service import Applied, Service, bound_for
-from workflow.storage.models import ProcessRow
+from workflow.storage.models import OutboxRow, ProcessRow
 from workflow.timeline import BoundProcess
 
 #: When a simulated person acts on a working day (Danish time).
 ACT_AT = time(10, 0)
 SIMULATED = "simulation"
+#: How long before an approval stage would open the simulated secretariat puts the sample up.
+SAMPLE_LEAD = timedelta(minutes=1)
+#: The ``Happening.kind`` of the sample agreement put up for approval.
+SAMPLE_PUT_UP = "document_put_up_for_approval"
 
 
 @dataclass(frozen=True)
@@ -94,6 +99,12 @@ def simulate(
             elif act.kind == REQUEST_APPROVAL:
                 when = _answer_time(bound, act.stage, act.party, at, late)
                 schedule(when, _approve(fresh, key, act.stage, act.party, act.step))
+            elif act.kind == SUBMIT_AGREEMENT:
+                result.happenings[-1] = _with_attachment(fresh, key, result.happenings[-1])
+
+    for st in bound.stages:
+        if st.kind == "approval":
+            schedule(st.opens_at - SAMPLE_LEAD, _put_up_sample(fresh, key))
 
     now = start
     react(fresh().tick(now, actor=SIMULATED).applied, now)
@@ -210,3 +221,50 @@ def _approve(fresh: Callable[[], Service], key: str, stage: str, party: str, ste
         return Happening(at, "approval_approved", stage, party, step), applied
 
     return act
+
+
+def _put_up_sample(fresh: Callable[[], Service], key: str) -> Act:
+    """The simulated secretariat: the sample agreement up for approval unless one is up."""
+
+    def act(at: datetime) -> tuple[Happening, list[Applied]]:
+        svc = fresh()
+        with svc.db.sessions() as s:
+            row = s.scalar(select(ProcessRow).where(ProcessRow.key == key))
+            assert row is not None
+            up, title = row.approval_document_hash, row.title
+        if up:
+            return Happening(at, "agreement_already_up", detail=up[:12]), []
+        version = svc.add_document(
+            key,
+            filename=sample_agreement.FILENAME,
+            media_type=sample_agreement.MEDIA_TYPE,
+            content=sample_agreement.sample_agreement(title),
+            at=at,
+            actor=SIMULATED,
+            note="simuleret sekretariat: eksempel, ikke en rigtig aftale",
+        )
+        digest = svc.put_up_for_approval(
+            key, version, at=at, actor=SIMULATED, reason="simuleret sekretariat"
+        )
+        detail = f"{sample_agreement.FILENAME}, version {version}, SHA-256 {digest[:12]}"
+        return Happening(at, SAMPLE_PUT_UP, detail=detail), []
+
+    return act
+
+
+def _with_attachment(fresh: Callable[[], Service], key: str, h: Happening) -> Happening:
+    """The submission as the simulation shows it: with the document the mail attaches."""
+    with fresh().db.sessions() as s:
+        pid = s.scalar(select(ProcessRow.id).where(ProcessRow.key == key))
+        ctx = s.scalar(
+            select(OutboxRow.context).where(
+                OutboxRow.process_id == pid, OutboxRow.kind == "submission"
+            )
+        )
+    doc = (ctx or {}).get("document") or {}
+    if not doc.get("filename"):
+        return h
+    detail = (
+        f"vedhæftet: {doc['filename']} (version {doc['version']}, SHA-256 {doc['sha256'][:12]})"
+    )
+    return Happening(h.at, h.kind, h.stage, h.party, h.step, detail)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from workflow import machines
+from workflow.acts import refuse_approval_without_agreement
 from workflow.changes import complete_stage, guarded_stage, open_stage
 from workflow.errors import GuardRefused
 from workflow.planner import COMPLETE_STAGE, plan
@@ -17,7 +18,9 @@ def open_now(tx: ProcessTx, stage_id: str, *, at: datetime, actor: str, reason: 
     Refused unless the process runs, the stage is pending and every stage it requires
     is finished. A questionnaire opened early still sends its invitations on its send date.
     """
-    guarded_stage(tx, stage_id, "open", "a stage can be opened", "a pending stage can be opened")
+    stage = guarded_stage(
+        tx, stage_id, "open", "a stage can be opened", "a pending stage can be opened"
+    )
     waiting = [
         r
         for r in tx.bound.bundle.process.requirements(stage_id)
@@ -27,6 +30,7 @@ def open_now(tx: ProcessTx, stage_id: str, *, at: datetime, actor: str, reason: 
         raise GuardRefused(
             f"stage {stage_id!r} opens after {', '.join(waiting)}, which is not finished"
         )
+    refuse_approval_without_agreement(tx, stage)
     planned = tx.bound.stage(stage_id).opens_at.isoformat()
     data = {"manual": True, "planned": planned}
     open_stage(tx, stage_id, at, actor, reason=reason, data=data)

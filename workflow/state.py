@@ -66,6 +66,10 @@ class ProcessState:
     def document_conflict(self) -> str:
         return document_conflict(self.process.approval_document_hash, self.tasks.values())
 
+    @property
+    def agreement_up(self) -> bool:
+        return bool(self.process.approval_document_hash)
+
     def tasks_of(self, stage: str) -> list[TaskRecord]:
         return self.by_stage.get(stage, [])
 

@@ -14,11 +14,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
-
 from workflow import defaults, machines
 from workflow.calendar import to_local, working_days_between
-from workflow.changes import ask, complete_stage, first_mail_kind, open_stage
+from workflow.changes import (
+    ask,
+    complete_stage,
+    document_info,
+    first_mail_kind,
+    next_seq,
+    open_stage,
+)
 from workflow.definition import SubmissionStage
 from workflow.errors import AftaleflowError
 from workflow.mail import Mail, iso_day
@@ -36,7 +41,6 @@ from workflow.planner import (
     Action,
     plan,
 )
-from workflow.storage.models import DocumentRow
 from workflow.tx import ProcessTx
 
 
@@ -123,35 +127,13 @@ def _submit(tx: ProcessTx, a: Action, at: datetime, actor: str, late: Late) -> N
     details = {
         "approvals": approvals,
         "recipient": sub.recipient.name,
-        "document": _document_info(tx),
+        "document": document_info(tx),
     }
     tx.mail(
         Mail(kind="submission", stage=a.stage, recipients=(sub.recipient,), details=details), at
     )
     data = {**late, "recipient": sub.recipient.email, "approvals": len(approvals)}
     tx.event(at, actor, "agreement_submitted", stage=a.stage, data=data)
-
-
-def _document_info(tx: ProcessTx) -> dict[str, Any]:
-    """The version put up for approval, as the submission mail names and attaches it."""
-    wanted = tx.process.approval_document_hash
-    if not wanted:
-        return {}
-    doc = tx.session.scalar(
-        select(DocumentRow)
-        .where(DocumentRow.process_id == tx.process.id, DocumentRow.sha256 == wanted)
-        .order_by(DocumentRow.version.desc())
-    )
-    if doc is None:
-        return {"sha256": wanted}
-    return {
-        "id": doc.id,
-        "version": doc.version,
-        "filename": doc.filename,
-        "sha256": doc.sha256,
-        "media_type": doc.media_type,
-        "size": doc.size,
-    }
 
 
 def _ask(tx: ProcessTx, a: Action, at: datetime, actor: str, late: Late) -> None:
@@ -182,13 +164,14 @@ def _remind(tx: ProcessTx, a: Action, at: datetime, actor: str, late: Late) -> N
         "body": t.step,
         "link": {"generation": t.link_generation},
         "reminds": first_mail_kind(t),
+        **({"document": document_info(tx)} if t.kind == "approval" else {}),
     }
     mail = Mail(
         kind="reminder",
         stage=t.stage_id,
         party=t.party,
         step=t.step,
-        seq=a.n,
+        seq=next_seq(tx, "reminder", t, a.n),
         recipients=tuple(tx.bound.bundle.parties.get(t.party).addresses(role)),
         details=details,
         thread_under=first_mail_kind(t),
@@ -237,6 +220,7 @@ def _escalate(tx: ProcessTx, a: Action, at: datetime, actor: str, late: Late) ->
         stage=t.stage_id,
         party=t.party,
         step=t.step,
+        seq=next_seq(tx, "escalation", t, 0),  # again after an extension
         recipients=tuple(party.addresses("director")),
         details=details,
     )

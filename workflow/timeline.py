@@ -14,11 +14,19 @@ from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Protocol
 
 from workflow import defaults
-from workflow.calendar import add_working_days, end_of_day, local_to_utc, office_slot, parse_clock
+from workflow.calendar import (
+    add_working_days,
+    end_of_day,
+    local_to_utc,
+    office_slot,
+    parse_clock,
+    to_local,
+)
 from workflow.definition import (
     ApprovalStage,
     DateExpr,
     DecisionStage,
+    Event,
     MeetingStage,
     QuestionnaireStage,
     ReminderRules,
@@ -27,6 +35,7 @@ from workflow.definition import (
     WorkshopStage,
 )
 from workflow.errors import DefinitionError, Problem
+from workflow.roll import resolve_deadline, resolve_event_day
 
 if TYPE_CHECKING:
     from workflow.loader import Bundle
@@ -99,6 +108,15 @@ class BoundProcess:
     def overdue_at(self, deadline: date) -> datetime:
         return end_of_day(deadline)
 
+    def link_expires_at(self, stage: BoundStage, deadline: date | None) -> datetime | None:
+        """When a party's personal link stops working: the link grace period after the later
+        of the stage's close and the party's (possibly extended) deadline; None: it does not
+        expire by time (an approval stage without a closing date)."""
+        ends = [d for d in (stage.closes_at, self.overdue_at(deadline) if deadline else None) if d]
+        if stage.closes_at is None:
+            return None
+        return max(ends) + timedelta(days=self.bundle.process.link_grace_days)
+
     def escalation_at(self, stage: BoundStage, deadline: date) -> datetime | None:
         rules = stage.rules
         if rules is None or rules.escalate_after_working_days is None:
@@ -106,11 +124,8 @@ class BoundProcess:
         return self.slot(add_working_days(deadline, rules.escalate_after_working_days))
 
 
-def _event(ev: object, year: int) -> BoundEvent:
-    from workflow.definition import Event
-
-    assert isinstance(ev, Event)
-    day = DateExpr.parse(ev.date).bind(year)
+def _event(ev: Event, stage: Stage, year: int) -> BoundEvent:
+    day = resolve_event_day(ev, stage, year)
     start = local_to_utc(day, parse_clock(ev.time))
     return BoundEvent(
         ev.id, ev.title, start, start + timedelta(minutes=ev.duration_minutes), ev.location
@@ -132,11 +147,46 @@ def bind(bundle: Bundle, year: int) -> BoundProcess:
             problems.append(Problem(bundle.path, None, f"{text} does not exist in {year}", field))
             return date(year, 1, 1)
 
+    def deadline_day(text: str, st: Stage, field: str) -> date:
+        day(text, field)  # reports a date that does not exist in this year
+        try:
+            return resolve_deadline(text, st, year)
+        except ValueError:
+            return date(year, 1, 1)
+
+    def events_of(
+        st: Stage, window: tuple[date, date | None], evs: list[tuple[str, Event]]
+    ) -> tuple[BoundEvent, ...]:
+        first, last = window
+        out = []
+        for sub, ev in evs:
+            try:
+                bound_ev = _event(ev, st, year)
+            except ValueError:
+                problems.append(
+                    Problem(bundle.path, None, f"{ev.date} does not exist in {year}", f"{sub}.date")
+                )
+                continue
+            on = to_local(bound_ev.start).date()
+            if on < first or (last is not None and on > last):
+                problems.append(
+                    Problem(
+                        bundle.path,
+                        None,
+                        f"{ev.title!r} falls on {on} in {year} (after its weekday and roll rules), "
+                        f"outside the stage ({first} to {last or 'open end'})",
+                        f"{sub}.date",
+                    )
+                )
+            out.append(bound_ev)
+        return tuple(out)
+
     for i, st in enumerate(proc.stages):
         f = f"stages.{i}"
         opens_day = day(st.opens, f"{f}.opens")
         opens_at = office_slot(opens_day, hour)
         closes_at = end_of_day(day(st.closes, f"{f}.closes")) if st.closes else None
+        window = (opens_day, to_local(closes_at).date() if closes_at else None)
         send_at: datetime | None = None
         deadline: date | None = None
         events: tuple[BoundEvent, ...] = ()
@@ -144,7 +194,7 @@ def bind(bundle: Bundle, year: int) -> BoundProcess:
             send_day = day(st.send, f"{f}.send")
             send_at = office_slot(send_day, hour)
             if st.deadline:
-                deadline = day(st.deadline, f"{f}.deadline")
+                deadline = deadline_day(st.deadline, st, f"{f}.deadline")
             else:
                 deadline = add_working_days(send_day, st.deadline_working_days or 0)
             if closes_at is None:
@@ -152,11 +202,22 @@ def bind(bundle: Bundle, year: int) -> BoundProcess:
                     add_working_days(deadline, defaults.CLOSE_AFTER_WORKING_DAYS)
                 )
         elif isinstance(st, ApprovalStage):
-            deadline = day(st.deadline, f"{f}.deadline")
+            deadline = deadline_day(st.deadline, st, f"{f}.deadline")
         elif isinstance(st, WorkshopStage):
-            events = tuple(_event(w, year) for w in st.workshops)
+            workshops = [(f"{f}.workshops.{k}", w) for k, w in enumerate(st.workshops)]
+            events = events_of(st, window, workshops)
         elif isinstance(st, MeetingStage | DecisionStage) and st.meeting is not None:
-            events = (_event(st.meeting, year),)
+            events = events_of(st, window, [(f"{f}.meeting", st.meeting)])
+        if deadline is not None and closes_at is not None and end_of_day(deadline) > closes_at:
+            problems.append(
+                Problem(
+                    bundle.path,
+                    None,
+                    f"the deadline falls on {deadline} in {year} (after its roll rule), after the "
+                    f"stage closes ({to_local(closes_at).date()})",
+                    f"{f}.deadline",
+                )
+            )
         elif isinstance(st, SubmissionStage):
             pass
         stages.append(BoundStage(i, st, opens_at, closes_at, send_at, deadline, events))

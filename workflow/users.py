@@ -5,10 +5,12 @@
   2 passes, 1 lane: about 50 ms on a small server); a hash made with other parameters is
   replaced at the next successful log-in.
 - Lock-out: after ``MAX_FAILURES`` failed log-ins in a row the user is locked for
-  ``LOCKOUT``, whatever password is given meanwhile. Time is a parameter (``at``): the web
-  passes its clock, tests move it.
-- An unknown name costs the same argon2 work as a wrong password, and both get the same
-  answer, so a guesser cannot tell which names exist.
+  ``LOCKOUT``, whatever password is given meanwhile. Time is a parameter: ``at`` (business
+  time) stamps the audit log, ``wall`` (real time) decides the lock, so the demo's fast clock
+  never shortens it; the web passes its two clocks, tests move them.
+- An unknown name, a wrong password and a locked user cost the same argon2 work and get the
+  same ``LoginRefused`` message, so a guesser cannot tell which names exist or are locked
+  (``locked_until`` is there for the audit log and the CLI, not for the log-in page).
 - API tokens are 256-bit random strings shown once; only their SHA-256 is stored (a leaked
   database gives no working token). Issuing a new token replaces the old one.
 
@@ -47,6 +49,11 @@ MAX_PASSWORD_LENGTH = 1024
 NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9._@-]{1,79}")
 #: API tokens start with this, so a leaked one is recognisable in logs and scanners.
 TOKEN_PREFIX = "aft_"
+#: The one message of every refused log-in: unknown name, wrong password, or locked.
+REFUSED = (
+    f"wrong user name or password, or too many failed attempts ({MAX_FAILURES} in a row lock "
+    f"the user for {LOCKOUT.seconds // 60} minutes)"
+)
 
 _hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 #: Verified against when the name is unknown, so that path costs the same as a wrong password.
@@ -110,25 +117,25 @@ def check_name(name: str) -> str:
     name = normalise_name(name)
     if not NAME_PATTERN.fullmatch(name):
         raise UserError(
-            f"the user name {name!r} is not allowed: use 2–80 lower-case letters, digits "
-            "and . _ - @, starting with a letter or digit"
+            f"brugernavnet {name!r} kan ikke bruges: brug 2–80 små bogstaver, cifre og . _ - @, "
+            "og begynd med et bogstav eller et ciffer"
         )
     return name
 
 
 def check_role(role: str) -> str:
     if role not in ROLES:
-        raise UserError(f"the role must be one of {', '.join(ROLES)}, not {role!r}")
+        raise UserError(f"rollen skal være {' eller '.join(ROLES)}, ikke {role!r}")
     return role
 
 
 def check_password(password: str) -> str:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise UserError(f"the password must be at least {MIN_PASSWORD_LENGTH} characters long")
+        raise UserError(f"adgangskoden skal være på mindst {MIN_PASSWORD_LENGTH} tegn")
     if len(password) > MAX_PASSWORD_LENGTH:
-        raise UserError(f"the password must be at most {MAX_PASSWORD_LENGTH} characters long")
+        raise UserError(f"adgangskoden må højst være på {MAX_PASSWORD_LENGTH} tegn")
     if password != password.strip():
-        raise UserError("the password must not start or end with a space")
+        raise UserError("adgangskoden må ikke begynde eller slutte med et mellemrum")
     return password
 
 
@@ -146,7 +153,7 @@ def add_user(
     digest = _hasher.hash(check_password(password))
     with db.transaction() as s:
         if s.scalar(select(UserRow.id).where(UserRow.name == name)) is not None:
-            raise UserError(f"a user {name!r} exists already")
+            raise UserError(f"brugeren {name!r} findes allerede")
         row = UserRow(
             name=name,
             role=role,
@@ -210,12 +217,17 @@ def count_users(db: Database) -> int:
         return int(s.scalar(select(func.count()).select_from(UserRow)) or 0)
 
 
-def authenticate(db: Database, name: str, password: str, *, at: datetime) -> User:
+def authenticate(
+    db: Database, name: str, password: str, *, at: datetime, wall: datetime | None = None
+) -> User:
     """The user, if the name and password are right and the user is not locked.
 
-    Raises ``LoginRefused``. A failure is counted (and may lock the user) and written to
-    the audit log in its own committed transaction before the refusal is raised.
+    ``at`` is when the audit log says it happened; ``wall`` (default ``at``) is the real time
+    the lock-out is measured in. Raises ``LoginRefused``. A failure is counted (and may lock
+    the user) and written to the audit log in its own committed transaction before the
+    refusal is raised.
     """
+    wall = wall or at
     name = normalise_name(name)
     password = password[:MAX_PASSWORD_LENGTH]
     refusal: LoginRefused | None = None
@@ -225,12 +237,13 @@ def authenticate(db: Database, name: str, password: str, *, at: datetime) -> Use
             _verify(_DUMMY_HASH, password)
             # the typed name is not logged: it is sometimes a password typed in the wrong box
             _event(s, at, "anonymous", "login_failed", "", reason="unknown user name")
-            refusal = LoginRefused("wrong user name or password")
-        elif row.locked_until is not None and row.locked_until > at:
+            refusal = LoginRefused(REFUSED)
+        elif row.locked_until is not None and row.locked_until > wall:
+            _verify(row.password_hash, password)  # the same work as any other answer
             _event(s, at, f"user:{row.name}", "login_refused_locked", row.name)
-            refusal = LoginRefused(f"user {row.name} is locked", locked_until=row.locked_until)
+            refusal = LoginRefused(REFUSED, locked_until=row.locked_until)
         elif not _verify(row.password_hash, password):
-            refusal = _count_failure(s, row, at)
+            refusal = _count_failure(s, row, at, wall)
         else:
             if _hasher.check_needs_rehash(row.password_hash):
                 row.password_hash = _hasher.hash(password)
@@ -245,7 +258,7 @@ def authenticate(db: Database, name: str, password: str, *, at: datetime) -> Use
     return user
 
 
-def _count_failure(s: Session, row: UserRow, at: datetime) -> LoginRefused:
+def _count_failure(s: Session, row: UserRow, at: datetime, wall: datetime) -> LoginRefused:
     if row.locked_until is not None:  # an earlier lock has run out: count afresh
         row.locked_until = None
         row.failed_logins = 0
@@ -262,8 +275,8 @@ def _count_failure(s: Session, row: UserRow, at: datetime) -> LoginRefused:
         data={"failures": row.failed_logins},
     )
     if row.failed_logins < MAX_FAILURES:
-        return LoginRefused("wrong user name or password")
-    row.locked_until = at + LOCKOUT
+        return LoginRefused(REFUSED)
+    row.locked_until = wall + LOCKOUT
     _event(
         s,
         at,
@@ -273,7 +286,7 @@ def _count_failure(s: Session, row: UserRow, at: datetime) -> LoginRefused:
         reason=f"{row.failed_logins} failed log-ins in a row",
         data={"until": row.locked_until.isoformat()},
     )
-    return LoginRefused(f"user {row.name} is locked", locked_until=row.locked_until)
+    return LoginRefused(REFUSED, locked_until=row.locked_until)
 
 
 def end_sessions(db: Database, user_id: int, *, at: datetime) -> None:
@@ -325,8 +338,8 @@ def _row(s: Session, name: str) -> UserRow:
     row = s.scalar(select(UserRow).where(UserRow.name == name))
     if row is None:
         known = list(s.scalars(select(UserRow.name).order_by(UserRow.name)))
-        hint = f"; known users: {', '.join(known)}" if known else "; add one with `user add`"
-        raise NotFound(f"no user {name!r}{hint}")
+        hint = f"; kendte brugere: {', '.join(known)}" if known else "; opret en med `user add`"
+        raise NotFound(f"brugeren {name!r} findes ikke{hint}")
     return row
 
 

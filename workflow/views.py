@@ -57,6 +57,8 @@ class StateLike(Protocol):
     def stages(self) -> Mapping[str, StageLike]: ...
     @property
     def document_conflict(self) -> str: ...
+    @property
+    def agreement_up(self) -> bool: ...
     def tasks_of(self, stage: str) -> Sequence[TaskLike]: ...
 
 
@@ -94,6 +96,8 @@ class ProcessView:
     tasks: Mapping[TaskKey, TaskView] = field(default_factory=dict)
     document_conflict: str = ""
     """Why the agreement cannot be submitted (a party approved another version), if so."""
+    agreement_up: bool = False
+    """A version of the agreement is up for approval: no approval stage opens before."""
 
     def tasks_of(self, stage: str) -> list[TaskView]:
         return [t for t in self.tasks.values() if t.stage == stage]

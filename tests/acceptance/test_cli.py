@@ -112,6 +112,21 @@ def test_simulate_2022_prints_the_year_in_the_order_of_seed_004() -> None:
     submitted = out.index("Aftalen fremsendt")
     assert out.rindex("Godkendelse registreret") < submitted
     assert out.strip().endswith("processen er Afsluttet.")
+    # no approval without an agreement: the simulated secretariat puts the shipped sample up
+    # just before the approval stage, and the submission carries it
+    put_up = re.search(
+        r"^2022-11-07 man 08:59  Aftalen sendt til godkendelse \(eksempel-aftale\.pdf, "
+        r"version 1, SHA-256 ([0-9a-f]{12})\)$",
+        out,
+        re.M,
+    )
+    assert put_up, out
+    assert put_up.start() < out.index("Anmodning om godkendelse sendt")
+    assert re.search(
+        rf"Aftalen fremsendt \(vedhæftet: eksempel-aftale\.pdf \(version 1, SHA-256 "
+        rf"{put_up.group(1)}\)\)",
+        out,
+    ), out
 
 
 def test_simulate_the_2016_17_cycle() -> None:
@@ -138,7 +153,7 @@ def test_simulate_the_2016_17_cycle() -> None:
             "did you mean 'laeso'",
         ),
         (("status",), "aftaleflow init"),
-        (("tick", "--at", "tomorrow"), "is not a date-time"),
+        (("tick", "--at", "tomorrow"), "er ikke et tidspunkt"),
     ],
 )
 def test_errors_are_one_clear_message_without_a_traceback(

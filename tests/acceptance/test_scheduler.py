@@ -213,9 +213,13 @@ def test_kill_9_at_20_random_moments_loses_no_mail_and_sends_none_twice(
     start = parse_moment(START)
     last_moment = parse_moment("2022-11-30T00:00")
     # 10 kills at random moments of the virtual year, 10 while the relay holds a message
-    # (the message has arrived; the scheduler dies before it hears "250 OK")
+    # (the message has arrived; the scheduler dies before it hears "250 OK"). A mail is
+    # claimed only just before it goes out, so a reminder made moot while a batch is being
+    # sent (at 18 days a second) is cancelled, not sent: how many of the ``total`` go out
+    # depends on the machine's speed. The kills fall among the first 100 messages, which
+    # every run sends.
     moments = sorted(start + (last_moment - start) * rng.random() for _ in range(10))
-    ordinals = set(rng.sample(range(2, total - 8, 3), 10))
+    ordinals = set(rng.sample(range(2, min(total - 8, 100), 3), 10))
 
     var = tmp_path / "var"
     env = scheduler_env(var, AFTALEFLOW_SMTP_URL=smtp_sink.url)
@@ -272,7 +276,7 @@ def test_kill_9_at_20_random_moments_loses_no_mail_and_sends_none_twice(
 
     assert proc.terminate() == 0, proc.stderr()
     assert "action=scheduler_stopped" in proc.stderr()
-    assert len(kills) >= 20, kills
+    assert len(kills) >= 20, (kills, sorted(ordinals), len(smtp_sink.received))
     with opened(url) as db:
         verdict = check_deliveries(db, smtp_sink.received, reference)
     mail_kills = sum(1 for k in kills if k.startswith("mail"))

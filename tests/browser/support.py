@@ -10,7 +10,7 @@ import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from flask import Flask
@@ -39,6 +39,13 @@ AFTER_DEADLINE = datetime(2022, 5, 24, 10, 0, tzinfo=TZ)
 AFTER_CLOSE = datetime(2022, 6, 7, 10, 0, tzinfo=TZ)
 AFTER_GRACE = datetime(2022, 6, 20, 10, 0, tzinfo=TZ)
 AFTER_APPROVAL_REQUESTS = datetime(2022, 11, 7, 12, 0, tzinfo=TZ)
+#: The day before: the approval stage waits for an agreement (``simulate`` puts its sample up
+#: one minute before the stage would open).
+BEFORE_APPROVAL = datetime(2022, 11, 6, 12, 0, tzinfo=TZ)
+
+
+#: Where the tests' wall clock starts (the real time for rate limits and the lock-out).
+WALL_START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
 class Clock:
@@ -65,7 +72,8 @@ def run_until(db: Database, bundle: Bundle, until: datetime) -> None:
     """Start the 2022 cycle and let the simulation (ticks, simulated secretariat and
     parties) run until ``until``: simulated people act at 10:00 on the next working day,
     so at 09:30 after the invitations (or 12:00 on the day of the requests) nobody has
-    answered yet."""
+    answered yet. The simulated secretariat puts the sample agreement up for approval just
+    before the approval stage opens (``workflow.sample_agreement``)."""
     simulate(Service(db, link_secret=SECRET), bundle, 2022, until=until)
 
 
@@ -83,14 +91,21 @@ def token(
 
 
 def build_app(
-    db_url: str, upload_dir: Path, clock: Clock, base_url: str = "http://127.0.0.1"
+    db_url: str,
+    upload_dir: Path,
+    clock: Clock,
+    base_url: str = "http://127.0.0.1",
+    wall_clock: Clock | None = None,
 ) -> Flask:
+    """The app on business time ``clock``; ``wall_clock`` (the rate limits and the lock-out)
+    defaults to a test clock of its own that stands still unless a test moves it."""
     return create_app(
         database_url=db_url,
         secret_key=SECRET,
         base_url=base_url,
         upload_dir=upload_dir,
         clock=clock,
+        wall_clock=wall_clock or Clock(WALL_START),
     )
 
 

@@ -96,7 +96,9 @@ def test_answer_by_personal_link_from_the_mail(
     ).check()
     page.get_by_role("button", name="Indsend svar").click()
     expect(page.get_by_role("heading", name="Svaret er indsendt")).to_be_visible()
-    expect(page.get_by_text("Version 1, indsendt den 5. april 2022 kl. 10.00")).to_be_visible()
+    expect(
+        page.get_by_text("Version 1, indsendt tirsdag den 5. april 2022 kl. 10.00")
+    ).to_be_visible()
     expect(page.get_by_text(PAYLOAD)).to_be_visible()  # shown as text, never run
 
     (receipt,) = site.deliver()
@@ -115,7 +117,9 @@ def test_answer_by_personal_link_from_the_mail(
     expect(page.get_by_text("I indsendte version 1")).to_be_visible()
     page.get_by_label("Den gode alderdom").first.check()
     page.get_by_role("button", name="Indsend rettet svar").click()
-    expect(page.get_by_text("Version 2, indsendt den 19. maj 2022 kl. 14.00")).to_be_visible()
+    expect(
+        page.get_by_text("Version 2, indsendt torsdag den 19. maj 2022 kl. 14.00")
+    ).to_be_visible()
 
     # after the deadline: accepted and marked late
     site.clock.set(AFTER_DEADLINE)
@@ -125,7 +129,9 @@ def test_answer_by_personal_link_from_the_mail(
     ).to_be_visible()
     page.get_by_role("button", name="Indsend rettet svar").click()
     expect(page.get_by_text("Svaret er modtaget efter fristen")).to_be_visible()
-    expect(page.get_by_text("Version 3, indsendt den 24. maj 2022 kl. 10.00")).to_be_visible()
+    expect(
+        page.get_by_text("Version 3, indsendt tirsdag den 24. maj 2022 kl. 10.00")
+    ).to_be_visible()
     late_receipts = [m for m in site.deliver() if "Kvittering" in str(m["Subject"])]
     assert len(late_receipts) == 2  # version 2 and the late version 3
     assert "efter fristen" in text_of(late_receipts[-1])

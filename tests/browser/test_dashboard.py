@@ -132,7 +132,7 @@ def test_extend_a_deadline_and_see_the_next_reminder_move(page: Page, site: Site
     page.get_by_label("Ny frist").fill("2022-06-01")
     page.get_by_label("Begrundelse").fill("Udvalgsmødet er flyttet til 31. maj")
     page.get_by_role("button", name="Forlæng fristen").click()
-    expect(page.get_by_role("status")).to_contain_text("forlænget til 2022-06-01")
+    expect(page.get_by_role("status")).to_contain_text("forlænget til onsdag den 1. juni 2022")
     expect(next_mail).to_have_text("Påmindelse nr. 1 20.05.2022 kl. 09.00")  # 7 working days
     expect(page.locator("[data-testid='deadline']")).to_have_text("01.06.2022 (forlænget)")
     page.goto(f"{site.url}{PROCESS}")
@@ -240,6 +240,20 @@ def test_the_diagram_is_drawn_under_the_csp_and_readable_without_javascript(
         expect(page.locator(f"#diagram-{chart}")).to_have_attribute("data-rendered", "true")
         expect(page.locator(f"#diagram-{chart} svg")).to_have_count(1)
     expect(page.locator("#diagram-flow svg")).to_contain_text("Spørgsmål til de politiske")
+    expect(page.locator("#diagram-approval_step svg")).to_contain_text("Godkendt")
+    expect(page.locator("#diagram-approval_step svg")).to_contain_text("godkend")
+    # drawn at its natural size: no diagram text smaller than 12px on the screen
+    smallest = page.evaluate(
+        """() => Math.min(...Array.from(document.querySelectorAll('.diagram svg text, '
+             + '.diagram svg foreignObject span, .diagram svg foreignObject p'))
+             .filter(e => e.textContent.trim())
+             .map(e => {
+               const svg = e.closest('svg');
+               const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+               return parseFloat(getComputedStyle(e).fontSize) * scale;
+             }))"""
+    )
+    assert smallest >= 12, smallest
     assert not [e for e in errors if "Content Security Policy" in e], errors
     accessible(page, "diagram")
 
@@ -250,7 +264,8 @@ def test_the_diagram_is_drawn_under_the_csp_and_readable_without_javascript(
         plain.goto(f"{site.url}/sekretariat/diagram")
         source = plain.locator("pre[data-mermaid='diagram-stage']")
         expect(source).to_be_visible()
-        expect(source).to_contain_text("pending --> open: open")
+        expect(source).to_contain_text('state "Afventer" as pending')
+        expect(source).to_contain_text("pending --> open: åbn")
     finally:
         context.close()
 

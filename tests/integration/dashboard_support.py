@@ -17,7 +17,15 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from werkzeug.test import EnvironBuilder, TestResponse
 
-from tests.browser.support import KEY, QUESTIONNAIRE, SECRET, Clock, build_app, run_until
+from tests.browser.support import (
+    KEY,
+    QUESTIONNAIRE,
+    SECRET,
+    WALL_START,
+    Clock,
+    build_app,
+    run_until,
+)
 from web import close_app
 from workflow import users
 from workflow.loader import Bundle
@@ -69,6 +77,8 @@ class Dash:
     clock: Clock
     db: Database
     bundle: Bundle
+    #: The real time of the rate limits and the lock-out (``clock`` is business time).
+    wall: Clock
 
     def login(self, name: str = ADMIN, password: str = ADMIN_PASSWORD) -> TestResponse:
         token = csrf_token(self.client.get("/sekretariat/login").text)
@@ -118,9 +128,9 @@ def dashboard(
     """The 2022 cycle run by the engine until ``until``, two users, and the app at that time."""
     run_until(db, bundle, until)
     add_users(db, until)
-    clock = Clock(until)
-    app = build_app(db_url, tmp_path / "uploads", clock, base_url=BASE_URL)
+    clock, wall = Clock(until), Clock(WALL_START)
+    app = build_app(db_url, tmp_path / "uploads", clock, base_url=BASE_URL, wall_clock=wall)
     try:
-        yield Dash(app, app.test_client(), clock, db, bundle)
+        yield Dash(app, app.test_client(), clock, db, bundle, wall)
     finally:
         close_app(app)

@@ -6,7 +6,7 @@ changes nothing."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 
 import pytest
@@ -21,12 +21,15 @@ from tests.browser.support import (
     KEY,
     QUESTIONNAIRE,
     SECRET,
+    run_until,
+    token,
 )
 from workflow import queries
 from workflow.calendar import TZ, local_to_utc
+from workflow.errors import GuardRefused
 from workflow.links import make_token
 from workflow.loader import Bundle
-from workflow.service import bound_for
+from workflow.service import Service, bound_for
 from workflow.storage.db import Database
 from workflow.storage.models import EventRow, OutboxRow, ProcessRow, StageRow, TaskRow
 
@@ -99,7 +102,7 @@ def test_extend_moves_the_partys_reminders_and_is_logged(invited: Dash) -> None:
     assert after == local_to_utc(date(2022, 5, 17), time(9, 0))  # 26 May is a holiday
     assert next_reminder(d.db, "bronderslev") == before, "other parties keep theirs"
     page = d.client.get(f"{PROCESS}/part/aalborg").text
-    assert "Fristen for Aalborg Kommune er forlænget til 2022-05-27." in page
+    assert "Fristen for Aalborg Kommune er forlænget til fredag den 27. maj 2022." in page
     assert "Påmindelse nr. 1 17.05.2022 kl. 09.00" in page
     assert "27.05.2022 (forlænget)" in page
     event = the_event(d, "deadline_extended")
@@ -136,6 +139,8 @@ def test_exempt_and_reissue_link(invited: Dash) -> None:
 
     r = d.form(f"{STAGE}/part/hjorring/nyt-link", {"reason": "Linket gik til en forkert"})
     assert r.status_code == 303
+    flashed = d.client.get(r.headers["Location"]).text
+    assert "(link nr. 2)" in flashed and "generation" not in flashed
     assert task(d.db, "hjorring").link_generation == 2
     with d.db.sessions() as s:
         again = s.scalars(
@@ -319,7 +324,7 @@ def test_a_failed_mail_is_sent_again(
     page = d.client.get("/sekretariat/udbakke?party=laeso").text
     assert "Sendt" in page and "250 2.0.0 Ok" in page
     again = d.form(f"/sekretariat/udbakke/{failed.id}/send-igen", {"reason": "igen"})
-    assert again.status_code == 409 and "only a failed mail can be sent again" in again.text
+    assert again.status_code == 409 and "kun en mail, der er fejlet, kan sendes igen" in again.text
 
 
 def test_the_outbox_opens_an_invitations_personal_link(invited: Dash) -> None:
@@ -342,3 +347,127 @@ def test_the_outbox_opens_an_invitations_personal_link(invited: Dash) -> None:
     page = d.client.get("/sekretariat/udbakke?party=aalborg").text
     assert "Linket er erstattet" in page
     assert d.client.get("/sekretariat/udbakke/999999/svarlink").status_code == 404
+
+
+def test_extend_refuses_dates_that_cannot_work_and_changes_nothing(invited: Dash) -> None:
+    """Issue 11 point 4: not in the past, not after the stage closes (answers end there),
+    never without a reason; each refusal says why and leaves no event behind."""
+    d = invited
+    before = event_count(d.db)
+    past = d.form(f"{STAGE}/part/aalborg/frist", {"deadline": "2022-04-01", "reason": "x"})
+    assert past.status_code == 409 and "ligger før i dag (04.04.2022)" in past.text
+    late = d.form(f"{STAGE}/part/aalborg/frist", {"deadline": "2022-06-10", "reason": "x"})
+    assert late.status_code == 409
+    assert "ligger efter fasens lukning (03.06.2022)" in late.text
+    with pytest.raises(GuardRefused, match="Skriv hvorfor"):
+        Service(d.db, link_secret=SECRET).extend(
+            KEY, QUESTIONNAIRE, "aalborg", date(2022, 5, 27), at=d.clock(), actor="x", reason=" "
+        )
+    assert event_count(d.db) == before
+    assert task(d.db, "aalborg").deadline_override is None
+
+
+def test_extend_refuses_a_deadline_before_the_stage_opens(
+    db: Database, socialaftale: Bundle
+) -> None:
+    run_until(db, socialaftale, datetime(2022, 3, 28, 12, 0, tzinfo=TZ))
+    svc = Service(db, link_secret=SECRET)
+    now = datetime(2022, 3, 28, 13, 0, tzinfo=TZ)
+    svc.open_stage(KEY, QUESTIONNAIRE, at=now, actor="sekretariatet", reason="tidligt")
+    with pytest.raises(GuardRefused, match=r"før fasen åbner \(01.04.2022\)"):
+        svc.extend(KEY, QUESTIONNAIRE, "aalborg", date(2022, 3, 30), at=now, actor="x", reason="y")
+
+
+def test_extend_replans_queued_reminders_and_puts_an_overdue_party_back(invited: Dash) -> None:
+    """A reminder queued on the old schedule is cancelled, the next one follows the new date;
+    an overdue party that had opened its link is "opened" again and counted so."""
+    d = invited
+    svc = Service(d.db, link_secret=SECRET)
+    assert d.client.get(f"/svar/{token(d.db, 'aalborg')}").status_code == 200  # opened
+    svc.tick(local_to_utc(date(2022, 5, 10), time(9, 0)))
+    queued = [m for m in mails(d.db, "aalborg", "reminder") if m.status == "queued"]
+    assert [m.seq for m in queued] == [1]
+    svc.extend(
+        KEY,
+        QUESTIONNAIRE,
+        "aalborg",
+        date(2022, 5, 27),
+        at=local_to_utc(date(2022, 5, 10), time(9, 30)),
+        actor="sekretariatet",
+        reason="Udvalget mødes 25. maj",
+    )
+    assert [m.status for m in mails(d.db, "aalborg", "reminder")] == ["cancelled"]
+    assert next_reminder(d.db, "aalborg") == local_to_utc(date(2022, 5, 17), time(9, 0))
+    run = local_to_utc(date(2022, 5, 17), time(9, 0))
+    while (due := svc.next_due()) is not None and due <= run:
+        svc.tick(due)
+    again = mails(d.db, "aalborg", "reminder")
+    assert [(m.status, m.seq, m.context["n"]) for m in again] == [
+        ("cancelled", 1, 1),
+        ("queued", 2, 1),  # reminder 1 of the new schedule, under a key of its own
+    ]
+    assert again[1].created_at.replace(tzinfo=UTC) == run
+
+    # past the new deadline: overdue; extended again, back to "opened", and counted so
+    svc.tick(local_to_utc(date(2022, 5, 30), time(9, 0)))
+    assert task(d.db, "aalborg").status == "overdue"
+    counts_before = counts(d.db)
+    d.clock.set(datetime(2022, 5, 30, 10, 0, tzinfo=TZ))
+    r = d.form(f"{STAGE}/part/aalborg/frist", {"deadline": "2022-06-02", "reason": "Igen"})
+    assert r.status_code == 303
+    t = task(d.db, "aalborg")
+    assert (t.status, t.escalated) == ("opened", False)
+    after = counts(d.db)
+    assert after["overdue"] == counts_before["overdue"] - 1
+    assert after["opened"] == counts_before.get("opened", 0) + 1
+    assert "aalborg" not in {o.party for o in overdue(d.db, d.clock())}
+    # the link works until the new deadline's stage close plus the grace period
+    assert d.client.get(f"/svar/{token(d.db, 'aalborg')}").status_code == 200
+
+
+def mails(db: Database, party: str, kind: str) -> list[OutboxRow]:
+    with db.sessions() as s:
+        return list(
+            s.scalars(
+                select(OutboxRow)
+                .where(OutboxRow.party == party, OutboxRow.kind == kind)
+                .order_by(OutboxRow.id)
+            )
+        )
+
+
+def counts(db: Database) -> dict[str, int]:
+    with db.sessions() as s:
+        row = s.scalar(select(ProcessRow))
+        assert row is not None
+        return queries.process_status(s, KEY, bound_for(row)).counts
+
+
+def overdue(db: Database, at: datetime) -> list[queries.OverdueTask]:
+    with db.sessions() as s:
+        row = s.scalar(select(ProcessRow))
+        assert row is not None
+        return queries.overdue_tasks(s, row, bound_for(row), at)
+
+
+def test_a_logged_in_user_acting_through_a_partys_link_is_named_in_the_audit_log(
+    invited: Dash,
+) -> None:
+    """Issue 11 point 8: "Åbn svarlinket" lets an admin play the party; the audit log names
+    the user with the link ("admin via link:aalborg"), a party's own browser only the link."""
+    d = invited
+    with d.db.sessions() as s:
+        mail = s.scalar(
+            select(OutboxRow).where(OutboxRow.party == "aalborg", OutboxRow.kind == "invitation")
+        )
+    assert mail is not None
+    r = d.client.get(f"/sekretariat/udbakke/{mail.id}/svarlink")
+    assert r.status_code == 303
+    assert d.client.get(r.headers["Location"].removeprefix(BASE_URL)).status_code == 200
+    (opened,) = [e for e in d.events("link_opened") if e.party == "aalborg"]
+    assert opened.actor == f"{ADMIN} via link:aalborg"
+
+    party_browser = d.app.test_client()
+    assert party_browser.get(f"/svar/{token(d.db, 'hjorring')}").status_code == 200
+    (own,) = [e for e in d.events("link_opened") if e.party == "hjorring"]
+    assert own.actor == "link:hjorring"

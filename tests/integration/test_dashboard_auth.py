@@ -4,6 +4,7 @@ reaches nothing but the log-in page (SQLite, and PostgreSQL when configured)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -11,7 +12,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from tests.browser.support import AFTER_INVITATIONS, APPROVAL, QUESTIONNAIRE
+from tests.browser.support import AFTER_INVITATIONS, APPROVAL, KEY, QUESTIONNAIRE
+from web.dashboard import LOGIN_MISSES_PER_MINUTE
 from workflow import users
 from workflow.loader import Bundle
 from workflow.storage.db import Database
@@ -124,32 +126,61 @@ def test_login_sends_back_to_the_page_asked_for_and_never_elsewhere(dash: Dash) 
         dash.client.post("/sekretariat/logout", data={"csrf_token": csrf_token(out.text)})
 
 
-def test_wrong_password_then_lockout_on_the_apps_clock(dash: Dash) -> None:
+def refusal(html: str) -> str:
+    """The error paragraph of a refused log-in page."""
+    found = re.search(r'id="login-error-title">[^<]*</h2>\s*<p>([^<]*)</p>', html)
+    assert found, html[:2000]
+    return found.group(1)
+
+
+def test_wrong_password_then_lockout_on_the_wall_clock(dash: Dash) -> None:
+    """One message for an unknown name, a wrong password and a locked user (no
+    enumeration); the lock covers the right password too, and it runs on the wall clock:
+    a month of business time (the demo's fast clock) does not lift it."""
     r = dash.login(ADMIN, "forkert")
-    assert r.status_code == 401 and "Forkert brugernavn eller adgangskode" in r.text
+    assert r.status_code == 401
+    message = refusal(r.text)
+    assert message.startswith("Forkert brugernavn eller adgangskode.")
     unknown = dash.login("ukendt", "forkert")
-    assert unknown.status_code == 401 and "Forkert brugernavn eller adgangskode" in unknown.text
+    assert unknown.status_code == 401 and refusal(unknown.text) == message
     for _ in range(users.MAX_FAILURES - 1):
         r = dash.login(ADMIN, "forkert")
-    assert r.status_code == 401 and "låst" in r.text
-    # locked: even the right password is refused until the lock has run out
+    assert r.status_code == 401 and refusal(r.text) == message
+    assert dash.events("user_locked"), "the fifth wrong password locked the user"
+    # locked: even the right password is refused, with the same words, until the lock ends
     r = dash.login(ADMIN, ADMIN_PASSWORD)
-    assert r.status_code == 401 and "låst" in r.text
+    assert r.status_code == 401 and refusal(r.text) == message
+    for _ in range(users.MAX_FAILURES + 1):  # an unknown name never locks, and says the same
+        assert refusal(dash.login("ukendt", "forkert").text) == message
     assert dash.client.get("/sekretariat/").status_code == 303
-    dash.clock.advance(users.LOCKOUT - timedelta(minutes=1))
+    dash.clock.advance(timedelta(days=30))  # business time runs fast in the demo …
+    assert dash.login(ADMIN, ADMIN_PASSWORD).status_code == 401, "… and lifts no lock"
+    dash.wall.advance(users.LOCKOUT - timedelta(minutes=1))
     assert dash.login(ADMIN, ADMIN_PASSWORD).status_code == 401
-    dash.clock.advance(timedelta(minutes=1, seconds=1))
+    dash.wall.advance(timedelta(minutes=1, seconds=1))
     r = dash.login(ADMIN, ADMIN_PASSWORD)
     assert r.status_code == 303
     assert dash.client.get("/sekretariat/").status_code == 200
     kinds = [e.kind for e in dash.events("user_locked")]
     assert kinds == ["user_locked"]
-    assert len(dash.events("login_failed")) == users.MAX_FAILURES + 1
+    assert len(dash.events("login_failed")) == users.MAX_FAILURES + 1 + users.MAX_FAILURES + 1
+    assert len(dash.events("login_refused_locked")) == 3
     (login,) = dash.events("login")
     assert login.actor == f"user:{ADMIN}"
     with dash.db.sessions() as s:
         row = s.scalar(select(UserRow).where(UserRow.name == ADMIN))
         assert row is not None and row.failed_logins == 0 and row.locked_until is None
+
+
+def test_failed_logins_per_address_are_limited_on_the_wall_clock(dash: Dash) -> None:
+    for i in range(LOGIN_MISSES_PER_MINUTE):
+        assert dash.login(f"gaet{i}", "forkert").status_code == 401
+    blocked = dash.login(ADMIN, ADMIN_PASSWORD)
+    assert blocked.status_code == 429 and int(blocked.headers["Retry-After"]) > 0
+    dash.clock.advance(timedelta(days=2))  # one second of the demo's clock
+    assert dash.login(ADMIN, ADMIN_PASSWORD).status_code == 429
+    dash.wall.advance(timedelta(seconds=61))
+    assert dash.login(ADMIN, ADMIN_PASSWORD).status_code == 303
 
 
 def test_logout_ends_every_copy_of_the_session(dash: Dash) -> None:
@@ -213,3 +244,20 @@ def test_security_headers_on_dashboard_pages(dash: Dash) -> None:
     diagram = dash.client.get("/sekretariat/diagram")
     csp = diagram.headers["Content-Security-Policy"]
     assert "script-src 'self'" in csp and "unsafe-eval" not in csp and "http" not in csp
+
+
+def test_huge_ids_in_every_int_route_are_not_found(dash: Dash) -> None:
+    """A number past the database's INTEGER range is a 404 (it overflowed to a 500 on SQLite
+    and PostgreSQL); the largest accepted one reaches the database and is not found either."""
+    dash.login()
+    routes = sorted(rule.rule for rule in dash.app.url_map.iter_rules() if "<int:" in rule.rule)
+    assert len(routes) >= 4, routes
+    for huge in ("99999999999999999999", str(2**31), str(2**63), "9" * 5000):
+        for rule in routes:
+            url = re.sub(r"<int:\w+>", huge, rule).replace("<key>", KEY)
+            r = dash.client.get(url)
+            assert r.status_code == 404, (url[:120], r.status_code)
+            assert "Siden findes ikke" in r.text, url[:120]
+    for rule in routes:  # the largest accepted number reaches the database without overflow
+        url = re.sub(r"<int:\w+>", str(2**31 - 1), rule).replace("<key>", KEY)
+        assert dash.client.get(url).status_code < 500, url

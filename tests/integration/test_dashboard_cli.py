@@ -3,10 +3,13 @@ never from an option; a token is printed once and works against the API."""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
+from aftaleflow.cli import main
 from aftaleflow.cli_users import user
 from aftaleflow.config import from_env
 from workflow import users
@@ -69,3 +72,19 @@ def test_ensure_user_creates_once_and_keeps_an_existing_password(db: Database) -
     again = users.ensure_user(db, "sekretariat", "et-andet-kodeord", "viewer", at=at, actor="demo")
     assert first.id == again.id and again.role == "admin"
     assert users.authenticate(db, "sekretariat", "demo-sekretariat", at=at).is_admin
+
+
+def test_a_refused_password_is_explained_in_danish(
+    db: Database,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Through the real entry point: ``Fejl:`` and the rule, both in Danish, exit code 2."""
+    monkeypatch.setenv("AFTALEFLOW_VAR_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("AFTALEFLOW_DATABASE_URL", db.url)
+    monkeypatch.setattr("sys.stdin", io.StringIO("kort\n"))
+    code = main(["user", "add", "anne", "--role", "admin", "--password-stdin"])
+    err = " ".join(capsys.readouterr().err.split())
+    assert code == 2
+    assert "Fejl: adgangskoden skal være på mindst 8 tegn" in err

@@ -16,11 +16,13 @@ from sqlalchemy import select
 from tests.browser.support import (
     AFTER_APPROVAL_REQUESTS,
     APPROVAL,
+    BEFORE_APPROVAL,
     KEY,
     SECRET,
     docx_bytes,
     pdf_bytes,
 )
+from web.uploads import FILES_MB
 from workflow.calendar import local_to_utc
 from workflow.loader import Bundle
 from workflow.service import Service
@@ -40,7 +42,8 @@ def at(d: str, hour: int = 10) -> datetime:
 
 @pytest.fixture
 def approving(db_url: str, db: Database, socialaftale: Bundle, tmp_path: Path) -> Iterator[Dash]:
-    with dashboard(db_url, db, socialaftale, tmp_path, AFTER_APPROVAL_REQUESTS) as d:
+    """The day before the approval stage would open: no agreement is up yet (the stage waits)."""
+    with dashboard(db_url, db, socialaftale, tmp_path, BEFORE_APPROVAL) as d:
         d.login()
         yield d
 
@@ -111,6 +114,7 @@ def test_the_submission_carries_the_approved_versions_hash(approving: Dash) -> N
     assert "Version 2 (aftale-2.docx) er sendt til godkendelse" in page
     (event,) = d.events("document_put_up_for_approval")
     assert (event.actor, event.reason) == (f"user:{ADMIN}", "Den endelige version")
+    run_to(d, AFTER_APPROVAL_REQUESTS)
     approve_all(d, at("2022-11-08"))
     run_to(d, at("2022-12-06"))
     with d.db.sessions() as s:
@@ -129,6 +133,7 @@ def test_the_submission_is_refused_while_a_party_approved_another_version(approv
     d = approving
     upload_both(d)
     d.form(f"{DOCUMENT}/1/til-godkendelse", {"reason": "Udkastet til godkendelse"})
+    run_to(d, AFTER_APPROVAL_REQUESTS)
     approve_all(d, at("2022-11-08"))
     d.clock.set(at("2022-11-20"))
     r = d.form(f"{DOCUMENT}/2/til-godkendelse", {"reason": "Rettelse efter godkendelsen"})
@@ -145,3 +150,14 @@ def test_the_submission_is_refused_while_a_party_approved_another_version(approv
     assert "Aftalen kan ikke sendes til Socialstyrelsen" in d.client.get(PROCESS).text
     party = d.client.get(f"{PROCESS}/part/aalborg").text
     assert "version 1" in party and v1[:12] in party
+
+
+def test_a_document_over_the_request_budget_is_refused_with_the_note_kept(
+    approving: Dash,
+) -> None:
+    approving.app.config[FILES_MB] = 1
+    big = V1 + b"0" * (2 * 1024 * 1024)
+    r = approving.upload(DOCUMENT, {"file": (io.BytesIO(big), "stor.pdf"), "note": "Stor note"})
+    assert r.status_code == 400 and "Filen er for stor" in r.text, "not 'the file is empty'"
+    assert "Stor note" in r.text
+    assert approving.events("document_uploaded") == []

@@ -13,11 +13,13 @@ import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from tests.browser.support import AFTER_INVITATIONS, BEFORE_DEADLINE, QUESTIONNAIRE
+from tests.browser.support import AFTER_INVITATIONS, BEFORE_DEADLINE, KEY, QUESTIONNAIRE, SECRET
+from web.dashboard.report_pdf import printable
 from workflow.loader import Bundle
+from workflow.service import Service
 from workflow.storage.db import Database
 
-from .dashboard_support import PAYLOADS, PROCESS, Dash, answer_all, dashboard
+from .dashboard_support import PAYLOADS, PROCESS, Dash, answer_all, answer_for, dashboard
 
 FREE_TEXT = (
     "Har udvalget andre ønsker, bemærkninger til visionen eller opmærksomhedspunkter til "
@@ -51,7 +53,7 @@ def test_answers_xlsx_has_a_sheet_per_questionnaire_and_a_row_per_party(answered
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
     wb = load_workbook(io.BytesIO(data))
-    assert wb.sheetnames == ["Spørgsmål til de politiske udva"]  # 31 characters at most
+    assert wb.sheetnames == ["Spørgsmål til de politiske…"]  # 31 characters at most
     ws = wb.active
     assert ws is not None
     rows = list(ws.iter_rows(values_only=True))
@@ -76,6 +78,15 @@ def test_csv_exports_neutralise_formulas(answered: Dash) -> None:
     )
     rows = list(csv.reader(io.StringIO(data), delimiter=";"))
     assert rows[0][0] == "Part" and len(rows) == 13
+    scale = rows[0].index(
+        answered.bundle.questionnaires["fagudvalg"].question("vision-egenmestring").label
+    )
+    assert {r[scale] for r in rows[1:]} == {"4"}, "a scale answer is a plain number"
+    for url in (
+        f"{PROCESS}/eksport/svar-{QUESTIONNAIRE}.csv",
+        f"{PROCESS}/eksport/godkendelser.csv",
+    ):
+        assert answered.client.get(url).headers["Content-Type"] == "text/csv; charset=utf-8"
     free_text = [r[rows[0].index(FREE_TEXT)] for r in rows[1:]]
     for text in free_text:
         assert not text.startswith(("=", "+", "-", "@")), text
@@ -124,7 +135,28 @@ def test_the_report_as_pdf_renders_danish_letters_and_the_script_as_text(answere
         for page in reader.pages
         for font in page["/Resources"]["/Font"].values()  # type: ignore[index,union-attr]
     }
-    assert any("Vera" in f for f in fonts), "an embedded TrueType font, not a core font"
+    assert any("DejaVuSans" in f for f in fonts), "the shipped TrueType font, not a core font"
+
+
+def test_the_pdf_prints_symbols_and_emoji_with_the_shipped_font(answered: Dash) -> None:
+    """✓, ★ and Danish letters come through as themselves; an emoji (👍 with a skin tone,
+    😀) is printed as its name, never as a black box, and the text extracts cleanly."""
+    wish = "✓ Enig 😀 👍🏽 – Ærø, Ål og Øster Hurup → «godt» ★"
+    Service(answered.db, link_secret=SECRET).submit_answer(
+        KEY,
+        QUESTIONNAIRE,
+        "thisted",
+        {**answer_for("thisted", 0), "oevrige-oensker": wish},
+        at=BEFORE_DEADLINE,
+        actor="thisted",
+    )
+    data = download(answered, f"{PROCESS}/rapport/{QUESTIONNAIRE}.pdf", "application/pdf")
+    reader = PdfReader(io.BytesIO(data))
+    text = " ".join(" ".join(page.extract_text() or "" for page in reader.pages).split())
+    assert "✓ Enig [GRINNING FACE] [THUMBS UP SIGN] – Ærø, Ål og Øster Hurup → «godt» ★" in text
+    assert "\u25a0" not in text and "\ufffd" not in text, "no black box, no replacement"
+    assert printable("中") == "[CJK UNIFIED IDEOGRAPH-4E2D]"
+    assert printable("❤\ufe0f\u200d🔥") == "❤[FIRE]"
 
 
 def test_a_script_answer_is_inert_on_the_party_page(answered: Dash) -> None:

@@ -4,6 +4,7 @@ scheduler's last tick, the party page, the outbox and audit filters, and English
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import date, datetime
 from pathlib import Path
@@ -49,6 +50,35 @@ def test_the_timeline_geometry(db: Database, socialaftale: Bundle) -> None:
     assert [t.label for t in tl.ticks][:3] == ["jan 2022", "feb", "mar"]
     later = timeline.build(stages, datetime(2023, 3, 1, tzinfo=TZ), "en")
     assert later.today_x is None and later.ticks[0].label == "Jan 2022"
+    for bar in tl.bars:  # every stage name whole, on one line or two, never cut
+        assert " ".join(text for _, text in bar.lines) == bar.name
+        assert 1 <= len(bar.lines) <= 2 and "…" not in bar.name
+    long = next(
+        b for b in tl.bars if b.name == "Den godkendte aftale fremsendes til Socialstyrelsen"
+    )
+    assert [text for _, text in long.lines] == [
+        "Den godkendte aftale fremsendes til",
+        "Socialstyrelsen",
+    ]
+
+
+def test_the_diagrams_speak_danish_and_english(
+    db_url: str, db: Database, socialaftale: Bundle, tmp_path: Path
+) -> None:
+    with dashboard(db_url, db, socialaftale, tmp_path, AFTER_INVITATIONS) as d:
+        d.login()
+        da = html.unescape(d.client.get("/sekretariat/diagram").text)
+        assert 'state "Afventer" as pending' in da and "requested --> approved: godkend" in da
+        assert "trigger_" not in da and ": remind" not in da
+        en = html.unescape(d.client.get("/sekretariat/diagram?lang=en").text)
+        assert 'state "Pending" as pending' in en and "requested --> approved: approve" in en
+        process = d.client.get(f"{PROCESS}?lang=en").text
+        assert '<html lang="en">' in process
+        assert '<tspan x="6" y=' in process and "Socialstyrelsen</tspan>" in process
+        assert 'class="timeline__label" x="6" y="' in process and '" lang="da">' in process
+        css = d.client.get("/sekretariat/static/dashboard.css")
+        assert "min-width: 1000px" in css.text, "the timeline never shrinks its text"
+        css.close()
 
 
 def test_overview_and_process_page(

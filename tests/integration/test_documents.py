@@ -31,6 +31,11 @@ def _approve_all(svc: Service, bundle: Bundle, key: str, moment: datetime, **kw:
             )
 
 
+def _run(svc: Service, until: datetime) -> None:
+    while (due := svc.next_due()) is not None and due <= until:
+        svc.tick(due)
+
+
 def _submission(db: Database) -> tuple[str, OutboxRow | None]:
     with db.sessions() as s:
         st = s.scalar(select(StageRow).where(StageRow.stage_id == "socialstyrelsen"))
@@ -41,7 +46,7 @@ def _submission(db: Database) -> tuple[str, OutboxRow | None]:
 
 def test_submission_carries_the_approved_versions_hash(db: Database, socialaftale: Bundle) -> None:
     svc = Service(db, link_secret="s")
-    key = simulate(svc, socialaftale, 2022, until=at("2022-11-07", 10)).key
+    key = simulate(svc, socialaftale, 2022, until=at("2022-11-06")).key
     assert (
         svc.add_document(
             key,
@@ -68,6 +73,7 @@ def test_submission_carries_the_approved_versions_hash(db: Database, socialaftal
         key, 2, at=at("2022-11-03"), actor="sekretariatet", reason="KKR's version"
     )
     assert wanted == hashlib.sha256(V2).hexdigest()
+    _run(svc, at("2022-11-07", 10))
     _approve_all(svc, socialaftale, key, at("2022-11-08"))
     while (due := svc.next_due()) is not None and due <= at("2022-12-31"):
         svc.tick(due)
@@ -82,7 +88,7 @@ def test_submission_is_refused_while_a_party_approved_another_version(
     db: Database, socialaftale: Bundle
 ) -> None:
     svc = Service(db, link_secret="s")
-    key = simulate(svc, socialaftale, 2022, until=at("2022-11-07", 10)).key
+    key = simulate(svc, socialaftale, 2022, until=at("2022-11-06")).key
     svc.add_document(
         key,
         filename="v1.pdf",
@@ -92,6 +98,7 @@ def test_submission_is_refused_while_a_party_approved_another_version(
         actor="sekretariatet",
     )
     old = svc.put_up_for_approval(key, 1, at=at("2022-11-01"), actor="sekretariatet", reason="v1")
+    _run(svc, at("2022-11-07", 10))
     _approve_all(svc, socialaftale, key, at("2022-11-08"))
     svc.add_document(
         key,

@@ -6,10 +6,12 @@ from pathlib import Path
 
 import click
 from click.testing import CliRunner
+from sqlalchemy import select
 
 from aftaleflow.cli_mail import outbox, send
 from aftaleflow.config import Settings
 from workflow.storage.db import Database
+from workflow.storage.models import OutboxRow
 
 from .conftest import make_settings
 from .test_mail_failures import queue_invitations
@@ -35,7 +37,7 @@ def test_outbox_and_send(mail_db: Database, tmp_path: Path) -> None:
     listed = runner.invoke(cli, ["outbox"], env={"COLUMNS": "220"})
     assert listed.exit_code == 0, listed.output
     assert listed.output.count("Invitation") == 12
-    assert "04.04.2022 09:00" in listed.output  # Danish local time
+    assert "04.04.2022 kl. 09.00" in listed.output  # Danish local time
     assert "i kø: 12, sendes: 0, sendt: 0, fejlet: 0" in listed.output
 
     early = runner.invoke(cli, ["send", "--at", "2022-04-04T08:59"])
@@ -46,13 +48,16 @@ def test_outbox_and_send(mail_db: Database, tmp_path: Path) -> None:
     assert "12 sendt, 0 prøves igen senere, 0 fejlet" in sent.output
     assert f".eml-filer i {settings.mail_dir}" in sent.output
     assert len(list(settings.mail_dir.glob("*.eml"))) == 12
+    with mail_db.sessions() as s:  # the outbox page shows this reply: Danish
+        replies = s.scalars(select(OutboxRow.smtp_reply)).all()
+    assert all(str(r).startswith(f"skrevet til {settings.mail_dir}") for r in replies), replies
 
     only_sent = runner.invoke(cli, ["outbox", "--status", "sent"], env={"COLUMNS": "220"})
     assert only_sent.output.count("Invitation") == 12 and "i kø: 0" in only_sent.output
     assert runner.invoke(cli, ["outbox", "--status", "failed"]).output.count("Invitation") == 0
 
     bad = runner.invoke(cli, ["send", "--at", "next tuesday"])
-    assert bad.exit_code == 2 and "not an ISO time" in bad.output
+    assert bad.exit_code == 2 and "er ikke et ISO-tidspunkt" in bad.output
 
 
 def test_the_commands_need_the_main_cli_context() -> None:

@@ -8,12 +8,14 @@ import signal
 import subprocess
 import sys
 from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from aftaleflow.config import Settings
+from notifications.sender import LEASE
 from workflow.storage.db import Database
 from workflow.storage.models import EventRow, OutboxRow
 
@@ -53,16 +55,17 @@ def test_kill_9_in_the_middle_of_a_batch_loses_nothing(
     assert len(smtp_server.received) == 5
     with mail_db.sessions() as s:
         before = {r.idempotency_key: r for r in s.scalars(select(OutboxRow))}
-    # Four results were recorded; the fifth went out but its result was not; seven wait.
-    assert Counter(r.status for r in before.values()) == {"sent": 4, "sending": 8}
-    assert all(r.message_id for r in before.values()), "every claimed row has its Message-ID"
+    # Four results were recorded; the fifth went out but its result was not; seven still wait,
+    # unclaimed: only the mail in flight was claimed when the sender died.
+    assert Counter(r.status for r in before.values()) == {"sent": 4, "sending": 1, "queued": 7}
+    assert all(r.message_id for r in before.values() if r.status != "queued")
 
     restarted = run_worker(mail_db, mail_settings, at, "--recover")
     assert restarted.returncode == 0, restarted.stderr
     assert json.loads(restarted.stdout.strip().splitlines()[-1]) == {
         "claimed": 8,
         "sent": 8,
-        "resent_after_crash": 8,
+        "resent_after_crash": 1,
     }
 
     with mail_db.sessions() as s:
@@ -77,13 +80,78 @@ def test_kill_9_in_the_middle_of_a_batch_loses_nothing(
     # Every delivery (the resend included) carries the Message-ID the row was given at claim.
     for r in received:
         key = str(r.message["X-Aftaleflow-Key"]).strip()
-        assert r.message["Message-ID"] == after[key].message_id == before[key].message_id
+        assert r.message["Message-ID"] == after[key].message_id
+        assert before[key].message_id in (None, after[key].message_id)
     (twice,) = [k for k, n in deliveries.items() if n == 2]
     assert before[twice].status == "sending"
-    assert {e.data["key"] for e in resent} == {
-        k for k, r in before.items() if r.status == "sending"
+    assert [e.data["key"] for e in resent] == [twice]
+    assert [e.data["message_id"] for e in resent] == [before[twice].message_id]
+    assert [e.data["key"] for e in recovered] == [twice]
+
+
+@pytest.mark.smtp
+def test_after_a_kill_the_rest_of_the_batch_is_claimable_at_once(
+    mail_db: Database, mail_settings: Settings, smtp_server: SmtpServer
+) -> None:
+    """A second sender (no start-up recovery, same moment) sends everything but the one
+    mail that was in flight; that one waits for the lease and then goes out again."""
+    at = queue_invitations(mail_db, mail_settings.secret_key)
+
+    crashed = run_worker(mail_db, mail_settings, at.isoformat(), kill_after=3)
+    assert crashed.returncode == -signal.SIGKILL, crashed.stderr
+
+    other = run_worker(mail_db, mail_settings, at.isoformat())
+    assert other.returncode == 0, other.stderr
+    assert json.loads(other.stdout.strip().splitlines()[-1]) == {
+        "claimed": 9,
+        "sent": 9,
+        "resent_after_crash": 0,
     }
-    assert {e.data["message_id"] for e in resent} == {
-        r.message_id for r in before.values() if r.status == "sending"
+    with mail_db.sessions() as s:
+        statuses = Counter(r.status for r in s.scalars(select(OutboxRow)))
+    assert statuses == {"sent": 11, "sending": 1}
+
+    just_before = (at + LEASE - timedelta(seconds=1)).isoformat()
+    assert json.loads(run_worker(mail_db, mail_settings, just_before).stdout)["claimed"] == 0
+    after_lease = (at + LEASE + timedelta(seconds=1)).isoformat()
+    assert json.loads(run_worker(mail_db, mail_settings, after_lease).stdout) == {
+        "claimed": 1,
+        "sent": 1,
+        "resent_after_crash": 1,
     }
-    assert len(recovered) == 8
+    deliveries = Counter(str(r.message["X-Aftaleflow-Key"]).strip() for r in smtp_server.received)
+    assert len(deliveries) == 12 and sorted(deliveries.values()) == [1] * 11 + [2]
+
+
+@pytest.mark.smtp
+def test_resent_after_crash_counts_only_mails_that_were_in_flight(
+    mail_db: Database, mail_settings: Settings, smtp_server: SmtpServer
+) -> None:
+    """Three kills, each with a mail in flight, and a 451 on the way: exactly three resends
+    are reported, and they are exactly the mails that arrived twice."""
+    at = queue_invitations(mail_db, mail_settings.secret_key)
+    for recover in ((), ("--recover",), ("--recover",)):
+        crashed = run_worker(mail_db, mail_settings, at.isoformat(), *recover, kill_after=2)
+        assert crashed.returncode == -signal.SIGKILL, crashed.stderr
+    smtp_server.handler.tempfail_data = 1  # the next mail is refused for now (451): a retry
+    finished = run_worker(mail_db, mail_settings, at.isoformat(), "--recover")
+    assert json.loads(finished.stdout.strip().splitlines()[-1])["resent_after_crash"] == 1
+    with mail_db.sessions() as s:
+        retry_at = s.scalar(select(func.max(OutboxRow.next_attempt_at)))
+        assert s.scalar(select(func.count()).where(OutboxRow.status == "queued")) == 1
+    assert retry_at is not None
+    later = run_worker(mail_db, mail_settings, retry_at.isoformat())
+    assert json.loads(later.stdout.strip().splitlines()[-1]) == {
+        "claimed": 1,
+        "sent": 1,
+        "resent_after_crash": 0,
+    }
+
+    deliveries = Counter(str(r.message["X-Aftaleflow-Key"]).strip() for r in smtp_server.received)
+    twice = {k for k, n in deliveries.items() if n == 2}
+    assert len(deliveries) == 12 and len(twice) == 3 and set(deliveries.values()) == {1, 2}
+    with mail_db.sessions() as s:
+        resent = list(s.scalars(select(EventRow).where(EventRow.kind == "mail_resent_after_crash")))
+        statuses = {r.status for r in s.scalars(select(OutboxRow))}
+    assert statuses == {"sent"}
+    assert len(resent) == 3 and {e.data["key"] for e in resent} == twice

@@ -175,3 +175,45 @@ def test_catching_up_across_a_stage_close_applies_what_fell_due_before_it(
         )
     # the late reminder was overtaken by the close and never goes out; the escalations do
     assert mails == {("reminder", "cancelled"): 12, ("escalation", "queued"): 12}
+
+
+def test_catch_up_skips_invitations_to_meetings_that_are_over(
+    db: Database, socialaftale: Bundle
+) -> None:
+    """Issue 11 point 6: a scheduler started late (6 November) opens the June dialogue forum
+    and the autumn workshops on catch-up: their meetings are over, so nobody is invited;
+    the skip is in the audit log. A meeting still ahead is invited to as before."""
+    svc = Service(db, link_secret="s")
+    key = _through_meetings(svc, socialaftale)
+    svc.tick(at("2022-11-06"))
+    svc.record_outcome(key, "dialogforum", outcome="held", at=at("2022-11-06", 13), actor="t")
+    svc.tick(at("2022-11-06", 14))
+    with db.sessions() as s:
+        invitations = s.scalar(
+            select(func.count())
+            .select_from(OutboxRow)
+            .where(OutboxRow.kind == "meeting_invitation")
+        )
+        skipped = s.scalars(
+            select(EventRow).where(EventRow.kind == "meeting_invitations_skipped")
+        ).all()
+    assert invitations == 0
+    assert [e.stage_id for e in skipped] == ["dialogforum", "workshops"]
+    assert all(e.data["events"] for e in skipped)
+
+    other = svc.start(socialaftale, 2022, at=at("2022-01-03"), key="i-tide")
+    svc.tick(at("2022-01-10"))
+    svc.record_outcome(other, "das-fokus", outcome="held", at=at("2022-03-03", 16), actor="t")
+    svc.tick(at("2022-03-04"))
+    svc.record_outcome(
+        other, "kkr-igangsaetter", outcome="approved", at=at("2022-03-25", 13), actor="t"
+    )
+    while (due := svc.next_due()) is not None and due <= at("2022-06-08"):
+        svc.tick(due)
+    with db.sessions() as s:
+        in_time = s.scalar(
+            select(func.count())
+            .select_from(OutboxRow)
+            .where(OutboxRow.kind == "meeting_invitation", OutboxRow.stage_id == "dialogforum")
+        )
+    assert in_time, "a meeting still ahead is invited to"

@@ -217,7 +217,7 @@ def test_minutes_are_uploaded_checked_and_recorded(council: Council) -> None:
     step = council.step("rebild", "socialudvalg")
     assert step.decision is not None
     assert step.decision["minutes"] == "Referat 8-11.pdf"
-    assert step.decision["document_hash"] == hashlib.sha256(pdf_bytes()).hexdigest()
+    assert step.decision["minutes_file"]["sha256"] == hashlib.sha256(pdf_bytes()).hexdigest()
     with council.db.sessions() as s:
         event = s.scalar(select(EventRow).where(EventRow.kind == "file_uploaded"))
     assert event is not None
@@ -251,3 +251,93 @@ def test_a_decision_date_is_today_at_the_latest(council: Council) -> None:
     decided = council.step("morso", "socialudvalg")
     assert decided.decision is not None
     assert date.fromisoformat(decided.decision["meeting_date"]) == date(2022, 11, 8)
+
+
+def test_minutes_attached_to_an_approval_are_not_the_approved_agreement(
+    council: Council, socialaftale: Bundle
+) -> None:
+    """Issue 11 point 1: the approval records the agreement version up for approval when it
+    was given; the minutes are kept apart, as minutes, and the submission is not refused."""
+    svc = Service(council.db, link_secret=SECRET)
+    agreement = pdf_bytes("Nordjysk Socialaftale 2023-24")
+    version = svc.add_document(
+        KEY,
+        filename="socialaftale-2023-24.pdf",
+        media_type="application/pdf",
+        content=agreement,
+        at=council.clock(),
+        actor="sekretariatet",
+    )
+    wanted = svc.put_up_for_approval(
+        KEY, version, at=council.clock(), actor="sekretariatet", reason="KKR's anbefaling"
+    )
+    assert wanted == hashlib.sha256(agreement).hexdigest()
+    council.clock.advance(timedelta(hours=1))
+    minutes = pdf_bytes("Referat fra byraadet i Rebild")
+    done = council.decide(
+        "rebild", "socialudvalg", minutes_file=(io.BytesIO(minutes), "Referat 8-11.pdf")
+    )
+    assert done.status_code == 303
+    step = council.step("rebild", "socialudvalg")
+    assert step.decision is not None
+    assert step.decision["document_hash"] == wanted
+    assert step.decision["document_version"] == version
+    assert step.decision["minutes_file"]["sha256"] == hashlib.sha256(minutes).hexdigest()
+    assert step.decision["minutes_file"]["filename"] == "Referat 8-11.pdf"
+    assert step.decision["minutes"] == "Referat 8-11.pdf"
+
+    chains = socialaftale.process.stage(APPROVAL).chains  # type: ignore[union-attr]
+    for p in socialaftale.parties.parties:
+        for body in chains[p.kind]:
+            if (p.slug, body) != ("rebild", "socialudvalg"):
+                council.clock.advance(timedelta(minutes=10))
+                assert (
+                    council.decide(
+                        p.slug, body, minutes_file=(io.BytesIO(minutes), "referat.pdf")
+                    ).status_code
+                    == 303
+                )
+    Service(council.db, link_secret=SECRET).tick(datetime(2022, 12, 5, 9, 0, tzinfo=TZ))
+    with council.db.sessions() as s:
+        submission = s.scalar(select(OutboxRow).where(OutboxRow.kind == "submission"))
+    assert submission is not None, "the submission was refused"
+    assert submission.context["document"]["sha256"] == wanted
+    assert {a["document_hash"] for a in submission.context["approvals"]} == {wanted}
+
+
+def cli(db_url: str, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "AFTALEFLOW_DATABASE_URL": db_url,
+        "AFTALEFLOW_VAR_DIR": str(tmp_path / "cli-var"),
+        "AFTALEFLOW_SECRET_KEY": SECRET,
+        "COLUMNS": "400",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "aftaleflow", *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_record_approval_at_refuses_before_the_stage_opened_or_in_the_future(
+    council: Council, db_url: str, tmp_path: Path
+) -> None:
+    """Issue 11 point 7: ``record approval --at`` is a moment the decision can have been
+    recorded: not before the stage asked for it, not later than now."""
+    base = ("record", "approval", APPROVAL, "aalborg", "socialudvalg", "--decision", "approved")
+    early = cli(db_url, tmp_path, *base, "--at", "2022-11-01T10:00")
+    assert early.returncode != 0
+    assert "fasen 'politisk-godkendelse' åbnede først 07.11.2022" in early.stderr + early.stdout
+    assert "Traceback" not in early.stderr
+    future = cli(db_url, tmp_path, *base, "--at", "2999-01-01T10:00")
+    assert future.returncode == 2
+    assert "i fremtiden" in future.stderr
+    assert council.step("aalborg", "socialudvalg").status == "requested"
+    ok = cli(db_url, tmp_path, *base, "--at", "2022-11-08T10:00")
+    assert ok.returncode == 0, ok.stderr
+    assert council.step("aalborg", "socialudvalg").status == "approved"

@@ -27,6 +27,7 @@ from tests.browser.support import (
     BEFORE_DEADLINE,
     KEY,
     QUESTIONNAIRE,
+    WALL_START,
     Clock,
     build_app,
     pdf_bytes,
@@ -61,6 +62,7 @@ class Web:
     clock: Clock
     db: Database
     uploads: Path
+    wall: Clock
 
     def url(self, party: str = "aalborg", suffix: str = "") -> str:
         return f"/svar/{token(self.db, party)}{suffix}"
@@ -115,8 +117,9 @@ def post_multipart(client: FlaskClient, url: str, form: dict[str, Any]) -> TestR
 def make_web(db_url: str, db: Database, bundle: Bundle, tmp_path: Path) -> Iterator[Web]:
     run_until(db, bundle, AFTER_INVITATIONS)
     clock = Clock(datetime(2022, 4, 5, 10, 0, tzinfo=TZ))
-    app = build_app(db_url, tmp_path / "uploads", clock)
-    yield Web(app, app.test_client(), clock, db, tmp_path / "uploads")
+    wall = Clock(WALL_START)
+    app = build_app(db_url, tmp_path / "uploads", clock, wall_clock=wall)
+    yield Web(app, app.test_client(), clock, db, tmp_path / "uploads", wall)
     close_app(app)
 
 
@@ -153,7 +156,7 @@ def test_a_draft_is_saved_overwritten_and_resumed(web: Web) -> None:
     )
     assert saved.status_code == 303 and saved.headers["Location"].endswith(url)
     page = web.client.get(url)
-    assert "Kladden er gemt den 5. april 2022 kl. 10.00" in page.text
+    assert "Kladden er gemt tirsdag den 5. april 2022 kl. 10.00" in page.text
     assert checked(page.text, "vision-egenmestring", "2")
     assert "Første udkast</textarea>" in page.text
     assert web.task().status == "draft"
@@ -173,7 +176,7 @@ def test_a_draft_is_saved_overwritten_and_resumed(web: Web) -> None:
 
     fresh = web.app.test_client()  # another browser: the draft is in the database
     page = fresh.get(url)
-    assert "I fortsætter på kladden, der blev gemt den 6. april 2022 kl. 10.00" in page.text
+    assert "I fortsætter på kladden, der blev gemt onsdag den 6. april 2022 kl. 10.00" in page.text
     assert checked(page.text, "vision-egenmestring", "3")
     assert checked(page.text, "fokusomraader-prioritet", "socialpsykiatri")
     assert "Første udkast" not in page.text
@@ -221,7 +224,7 @@ def test_submit_confirm_receipt_and_edit_before_the_deadline(
     assert done.status_code == 303 and done.headers["Location"].endswith(url + "/kvittering")
     confirmation = web.client.get(done.headers["Location"])
     assert "Svaret er indsendt" in confirmation.text
-    assert "Version 1, indsendt den 5. april 2022 kl. 10.00" in confirmation.text
+    assert "Version 1, indsendt tirsdag den 5. april 2022 kl. 10.00" in confirmation.text
     assert "Sammen om en stærk socialpsykiatri" in confirmation.text
     assert web.task().status == "submitted"
 
@@ -384,6 +387,15 @@ def test_a_failed_csrf_check_shows_the_form_again_with_what_was_typed(web: Web) 
 def test_english_is_a_switch_away_and_is_remembered(web: Web) -> None:
     page = web.client.get(web.url() + "?lang=en")
     assert '<html lang="en">' in page.text
+    # the questions are Danish content on an English page: marked so (WCAG 3.1.2)
+    assert '<h1 lang="da">Spørgsmål til de politiske udvalg om den nye' in page.text
+    label = "Har udvalget andre ønsker, bemærkninger til visionen"
+    assert f'<span lang="da">{label}' in page.text
+    assert '<label for="q-vision-retningspile" lang="da">' in page.text
+    assert '<span class="marker">(required)</span>' in page.text
+    danish_page = web.client.get(web.url() + "?lang=da").text
+    assert danish_page.count(' lang="da"') == 1, "only <html>: the whole page is Danish"
+    web.client.get(web.url() + "?lang=en")
     assert "Submit answers" in page.text and "Save draft" in page.text
     assert 'href="?lang=da"' in page.text
     page = web.client.get(web.url())

@@ -6,19 +6,23 @@ pages down."""
 from __future__ import annotations
 
 import ast
+import io
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from werkzeug.test import TestResponse
 
 from aftaleflow.config import from_env
 from notifications.outgoing import OutgoingMail
 from notifications.render import render
 from tests.browser.support import AFTER_GRACE, SECRET, process_id, token
 from tests.integration.test_web_respond import COMPLETE, Web, make_web
+from web import MAX_BODY_MB, MAX_FILES_MB
 from web.security import MISSES_PER_WINDOW
+from web.uploads import FILES_MB
 from workflow.links import make_token
 from workflow.loader import Bundle
 from workflow.responses import Responses
@@ -57,7 +61,6 @@ def test_pages_carry_the_security_headers(web: Web) -> None:
         and " style=" not in page
         and "http://" not in page.split("</head>")[0]
     )
-    assert web.app.config["MAX_CONTENT_LENGTH"] == 32 * 1024 * 1024
     assert web.app.config["WTF_CSRF_TIME_LIMIT"] is None
 
 
@@ -125,7 +128,9 @@ def test_token_guessing_is_rate_limited_per_address(web: Web) -> None:
     assert "For mange forsøg" in blocked.text
     other = web.client.get(good, environ_base={"REMOTE_ADDR": "10.1.2.3"})
     assert other.status_code == 200  # another address is not affected
-    web.clock.advance(timedelta(seconds=61))
+    web.clock.advance(timedelta(days=2))  # the demo's clock runs this fast: no way out
+    assert web.client.get(good).status_code == 429
+    web.wall.advance(timedelta(seconds=61))  # the limit runs on the wall clock
     assert web.client.get(good).status_code == 200
 
 
@@ -172,18 +177,54 @@ def test_a_script_in_an_answer_is_inert_on_every_page_and_in_the_receipt(
     assert PAYLOAD in rendered.text  # the text part is plain text: shown, never run
 
 
-def test_an_oversized_request_gets_a_polite_413(web: Web) -> None:
-    from tests.integration.test_web_respond import post_multipart
-
+def _with_file(web: Web, size: int, typed: str) -> TestResponse:
     url = web.url()
-    big = b"%PDF-" + b"0" * (33 * 1024 * 1024)
-    import io
+    big = b"%PDF-" + b"0" * size
+    form = {**COMPLETE, "oevrige-oensker": typed, "referat": (io.BytesIO(big), "referat.pdf")}
+    return web.post(url, form)
 
-    response = post_multipart(
-        web.client, url, {"csrf_token": web.csrf(url), "referat": (io.BytesIO(big), "x.pdf")}
-    )
-    assert response.status_code == 413
-    assert "Filen er for stor" in response.text
+
+def test_a_file_over_its_limit_keeps_what_was_typed(web: Web) -> None:
+    """33 MB for a question that takes 10 MB: the form comes back with every answer typed and
+    the question's limit named; nothing of the file is stored."""
+    typed = "Skrevet lige før en alt for stor fil blev valgt – æøå"
+    r = _with_file(web, 33 * 1024 * 1024, typed)
+    assert r.status_code == 422
+    assert typed in r.text and "Filen må højst fylde 10 MB" in r.text
+    assert 'name="specialviden-deling" value="5" checked' in r.text
+    assert not any(web.uploads.glob("*.pdf")), "nothing of the file was kept"
+
+
+def test_files_over_the_budget_of_one_request_keep_what_was_typed(web: Web) -> None:
+    web.app.config[FILES_MB] = 1  # the budget for all files of one request together
+    typed = "Referatet er på 2 MB"
+    r = _with_file(web, 2 * 1024 * 1024, typed)
+    assert r.status_code == 422 and typed in r.text
+    assert "alle filer i én indsendelse må tilsammen højst fylde 1 MB" in r.text
+    assert "Det, du har skrevet, er bevaret" in r.text
+    assert not any(web.uploads.glob("*.pdf"))
+    small = _with_file(web, 100 * 1024, typed)  # within the budget: accepted
+    assert small.status_code == 303
+
+
+def test_a_request_over_the_hard_cap_gets_a_413_that_names_the_limit(web: Web) -> None:
+    assert web.app.config["MAX_CONTENT_LENGTH"] == MAX_BODY_MB * 1024 * 1024
+    assert web.app.config[FILES_MB] == MAX_FILES_MB < MAX_BODY_MB
+    web.app.config["MAX_CONTENT_LENGTH"] = 2 * 1024 * 1024
+    r = _with_file(web, 3 * 1024 * 1024, "tabt")
+    assert r.status_code == 413
+    assert "Indsendelsen er for stor" in r.text
+    assert "fylder mere end 2 MB, som er det mest, der modtages ad gangen" in r.text
+    assert f'<a href="{web.url()}">Tilbage til formularen</a>' in r.text
+    web.app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_MB * 1024 * 1024
+    web.app.config["MAX_FORM_MEMORY_SIZE"] = 10_000
+    long_text = _with_file(web, 10, "x" * 20_000)
+    assert long_text.status_code == 413
+    assert "Teksten i formularen fylder mere end 10 kB" in long_text.text
+    english = web.client.get("/?lang=en")
+    assert english.status_code == 200
+    r = _with_file(web, 10, "y" * 20_000)
+    assert "The text of the form is larger than 10 kB" in r.text
 
 
 def test_the_web_never_imports_notifications() -> None:

@@ -1,6 +1,6 @@
 """The shipped definitions load clean; every broken definition is reported where it breaks.
 
-The broken corpus lives in ``tests/definitions/broken/{processes,parties,questionnaires}``.
+The broken corpus lives in ``tests/definitions/broken/{processes,parties,questionnaires,calendars}``.
 Each broken file starts with ``# expect: <substring of a problem message>`` and
 ``# line: <line of that problem>`` (and optionally ``# reference_year: <year>``). Files without
 an ``# expect:`` line are valid fixtures that the broken processes reference.
@@ -32,8 +32,14 @@ def _header(path: Path) -> dict[str, str]:
     """The ``# key: value`` comment lines at the top of a corpus file."""
     found: dict[str, str] = {}
     raw = path.read_bytes()
-    # the corpus holds files in UTF-16 and Windows-1252 too; their headers are plain ASCII
-    text = raw.decode("utf-16") if raw.startswith(b"\xff\xfe") else raw.decode("cp1252")
+    # the corpus holds files in UTF-16 and Windows-1252 too (their headers are plain ASCII)
+    if raw.startswith(b"\xff\xfe"):
+        text = raw.decode("utf-16")
+    else:
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            text = raw.decode("cp1252")
     for line in text.splitlines():
         m = re.match(r"^# (expect|line|reference_year): (.*)$", line)
         if not m:
@@ -162,7 +168,7 @@ def test_no_reminder_on_a_weekend_or_danish_holiday(path: Path, year: int) -> No
 def test_broken_corpus_covers_processes_parties_and_questionnaires() -> None:
     assert len(BROKEN_FILES) >= 24
     folders = {p.parent.name for p in BROKEN_FILES}
-    assert folders == {"processes", "parties", "questionnaires"}
+    assert folders == {"processes", "parties", "questionnaires", "calendars"}
     # the valid fixtures the broken processes resolve their references against
     assert (BROKEN / "parties" / "nordjylland.yaml") in VALID_FIXTURES
     assert (BROKEN / "questionnaires" / "fagudvalg.yaml") in VALID_FIXTURES

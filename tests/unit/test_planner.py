@@ -200,3 +200,18 @@ def test_approval_completes_only_when_every_chain_is_approved(bound: BoundProces
 def test_a_blocked_process_plans_nothing(bound: BoundProcess) -> None:
     view = replace(questionnaire_open(), status="blocked")
     assert plan(bound, view, local("2022-05-30")).actions == []
+
+
+def test_the_approval_stage_waits_for_an_agreement_put_up_for_approval(
+    bound: BoundProcess,
+) -> None:
+    """Issue 11 point 2: a council must know what it approves; the stage opens on its date
+    only once a version is up, and nothing falls due for it meanwhile."""
+    before = approval_view().stages | {A: StageView(A, "pending")}
+    waiting = ProcessView("running", before)
+    late = local("2022-11-20", 10)
+    p = plan(bound, waiting, late)
+    assert OPEN_STAGE not in [a.kind for a in p.actions]
+    assert p.next_due is None
+    up = replace(waiting, agreement_up=True)
+    assert [(a.kind, a.stage) for a in plan(bound, up, late).actions] == [(OPEN_STAGE, A)]

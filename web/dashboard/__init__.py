@@ -33,14 +33,15 @@ def register(app: Flask, *, base_url: str) -> None:
         outbox,
         overview,
         party,
+        report,
         templating,
     )
     from web.dashboard.blueprint import bp
 
     with app.app_context():
-        clock = state().clock
+        wall_clock = state().wall_clock
     app.extensions[EXTENSION] = DashboardState(
-        login_limiter=MissLimiter(clock, limit=LOGIN_MISSES_PER_MINUTE),
+        login_limiter=MissLimiter(wall_clock, limit=LOGIN_MISSES_PER_MINUTE),
         base_url=base_url.rstrip("/"),
     )
     app.register_blueprint(bp)

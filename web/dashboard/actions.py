@@ -21,7 +21,9 @@ from web.dashboard.auth import admin_only, the_user
 from web.dashboard.blueprint import bp
 from web.dashboard.reads import party_or_404, process_or_404, stage_or_404, task
 from web.dashboard.texts import dt
+from web.i18n import lang
 from web.state import state
+from workflow.dates import format_date
 from workflow.errors import AftaleflowError
 from workflow.labels import label
 from workflow.service import Service
@@ -223,14 +225,14 @@ def extend(key: str, stage: str, party: str) -> Page:
         found = task(s, ctx["row"], stage, party, "")
     current = (found.deadline_override if found else None) or ctx["stage"].deadline
     if current is not None:
-        ctx["facts"].append(("deadline", current.isoformat()))
+        ctx["facts"].append(("deadline", format_date(current, lang())))
     form = forms.ExtendForm()
 
     def run() -> str:
         at, actor = _now_actor()
         new = forms.as_date(form.deadline.data)
         service().extend(key, stage, party, new, at=at, actor=actor, reason=form.reason.data)
-        return dt("done_extend", party=ctx["party"].name, date=new.isoformat())
+        return dt("done_extend", party=ctx["party"].name, date=format_date(new, lang()))
 
     return handle(
         form,

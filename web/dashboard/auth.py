@@ -7,16 +7,18 @@ an action refused for a viewer answers 403 whether it is a GET of its form or th
 The session (Flask's signed cookie: HttpOnly, SameSite=Lax, Secure behind HTTPS) holds the
 user's id and the user's session epoch. Logging out raises the epoch in the database, so
 every copy of the cookie stops working at once. A session also ends ``SESSION_MAX_AGE``
-after the log-in, measured on the wall clock like the cookie's own signature: business time
-(the app's injected clock, which may run at two days a second in the demo) decides only the
-lock-out, as the users module does.
+after the log-in, measured on the wall clock like the cookie's own signature. The lock-out
+and the per-address limit on failed log-ins run on the app's wall clock too (never on the
+business clock, which may run at two days a second in the demo). Every refused log-in gets
+the same message, whether the name is unknown, the password wrong or the user locked: the
+page never tells a guesser which names exist.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from functools import wraps
 from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
@@ -119,12 +121,15 @@ def login() -> Response | str | tuple[str, int]:
     name = request.form.get("name", "")[:200]
     password = request.form.get("password", "")
     st = state()
-    now = st.now()
     try:
-        user = users.authenticate(st.db, name, password, at=now)
-    except LoginRefused as refused:
+        user = users.authenticate(st.db, name, password, at=st.now(), wall=st.wall_clock())
+    except LoginRefused:
         limiter.miss(address)
-        error = _refusal(refused, now)
+        error = dt(
+            "login_refused",
+            max=users.MAX_FAILURES,
+            minutes=int(users.LOCKOUT.total_seconds() // 60),
+        )
         page = render_template("dashboard/login.html", name=name, error=error, next_url=next_url)
         return page, 401
     lang = session.get("lang")
@@ -135,13 +140,6 @@ def login() -> Response | str | tuple[str, int]:
     session[UID], session[EPOCH], session[SINCE] = user.id, user.session_epoch, int(time.time())
     flash(dt("logged_in", name=user.name), "success")
     return redirect(next_url or url_for("dashboard.index"), code=303)
-
-
-def _refusal(refused: LoginRefused, now: datetime) -> str:
-    if refused.locked_until is None:
-        return dt("login_wrong")
-    minutes = max(1, int((refused.locked_until - now).total_seconds() // 60) + 1)
-    return dt("login_locked", max=users.MAX_FAILURES, minutes=minutes)
 
 
 @bp.post("/logout")

@@ -14,6 +14,7 @@ from flask import Response, render_template, request
 
 from web.dashboard import reads
 from web.dashboard.blueprint import bp
+from web.dashboard.texts import dt
 from web.i18n import lang
 from web.state import state
 from workflow import machines, queries
@@ -85,6 +86,16 @@ def process_flow(key: str) -> Diagram | None:
     return Diagram("flow", row.title, "\n".join(lines))
 
 
+def machine_chart(name: str) -> Diagram:
+    """A state machine with the states and arrows in the page's language."""
+    text = machines.mermaid(
+        name,
+        state_label=lambda s: _mermaid_text(label(s, lang())),
+        trigger_label=lambda t: _mermaid_text(dt(f"trigger_{t}")),
+    )
+    return Diagram(name, name, text)
+
+
 @bp.get("/diagram")
 def diagram() -> Response:
     key = request.args.get("process", "")
@@ -93,7 +104,7 @@ def diagram() -> Response:
     if not key and len(keys) == 1:
         key = keys[0]
     flow = process_flow(key) if key else None
-    charts = [Diagram(name, name, machines.mermaid(name)) for name in MACHINES]
+    charts = [machine_chart(name) for name in MACHINES]
     response = Response(
         render_template("dashboard/diagram.html", flow=flow, charts=charts, keys=keys, chosen=key)
     )

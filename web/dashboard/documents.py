@@ -14,7 +14,9 @@ from web.dashboard.auth import admin_only, the_user
 from web.dashboard.blueprint import bp
 from web.dashboard.forms import UploadForm
 from web.dashboard.texts import dt
+from web.downloads import MEDIA_TYPES, attachment
 from web.state import state
+from web.uploads import overflowed
 from workflow import queries
 from workflow.errors import AftaleflowError
 from workflow.responses import clean_filename, file_kind
@@ -22,11 +24,6 @@ from workflow.storage.models import DocumentRow, TaskRow
 
 #: Largest agreement version accepted (the whole request is capped by the app as well).
 MAX_MB = 25
-MEDIA_TYPES = {
-    "pdf": "application/pdf",
-    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    "odt": "application/vnd.oasis.opendocument.text",
-}
 
 
 @dataclass(frozen=True)
@@ -53,6 +50,8 @@ def _upload(key: str, form: UploadForm) -> Response | str | tuple[str, int]:
         content = b""
         if upload is None or not upload.filename:
             problem = "err_file_missing"
+        elif overflowed(upload):
+            problem = "err_file_too_large"
         else:
             content = upload.stream.read(MAX_MB * 1024 * 1024 + 1)
             kind = file_kind(io.BytesIO(content))
@@ -134,7 +133,4 @@ def document_file(key: str, version: int) -> Response:
         row, _ = reads.process_or_404(s, key)
         doc = reads.document(s, row, version)
         content, filename = doc.content, doc.filename
-    kind = file_kind(io.BytesIO(content))
-    response = Response(content, mimetype=MEDIA_TYPES.get(kind or "", "application/octet-stream"))
-    response.headers.set("Content-Disposition", "attachment", filename=filename or "aftale")
-    return response
+    return attachment(content, filename, fallback="aftale")

@@ -1,23 +1,22 @@
 """Exports: the answers (XLSX, one sheet per questionnaire; CSV per questionnaire), the
 approval record (XLSX and CSV), and the compiled report for the dialogue forum (a printable
-page and a PDF). Every file is built from ``workflow.exports``; CSV cells that would start a
-formula are neutralised there, XLSX cells are always text."""
+page and a PDF). Every file is built from ``workflow.exports``; CSV text cells that would start
+a formula are neutralised there, XLSX text cells are always text, and numbers stay numbers."""
 
 from __future__ import annotations
 
-from flask import abort, render_template
+from flask import abort
 from werkzeug.wrappers import Response
 
 from web.dashboard import reads
 from web.dashboard.blueprint import bp
-from web.dashboard.report_pdf import report_pdf as build_pdf
 from web.state import state
 from workflow import exports
 from workflow.definition import QuestionnaireStage
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-CSV = "text/csv; charset=utf-8"
-PDF = "application/pdf"
+#: Werkzeug adds ``; charset=utf-8`` to a ``text/`` type itself: naming it here gave two.
+CSV = "text/csv"
 
 
 def _file(content: bytes, mimetype: str, filename: str) -> Response:
@@ -61,25 +60,3 @@ def export_approvals_csv(key: str) -> Response:
         row, bound = reads.process_or_404(s, key)
         table = exports.approval_table(s, row, bound)
     return _file(exports.to_csv(table), CSV, f"{key}-godkendelser.csv")
-
-
-def _report(key: str, stage: str) -> exports.CompiledReport:
-    with state().db.sessions() as s:
-        row, bound = reads.process_or_404(s, key)
-        bst = reads.stage_or_404(bound, stage)
-        if not isinstance(bst.definition, QuestionnaireStage):
-            abort(404)
-        return exports.compiled_report(s, row, bound, stage)
-
-
-@bp.get("/proces/<key>/rapport/<stage>")
-def report(key: str, stage: str) -> str:
-    return render_template(
-        "dashboard/report.html", report=_report(key, stage), key=key, stage=stage
-    )
-
-
-@bp.get("/proces/<key>/rapport/<stage>.pdf")
-def report_pdf(key: str, stage: str) -> Response:
-    content = build_pdf(_report(key, stage), state().now())
-    return _file(content, PDF, f"{key}-rapport-{stage}.pdf")

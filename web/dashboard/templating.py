@@ -9,8 +9,7 @@ from web.dashboard.auth import current_user
 from web.dashboard.blueprint import bp
 from web.dashboard.texts import dt, dt_or, event_label
 from web.i18n import lang
-from workflow import machines
-from workflow.calendar import to_local
+from workflow import dates, machines
 from workflow.labels import label as workflow_label
 
 
@@ -20,23 +19,14 @@ def label(key: str) -> str:
 
 def moment(value: datetime | None) -> str:
     """A stored moment in Danish time: ``19.05.2022 kl. 14.03`` / ``2022-05-19 14:03``."""
-    if value is None:
-        return ""
-    local = to_local(value)
-    if lang() == "en":
-        return f"{local:%Y-%m-%d %H:%M}"
-    return f"{local:%d.%m.%Y} kl. {local:%H.%M}"
+    return "" if value is None else dates.format_short(value, lang())
 
 
 def day(value: date | datetime | str | None) -> str:
     """A date (a moment's Danish date): ``19.05.2022`` / ``2022-05-19``."""
     if value is None or value == "":
         return ""
-    if isinstance(value, str):
-        value = date.fromisoformat(value)
-    if isinstance(value, datetime):
-        value = to_local(value).date()
-    return value.isoformat() if lang() == "en" else f"{value:%d.%m.%Y}"
+    return dates.format_day(value, lang())
 
 
 def can_stage(status: str, trigger: str) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from web.dashboard import report_texts
 from web.i18n import lang
 from workflow.labels import label
 
@@ -35,10 +36,10 @@ DA: dict[str, str] = {
     "login_name": "Brugernavn",
     "login_password": "Adgangskode",
     "login_submit": "Log ind",
-    "login_wrong": "Forkert brugernavn eller adgangskode.",
-    "login_locked": (
-        "Brugeren er låst efter {max} forkerte forsøg. Prøv igen om {minutes} minutter, "
-        "eller bed en administrator om en ny adgangskode."
+    "login_refused": (
+        "Forkert brugernavn eller adgangskode. Efter {max} forkerte forsøg i træk er brugeren "
+        "låst i {minutes} minutter, også for den rigtige adgangskode; en administrator kan "
+        "sætte en ny adgangskode."
     ),
     "logged_in": "Du er logget ind som {name}.",
     "logged_out": "Du er logget ud.",
@@ -160,7 +161,7 @@ DA: dict[str, str] = {
     "done_approval": "Beslutningen er registreret: {party}, {body}: {decision}.",
     "done_extend": "Fristen for {party} er forlænget til {date}.",
     "done_exempt": "{party} er fritaget i »{stage}«.",
-    "done_reissue": "{party} får et nyt link (generation {generation}).",
+    "done_reissue": "{party} får et nyt link (link nr. {generation}); de ældre links virker ikke længere.",
     "done_cancel": "Processen »{title}« er annulleret.",
     "done_put_up": "Version {version} ({sha}) er sendt til godkendelse.",
     "done_retry": "Mail #{id} er lagt i kø igen.",
@@ -254,6 +255,11 @@ DA: dict[str, str] = {
     "no_approvals": "Godkendelsesfasen er ikke begyndt endnu.",
     "submission_title": "Fremsendelse til Socialstyrelsen",
     "submission_refused": "Aftalen kan ikke sendes til Socialstyrelsen:",
+    "waiting_for_agreement": "Venter på aftalen:",
+    "waiting_for_agreement_text": (
+        "{stage} åbner først, når en version af aftalen er sendt til godkendelse. "
+        "Upload aftalen og send den til godkendelse her:"
+    ),
     "sent_version": "Fremsendt version (SHA-256)",
     "no_document": "ingen version var sendt til godkendelse",
     "submission_not_yet": "Aftalen er ikke sendt endnu (fasen er {status}, den åbner {opens}).",
@@ -300,6 +306,27 @@ DA: dict[str, str] = {
     "machine_stage": "En fase",
     "machine_questionnaire_task": "En parts spørgeskema",
     "machine_approval_step": "Et trin i en parts godkendelse",
+    # the arrows of the state diagrams
+    "trigger_cancel": "annullér",
+    "trigger_unblock": "fjern blokering",
+    "trigger_block": "blokér",
+    "trigger_complete": "afslut",
+    "trigger_reopen": "genåbn",
+    "trigger_open": "åbn",
+    "trigger_exempt": "fritag",
+    "trigger_mark_overdue": "fristen overskrides",
+    "trigger_remind": "påmind",
+    "trigger_save_draft": "gem kladde",
+    "trigger_submit": "indsend",
+    "trigger_reinstate": "ophæv fritagelse",
+    "trigger_open_link": "åbn link",
+    "trigger_escalate": "eskalér",
+    "trigger_extend": "forlæng frist",
+    "trigger_invite": "invitér",
+    "trigger_request": "anmod",
+    "trigger_approve": "godkend",
+    "trigger_postpone": "udsæt",
+    "trigger_reject": "afvis",
 }
 
 EN: dict[str, str] = {
@@ -324,10 +351,10 @@ EN: dict[str, str] = {
     "login_name": "User name",
     "login_password": "Password",
     "login_submit": "Log in",
-    "login_wrong": "Wrong user name or password.",
-    "login_locked": (
-        "The user is locked after {max} failed attempts. Try again in {minutes} minutes, or "
-        "ask an administrator for a new password."
+    "login_refused": (
+        "Wrong user name or password. After {max} failed attempts in a row the user is locked "
+        "for {minutes} minutes, even for the right password; an administrator can set a new "
+        "password."
     ),
     "logged_in": "You are logged in as {name}.",
     "logged_out": "You are logged out.",
@@ -445,7 +472,7 @@ EN: dict[str, str] = {
     "done_approval": "The decision is recorded: {party}, {body}: {decision}.",
     "done_extend": "The deadline of {party} is extended to {date}.",
     "done_exempt": "{party} is exempt from “{stage}”.",
-    "done_reissue": "{party} gets a new link (generation {generation}).",
+    "done_reissue": "{party} gets a new link (link no. {generation}); the older links no longer work.",
     "done_cancel": "The process “{title}” is cancelled.",
     "done_put_up": "Version {version} ({sha}) is up for approval.",
     "done_retry": "Mail #{id} is queued again.",
@@ -533,6 +560,11 @@ EN: dict[str, str] = {
     "no_approvals": "The approval stage has not begun yet.",
     "submission_title": "Submission to Socialstyrelsen",
     "submission_refused": "The agreement cannot be sent to Socialstyrelsen:",
+    "waiting_for_agreement": "Waiting for the agreement:",
+    "waiting_for_agreement_text": (
+        "{stage} opens only when a version of the agreement has been put up for approval. "
+        "Upload the agreement and put it up for approval here:"
+    ),
     "sent_version": "Version sent (SHA-256)",
     "no_document": "no version was up for approval",
     "submission_not_yet": "The agreement has not been sent yet (the stage is {status}; it opens {opens}).",
@@ -575,8 +607,31 @@ EN: dict[str, str] = {
     "machine_stage": "A stage",
     "machine_questionnaire_task": "A party's questionnaire",
     "machine_approval_step": "A step of a party's approval",
+    # the arrows of the state diagrams
+    "trigger_cancel": "cancel",
+    "trigger_unblock": "unblock",
+    "trigger_block": "block",
+    "trigger_complete": "complete",
+    "trigger_reopen": "reopen",
+    "trigger_open": "open",
+    "trigger_exempt": "exempt",
+    "trigger_mark_overdue": "deadline passes",
+    "trigger_remind": "remind",
+    "trigger_save_draft": "save draft",
+    "trigger_submit": "submit",
+    "trigger_reinstate": "reinstate",
+    "trigger_open_link": "open link",
+    "trigger_escalate": "escalate",
+    "trigger_extend": "extend deadline",
+    "trigger_invite": "invite",
+    "trigger_request": "request",
+    "trigger_approve": "approve",
+    "trigger_postpone": "postpone",
+    "trigger_reject": "reject",
 }
 
+DA.update(report_texts.DA)
+EN.update(report_texts.EN)
 MESSAGES = {"da": DA, "en": EN}
 
 #: Audit events the workflow labels do not name.
@@ -612,6 +667,7 @@ EVENTS_DA = {
     "mail_recipient_refused": "Modtager afvist",
     "mail_recovered": "Mail genoptaget",
     "mail_resent_after_crash": "Mail gensendt efter nedbrud",
+    "mail_cancelled_after_restore": "Mail annulleret efter gendannelse fra backup",
     "user_added": "Bruger oprettet",
     "user_password_changed": "Adgangskode ændret",
     "api_token_issued": "API-nøgle udstedt",
@@ -620,7 +676,52 @@ EVENTS_DA = {
     "login_failed": "Mislykket log-ind",
     "login_refused_locked": "Log-ind afvist (låst)",
     "user_locked": "Bruger låst",
+    "report_summary_saved": "Opsamling gemt",
 }
+EVENTS_EN = {
+    "process_started": "Process started",
+    "process_cancelled": "Process cancelled",
+    "process_blocked": "Process blocked",
+    "process_unblocked": "Process resumed",
+    "process_completed": "Process completed",
+    "stage_opened": "Stage opened",
+    "stage_completed": "Stage completed",
+    "stage_reopened": "Stage reopened",
+    "invited": "Invited",
+    "reminded": "Reminded",
+    "reminder_skipped": "Reminder skipped",
+    "overdue": "Deadline passed",
+    "escalated": "Escalated",
+    "approval_requested": "Approval requested",
+    "agreement_submitted": "Agreement submitted",
+    "deadline_extended": "Deadline extended",
+    "party_exempted": "Party exempted",
+    "link_opened": "Link opened",
+    "link_reissued": "New link sent",
+    "link_revoked": "Link blocked",
+    "draft_saved": "Draft saved",
+    "file_uploaded": "File received",
+    "document_uploaded": "Agreement version uploaded",
+    "document_put_up_for_approval": "Agreement version put up for approval",
+    "mail_sent": "Mail sent",
+    "mail_retry": "Mail to be retried",
+    "mail_failed": "Mail failed",
+    "mail_retry_requested": "Mail sent again by the secretariat",
+    "mail_recipient_refused": "Recipient refused",
+    "mail_recovered": "Mail resumed",
+    "mail_resent_after_crash": "Mail resent after a crash",
+    "user_added": "User added",
+    "user_password_changed": "Password changed",
+    "api_token_issued": "API token issued",
+    "login": "Logged in",
+    "logout": "Logged out",
+    "login_failed": "Failed log-in",
+    "login_refused_locked": "Log-in refused (locked)",
+    "user_locked": "User locked",
+    "mail_cancelled_after_restore": "Mail cancelled after a restore from backup",
+    "report_summary_saved": "Summary saved",
+}
+EVENTS = {"da": EVENTS_DA, "en": EVENTS_EN}
 
 
 def dt(key: str, /, **params: Any) -> str:
@@ -638,7 +739,6 @@ def dt_or(key: str, default: str) -> str:
 
 
 def event_label(kind: str) -> str:
-    """An audit event's name: Danish from the table above or the workflow labels."""
-    if lang() == "da" and kind in EVENTS_DA:
-        return EVENTS_DA[kind]
-    return label(kind, lang())
+    """An audit event's name from the tables above, else from the workflow labels."""
+    found = EVENTS.get(lang(), EVENTS_DA).get(kind)
+    return found if found is not None else label(kind, lang())

@@ -5,6 +5,7 @@ classes only (the CSP allows no inline styles), so it works without JavaScript.
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -18,6 +19,11 @@ LABEL_WIDTH = 260
 ROW = 30
 AXIS = 34
 RIGHT_PAD = 12
+#: Characters of a stage name per line in the name column (13px text in 260 units); a longer
+#: name goes on two lines, never cut.
+LABEL_CHARS = 36
+#: The distance between the two lines of a long name.
+LINE_GAP = 14
 #: A stage without a closing date is drawn this long.
 DEFAULT_LENGTH = timedelta(days=14)
 
@@ -37,6 +43,8 @@ class Bar:
     width: float
     text_y: float
     deadline_x: float | None
+    #: The name as lines to draw, each with its baseline: one line, or two for a long name.
+    lines: tuple[tuple[float, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -85,6 +93,7 @@ def build(stages: list[StageStatus], now: datetime, lang: str = "da") -> Timelin
                 max(right - left, 3.0),
                 y + ROW / 2 + 1,
                 x(st.deadline) if st.deadline else None,
+                name_lines(st.name, y + ROW / 2 + 1),
             )
         )
     ticks: list[Tick] = []
@@ -99,6 +108,16 @@ def build(stages: list[StageStatus], now: datetime, lang: str = "da") -> Timelin
     return Timeline(
         WIDTH, AXIS + len(bars) * ROW + 10, LABEL_WIDTH, AXIS, bars, ticks, today_x, start, end
     )
+
+
+def name_lines(name: str, text_y: float) -> tuple[tuple[float, str], ...]:
+    """A stage name on one line, or on two around ``text_y`` when it is long (the second
+    line takes the rest, so nothing is ever cut off)."""
+    lines = textwrap.wrap(name, LABEL_CHARS) or [""]
+    if len(lines) == 1:
+        return ((text_y, lines[0]),)
+    rest = " ".join(lines[1:])
+    return ((text_y - LINE_GAP / 2, lines[0]), (text_y + LINE_GAP / 2, rest))
 
 
 def _end(s: StageStatus) -> date:

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import URL, Engine, create_engine, event, inspect, make_url
+from sqlalchemy import URL, Connection, Engine, create_engine, event, inspect, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -116,14 +116,60 @@ def alembic_config(url: str) -> Any:
     return cfg
 
 
-def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest migration (idempotent)."""
+@contextmanager
+def schema_connection(engine: Engine) -> Iterator[Connection]:
+    """A connection for schema changes, in one transaction committed at the end.
+
+    On SQLite a batch migration rebuilds a table (create a copy, move the rows, drop the old
+    one). With foreign keys on, dropping ``processes`` deletes every stage, task, event and
+    mail through ``ON DELETE CASCADE``; so foreign keys are off while migrations run (the
+    pragma only takes effect outside a transaction) and ``PRAGMA foreign_key_check`` must find
+    nothing before the commit. They are switched on again before the connection goes back to
+    the pool.
+    """
+    with engine.connect() as conn:
+        sqlite = engine.dialect.name == "sqlite"
+        if sqlite:
+            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            conn.commit()
+            if conn.exec_driver_sql("PRAGMA foreign_keys").scalar():
+                raise AftaleflowError("could not switch SQLite foreign keys off to migrate")
+            conn.commit()
+        try:
+            with conn.begin():
+                yield conn
+                if sqlite:
+                    broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise AftaleflowError(
+                            f"the migration would leave {len(broken)} row(s) pointing at rows "
+                            f"that do not exist (first: {tuple(broken[0])}); nothing was changed"
+                        )
+        finally:
+            if sqlite:
+                conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+                conn.commit()
+
+
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Bring the schema up to ``revision`` (the newest by default; idempotent)."""
     from alembic import command
 
     cfg = alembic_config(engine.url.render_as_string(hide_password=False))
-    with engine.begin() as conn:
+    with schema_connection(engine) as conn:
         cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+        command.upgrade(cfg, revision)
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    """Take the schema down to ``revision`` (``base``: no tables), keeping every row that
+    the older schema has a place for."""
+    from alembic import command
+
+    cfg = alembic_config(engine.url.render_as_string(hide_password=False))
+    with schema_connection(engine) as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, revision)
 
 
 def require_schema(engine: Engine) -> None:

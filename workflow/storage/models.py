@@ -210,6 +210,24 @@ class AnswerRow(Base):
     submitted_at: Mapped[datetime | None]
 
 
+class ReportSummaryRow(Base):
+    """One version of the secretariat's summary ("Sekretariatets opsamling") of one section
+    of a questionnaire stage's report; every saved version is kept. ``section`` is the
+    questionnaire section's id, or ``""`` for the summary of the whole report."""
+
+    __tablename__ = "report_summaries"
+    __table_args__ = (UniqueConstraint("process_id", "stage_id", "section", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    process_id: Mapped[int] = mapped_column(ForeignKey("processes.id", ondelete="CASCADE"))
+    stage_id: Mapped[str] = mapped_column(String(100))
+    section: Mapped[str] = mapped_column(String(100))
+    version: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(200))
+    saved_at: Mapped[datetime]
+
+
 class LinkRow(Base):
     """A personal link, stored only as the SHA-256 of its token."""
 

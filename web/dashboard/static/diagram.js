@@ -9,7 +9,16 @@
   if (!mermaid) {
     return;
   }
-  mermaid.initialize({ startOnLoad: false, securityLevel: "strict", theme: "neutral" });
+  // Drawn at their natural size (16px text): a wide diagram scrolls sideways in its box
+  // rather than shrinking its text to an unreadable size.
+  mermaid.initialize({
+    startOnLoad: false,
+    securityLevel: "strict",
+    theme: "neutral",
+    fontSize: 16,
+    flowchart: { useMaxWidth: false, wrappingWidth: 220 },
+    state: { useMaxWidth: false }
+  });
   var sources = document.querySelectorAll("pre[data-mermaid]");
   Array.prototype.forEach.call(sources, function (pre, i) {
     var target = document.getElementById(pre.getAttribute("data-mermaid"));

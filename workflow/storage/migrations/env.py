@@ -1,10 +1,11 @@
-"""Alembic environment: uses the connection handed in by ``workflow.storage.db.migrate``."""
+"""Alembic environment: uses the connection handed in by ``workflow.storage.db.migrate``
+(or ``downgrade``); from the alembic command line it opens one the same way."""
 
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import create_engine
 
+from workflow.storage.db import make_engine, schema_connection
 from workflow.storage.models import Base
 
 config = context.config
@@ -14,9 +15,14 @@ target_metadata = Base.metadata
 def run() -> None:
     connection = config.attributes.get("connection")
     if connection is None:
-        engine = create_engine(config.get_main_option("sqlalchemy.url") or "")
-        with engine.begin() as conn:
-            _configure(conn)
+        # Run from the alembic command line: the same connection set-up as ``db.migrate``
+        # (on SQLite foreign keys off while tables are rebuilt, checked before the commit).
+        engine = make_engine(config.get_main_option("sqlalchemy.url") or "")
+        try:
+            with schema_connection(engine) as conn:
+                _configure(conn)
+        finally:
+            engine.dispose()
         return
     _configure(connection)
 

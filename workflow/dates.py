@@ -1,6 +1,15 @@
-"""Danish (and English) dates without locale: "fredag den 20. maj 2022", "kl. 14.00".
+"""The one place dates and times are written for people: pages, mails, the PDF report.
 
-Pure and independent of the process locale, so a server with ``LANG=C`` writes the same mail.
+Danish first, in Danish time (Europe/Copenhagen), and the same format everywhere:
+
+- ``format_date``: ``fredag den 20. maj 2022`` (``weekday=False``: ``20. maj 2022``)
+- ``format_datetime``: ``fredag den 20. maj 2022 kl. 14.00``
+- ``format_day``: ``20.05.2022``, for tables
+- ``format_short``: ``20.05.2022 kl. 14.00``, for tables and lists
+- ``format_time``: ``kl. 14.00``
+
+English: ``Friday 20 May 2022``, ``… at 14:00``, ``2022-05-20``, ``2022-05-20 14:00``. Pure and
+independent of the process locale, so a server with ``LANG=C`` writes the same text.
 """
 
 from __future__ import annotations
@@ -66,7 +75,14 @@ def format_datetime(value: datetime | str, lang: str = "da") -> str:
     return f"{format_date(local.date(), lang)}{joiner}{format_time(local, lang)}"
 
 
-def format_short(value: datetime | str) -> str:
-    """``04.04.2022 09:00`` in Danish time: for tables."""
+def format_day(value: date | str, lang: str = "da") -> str:
+    """``04.04.2022`` (da) or ``2022-04-04`` (en): a date for tables."""
+    d = as_date(value)
+    return d.isoformat() if lang == "en" else f"{d.day:02d}.{d.month:02d}.{d.year}"
+
+
+def format_short(value: datetime | str, lang: str = "da") -> str:
+    """``04.04.2022 kl. 09.00`` (da) or ``2022-04-04 09:00`` (en), in Danish time: for
+    tables and lists."""
     local = as_local(value)
-    return local.strftime("%d.%m.%Y %H:%M")
+    return f"{format_day(local.date(), lang)} {format_time(local, lang)}"

@@ -2,8 +2,8 @@
 trusted only while version AND token are the ones it committed; a restored backup can repeat a
 version with other content, never a token)
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0010_process_row_token
+Revises: 0009_report_summaries
 Create Date: 2026-11-29 16:00:00.000000
 """
 
@@ -12,8 +12,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005"
-down_revision = "0004"
+revision = "0010_process_row_token"
+down_revision = "0009_report_summaries"
 branch_labels = None
 depends_on = None
 

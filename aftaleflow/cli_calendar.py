@@ -1,0 +1,249 @@
+"""Calendar commands and reports: dates on non-working days, councils' meeting plans.
+
+``print_date_report`` is what ``aftaleflow check FILE --year Y`` and ``simulate`` print after a
+definition: every date of the bound year on a weekend or a Danish holiday, what its rule makes of
+it, and a warning (``file:line: [field] advarsel: …``, exit code 0) for a meeting, workshop or
+deadline that still lands on such a day.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import click
+
+from workflow.councils import ALL_BODIES, CYCLE, CYCLE_BODIES, load_calendars, merged_text
+from workflow.councils_plan import DEFAULT_MINUTES_WORKING_DAYS, StepPlan, plan_parties
+from workflow.dates import format_date
+from workflow.errors import AftaleflowError, DefinitionError, Problem
+from workflow.labels import label
+from workflow.loader import Bundle, line_of
+from workflow.roll import (
+    DA_WEEKDAYS,
+    WEEKDAYS,
+    DateHit,
+    date_hits,
+    weekday_placements,
+    why_not_working,
+)
+
+WHAT = {
+    "deadline": "frist",
+    "meeting": "møde",
+    "workshop": "workshop",
+    "send": "udsendelse",
+    "opens": "fasen åbner",
+    "closes": "fasen lukker",
+}
+RULE = {
+    "next_working_day": "flyttes til næste arbejdsdag",
+    "previous_working_day": "flyttes til forrige arbejdsdag",
+    "keep": "beholdes",
+    "office_slot": "mails går ud næste arbejdsdag kl. kontortid",
+}
+
+
+def describe(hit: DateHit) -> str:
+    """``mandag den 20. maj 2024 (Anden pinsedag) → tirsdag den 21. maj 2024``-style line."""
+    when = f"{format_date(hit.written)} ({hit.reason})"
+    if hit.what == "closes":
+        outcome = "lukker ved dagens udgang; intet sendes"
+    elif hit.outcome != hit.written:
+        outcome = f"{format_date(hit.outcome)} ({RULE[hit.rule]})"
+    else:
+        outcome = RULE[hit.rule]
+    return f"{when}: {WHAT[hit.what]} – {hit.title} → {outcome}"
+
+
+def print_date_report(bundle: Bundle, year: int) -> int:
+    """Print the non-working-day dates of ``bundle`` in ``year``; returns the number of warnings."""
+    hits = date_hits(bundle.process, year)
+    path = bundle.path
+    placed = weekday_placements(bundle.process, year)
+    if placed:
+        click.echo(f"{path}: møder og workshops på faste ugedage i {year}:")
+        for w in placed:
+            rule = f"første {DA_WEEKDAYS[WEEKDAYS.index(w.weekday)]} fra {format_date(w.anchor)}"
+            click.echo(f"  {format_date(w.day)}: {w.title} ({rule})  [{w.field}]")
+    if not hits:
+        click.echo(f"{path}: ingen datoer på weekender eller helligdage i {year}")
+        return 0
+    click.echo(f"{path}: {len(hits)} dato(er) på weekender eller helligdage i {year}:")
+    for h in hits:
+        click.echo(f"  {describe(h)}  [{h.field}]")
+    warnings = [h for h in hits if h.warning]
+    for h in warnings:
+        line = line_of(Path(path), h.field) if path else None
+        where = f"{path}:{line}" if line else path
+        click.echo(
+            f"{where}: [{h.field}] advarsel: {WHAT[h.what]} {h.title!r} ligger "
+            f"{format_date(h.outcome)} ({h.reason}); giv datoen en 'weekday' eller en 'roll'"
+        )
+    return len(warnings)
+
+
+# ---------------------------------------------------------------------- aftaleflow calendar
+
+
+def default_calendar_file(year: int) -> Path:
+    return Path("definitions") / "calendars" / f"{year}.yaml"
+
+
+@click.group("calendar")
+def calendar() -> None:
+    """Councils' meeting calendars (mødeplaner): import them and plan approvals on them."""
+
+
+@calendar.command("import")
+@click.argument("ics", type=click.Path(path_type=Path))
+@click.option("--party", default=CYCLE, help="The party's slug (for KKR and DAS Social: cycle).")
+@click.option("--body", required=True, type=click.Choice(ALL_BODIES))
+@click.option("--year", type=int, required=True)
+@click.option(
+    "--calendars",
+    "target",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="The calendar file to merge into (default: definitions/calendars/YEAR.yaml).",
+)
+@click.option("--parties", default="nordjylland", help="Party registry of a new calendar file.")
+def calendar_import(
+    ics: Path, party: str, body: str, year: int, target: Path | None, parties: str
+) -> None:
+    """Merge a council's .ics calendar into the year's calendar file (replaces that body)."""
+    from workflow.councils_ics import meetings_from_ics
+
+    target = target or default_calendar_file(year)
+    if (body in CYCLE_BODIES) != (party == CYCLE):
+        raise AftaleflowError(
+            f"{body} is a body of the cycle: give --party {CYCLE}"
+            if body in CYCLE_BODIES
+            else f"{body} belongs to a party: give --party with its slug, e.g. --party aalborg"
+        )
+    try:
+        data = ics.read_bytes()
+    except OSError as e:
+        raise AftaleflowError(f"cannot read {ics}: {e.strerror or e}") from None
+    meetings = meetings_from_ics(data, year, source=str(ics))
+    if not meetings:
+        raise AftaleflowError(f"{ics} has no meetings in {year}; nothing was changed")
+    off = [d for d, _ in meetings if why_not_working(d)]
+    if off:
+        days = ", ".join(f"{format_date(d)} ({why_not_working(d)})" for d in off)
+        raise AftaleflowError(
+            f"{ics} has meetings on days that are not working days: {days}; councils meet on "
+            "working days, so correct the calendar first; nothing was changed"
+        )
+    existing = target.read_text(encoding="utf-8") if target.exists() else None
+    before = 0
+    if existing is not None:
+        old = load_calendars(target)
+        if old.year != year:
+            raise AftaleflowError(f"{target} is the calendar of {old.year}, not {year}")
+        before = len(old.of(party, body))
+    text = merged_text(
+        existing, year=year, parties=parties, owner=party, body=body, meetings=meetings
+    )
+    write_checked(target, text)
+    click.echo(
+        f"{len(meetings)} møde(r) for {party} {body} i {year} → {target}"
+        + (f" (erstatter {before})" if before else "")
+    )
+
+
+def write_checked(target: Path, text: str) -> None:
+    """Write ``text`` to ``target`` only if it checks clean: a temporary file beside it is
+    checked (so the registry is found as for the target) and then moved over it."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.import")
+    tmp.write_text(text, encoding="utf-8")
+    try:
+        load_calendars(tmp)
+    except DefinitionError as e:
+        tmp.unlink()
+        raise DefinitionError(
+            [
+                Problem(str(target), p.line, f"after the import: {p.message}", p.field)
+                for p in e.problems
+            ]
+        ) from None
+    tmp.replace(target)
+
+
+@calendar.command("risks")
+@click.argument("definition", type=click.Path(path_type=Path))
+@click.option("--year", type=int, required=True, help="The preparation year.")
+@click.option(
+    "--calendars",
+    "source",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="The calendar file (default: definitions/calendars/YEAR.yaml).",
+)
+@click.option(
+    "--minutes-working-days",
+    type=click.IntRange(0, 30),
+    default=DEFAULT_MINUTES_WORKING_DAYS,
+    show_default=True,
+    help="Working days after a meeting until its decision is in.",
+)
+def calendar_risks(
+    definition: Path, year: int, source: Path | None, minutes_working_days: int
+) -> None:
+    """Mødeplan: each party's planned meeting per approval step, and who cannot make it."""
+    from workflow.calendar import to_local
+    from workflow.definition import ApprovalStage
+    from workflow.loader import load_bundle
+    from workflow.timeline import bind
+
+    bundle = load_bundle(definition, reference_year=year)
+    cal = load_calendars(source or default_calendar_file(year))
+    bound = bind(bundle, year)
+    names = {p.slug: p.name for p in bundle.parties.parties}
+    title = f"Mødeplan {year}" + (" (eksempeldata)" if cal.example else "")
+    click.echo(f"{title} — {bundle.process.title_for(year)}; kalender {cal.path}")
+    for stage in bound.stages:
+        st = stage.definition
+        if not isinstance(st, ApprovalStage) or stage.deadline is None:
+            continue
+        opens = to_local(stage.opens_at).date()
+        chains = {
+            slug: list(st.chains.get(bundle.parties.get(slug).kind, []))
+            for slug in bundle.participants
+        }
+        plans = plan_parties(cal, chains, opens, stage.deadline, minutes_working_days)
+        click.echo(f"\n{st.name}: åbner {format_date(opens)}, frist {format_date(stage.deadline)}")
+        for plan in plans:
+            mark = "RISIKO" if plan.at_risk else "ok"
+            click.echo(f"  {names.get(plan.party, plan.party)}: {mark}")
+            for step in plan.steps:
+                click.echo(f"    {step_line(step, stage.deadline)}")
+        risky = [names.get(p.party, p.party) for p in plans if p.at_risk]
+        click.echo(
+            f"  {len(risky)} af {len(plans)} parter kan ikke nå fristen: {', '.join(risky)}"
+            if risky
+            else f"  Alle {len(plans)} parter kan nå fristen."
+        )
+
+
+def step_line(step: StepPlan, stage_deadline: date) -> str:
+    body = label(step.body)
+    if step.request is None:
+        return f"{body}: kan ikke planlægges, før trinnet før har et møde"
+    if not step.has_calendar:
+        return (
+            f"{body}: ingen mødeplan; anmodes {format_date(step.request)}, "
+            f"frist {format_date(stage_deadline)}"
+        )
+    if step.meeting is None:
+        return (
+            f"{body}: intet møde i kalenderen med åben dagsorden efter {format_date(step.request)}"
+        )
+    assert step.agenda_deadline is not None and step.deadline is not None
+    late = " ← efter fasens frist" if step.meeting.date > stage_deadline else ""
+    return (
+        f"{body}: møde {format_date(step.meeting.date)}{late}; anmodes "
+        f"{format_date(step.request)}, dagsordensfrist {format_date(step.agenda_deadline)}, "
+        f"trinnets frist {format_date(step.deadline)}"
+    )

@@ -1,0 +1,142 @@
+"""``aftaleflow calendar import`` and ``calendar risks`` as a user runs them."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date, datetime, time
+from pathlib import Path
+
+import icalendar
+
+from tests.acceptance.test_cli import aftaleflow
+from tests.conftest import ROOT
+from tests.unit.test_councils_ics import byraad_ics
+from workflow.calendar import TZ
+from workflow.councils import load_calendars
+
+
+def definitions_copy(tmp_path: Path) -> Path:
+    root = tmp_path / "definitions"
+    for folder in ("parties", "calendars"):
+        shutil.copytree(ROOT / "definitions" / folder, root / folder)
+    return root / "calendars" / "2022.yaml"
+
+
+def test_import_replaces_one_body_and_keeps_the_rest(tmp_path: Path) -> None:
+    target = definitions_copy(tmp_path)
+    before = load_calendars(target)
+    ics = tmp_path / "aalborg-byraad.ics"
+    ics.write_bytes(byraad_ics())
+    result = aftaleflow(
+        "calendar", "import", str(ics), "--party", "aalborg", "--body", "byraad",
+        "--year", "2022", "--calendars", str(target),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "11 møde(r) for aalborg byraad i 2022" in result.stdout
+    after = load_calendars(target)
+    days = [m.date for m in after.of("aalborg", "byraad")]
+    assert days[0] == date(2022, 1, 31) and date(2022, 12, 12) in days and len(days) == 11
+    assert {m.time for m in after.of("aalborg", "byraad")} == {"17:00"}
+    for key, meetings in before.meetings.items():
+        if key != ("aalborg", "byraad"):
+            assert after.meetings[key] == meetings, key
+    text = target.read_text(encoding="utf-8")
+    assert text.startswith("# Councils' meeting calendars (mødeplaner) for 2022: EXAMPLE DATA")
+    assert not list(target.parent.glob(".*.import"))
+
+
+def test_import_into_a_new_file_for_a_cycle_body(tmp_path: Path) -> None:
+    target = definitions_copy(tmp_path).with_name("2023.yaml")
+    cal = icalendar.Calendar()
+    cal.add("prodid", "-//KKR Nordjylland//Mødeplan//DA")
+    cal.add("version", "2.0")
+    for day in (date(2023, 3, 24), date(2023, 6, 16), date(2023, 11, 3)):
+        ev = icalendar.Event()
+        ev.add("uid", f"kkr-{day}@kkr.example")
+        ev.add("dtstart", datetime.combine(day, time(9, 0), tzinfo=TZ))
+        ev.add("dtstamp", datetime(2022, 12, 1, tzinfo=TZ))
+        cal.add_component(ev)
+    ics = tmp_path / "kkr.ics"
+    ics.write_bytes(cal.to_ical())
+    result = aftaleflow(
+        "calendar", "import", str(ics), "--party", "cycle", "--body", "kkr",
+        "--year", "2023", "--calendars", str(target),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    kkr = load_calendars(target)
+    assert kkr.year == 2023 and [m.date for m in kkr.of("cycle", "kkr")] == [
+        date(2023, 3, 24),
+        date(2023, 6, 16),
+        date(2023, 11, 3),
+    ]
+    assert {m.time for m in kkr.of("cycle", "kkr")} == {"09:00"}
+
+
+def test_import_errors_change_nothing(tmp_path: Path) -> None:
+    target = definitions_copy(tmp_path)
+    original = target.read_text(encoding="utf-8")
+    ics = tmp_path / "byraad.ics"
+    ics.write_bytes(byraad_ics())
+    saturday = tmp_path / "saturday.ics"
+    saturday.write_bytes(byraad_ics().replace(b"20221212T170000", b"20221210T170000"))
+    html = tmp_path / "plan.ics"
+    html.write_text("<html>Mødeplan</html>", encoding="utf-8")
+    cases = [
+        (("--party", "aalborgg", "--body", "byraad"), str(ics), 1, "did you mean 'aalborg'?"),
+        (
+            ("--party", "region-nordjylland", "--body", "byraad"),
+            str(ics),
+            1,
+            "a region has no byraad",
+        ),
+        (("--party", "aalborg", "--body", "kkr"), str(ics), 2, "give --party cycle"),
+        (
+            ("--party", "aalborg", "--body", "byraad"),
+            str(saturday),
+            2,
+            "lørdag den 10. december 2022",
+        ),
+        (("--party", "aalborg", "--body", "byraad"), str(html), 2, "is not an iCalendar"),
+        (("--party", "aalborg", "--body", "byraad"), str(tmp_path / "nope.ics"), 2, "cannot read"),
+    ]
+    for options, file, code, message in cases:
+        result = aftaleflow(
+            "calendar", "import", file, *options, "--year", "2022", "--calendars", str(target)
+        )
+        out = result.stdout + result.stderr
+        assert result.returncode == code, out
+        assert message in out, out
+        assert "Traceback" not in out
+        assert target.read_text(encoding="utf-8") == original
+        assert not list(target.parent.glob(".*.import"))
+
+
+def test_risks_2022_plans_every_step_and_flags_laeso() -> None:
+    result = aftaleflow(
+        "calendar", "risks", "definitions/processes/socialaftale.yaml", "--year", "2022"
+    )
+    out = result.stdout
+    assert result.returncode == 0, out + result.stderr
+    assert out.startswith("Mødeplan 2022 (eksempeldata)")
+    assert "frist onsdag den 30. november 2022" in out
+    laeso = out.split("Læsø Kommune: ")[1].split("\n  ", 3)
+    assert laeso[0] == "RISIKO"
+    assert "Byråd: møde onsdag den 14. december 2022 ← efter fasens frist" in out
+    assert "Aalborg Kommune: ok" in out
+    assert (
+        "Socialudvalg: møde mandag den 14. november 2022; anmodes mandag den 7. november 2022, "
+        "dagsordensfrist mandag den 7. november 2022" in out
+    )
+    assert "Regionsråd: møde tirsdag den 29. november 2022" in out
+    assert out.count(": RISIKO") == 1 and out.count(": ok") == 11
+    assert "1 af 12 parter kan ikke nå fristen: Læsø Kommune" in out
+
+
+def test_risks_without_a_calendar_file_is_one_clear_error(tmp_path: Path) -> None:
+    result = aftaleflow(
+        "calendar", "risks", "definitions/processes/socialaftale.yaml", "--year", "2024",
+        "--calendars", str(tmp_path / "2024.yaml"),
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert "2024.yaml: file not found" in result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
