@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 BENCH_STAMP := $(VENV)/.installed-bench-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: run test lint typecheck unit bench browser clean demo
+.PHONY: run test lint typecheck unit bench browser imap clean demo
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,14 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
 	  else sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null; fi; }
 
+## imap: make sure Debian's dovecot-imapd is there for the inbox tests (the tests start their own
+##       throw-away server; the system's dovecot is never configured or started)
+imap:
+	@command -v dovecot >/dev/null 2>&1 || { \
+	  echo "Installing Debian's dovecot-imapd for the inbox tests"; \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq dovecot-imapd >/dev/null; \
+	  else sudo apt-get update -qq && sudo apt-get install -y -qq dovecot-imapd >/dev/null; fi; }
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -41,7 +49,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 ## test: lint, type-check and the whole test suite (SQLite; PostgreSQL too when AFTALEFLOW_TEST_DATABASE_URL is set)
-test: $(STAMP) browser lint typecheck
+test: $(STAMP) browser imap lint typecheck
 	$(BIN)/python -m pytest
 
 unit: $(STAMP)

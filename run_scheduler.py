@@ -45,6 +45,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from aftaleflow import demo
 from aftaleflow.config import Settings, from_env
 from aftaleflow.devserver import WebServer, listening_address, start_web
+from aftaleflow.inbox_job import add_inbox_job, inbox_reader
 from workflow import defaults
 from workflow.calendar import to_local
 from workflow.clock import Clock, clock_from
@@ -527,6 +528,8 @@ def _run(
             extra={"action": "send_unavailable"},
         )
 
+    inbox = inbox_reader(settings, db, clock, stopping=stopping)  # AFTALEFLOW_IMAP_URL checked
+
     web: WebServer | None = None
     if args.web:
         web = start_web(settings, clock, args.bind or settings.base_url)
@@ -539,21 +542,11 @@ def _run(
     if mailer is not None:
         scheduler.add_job(mailer, "interval", seconds=intervals.send_s, id="send", name="send",
                           next_run_time=first, **common)  # fmt: skip
-
-    _banner(settings, where, clock, intervals, mailer, web, the_demo, args.web)
-    log.info(
-        "scheduler started",
-        extra={
-            "action": "scheduler_started",
-            "database": where,
-            "clock": clock.describe(),
-            "tick_s": intervals.tick_s,
-            "send_s": intervals.send_s,
-            "demo": the_demo.key if the_demo else "",
-            "pid": os.getpid(),
-        },
+    add_inbox_job(
+        scheduler, inbox, seconds=intervals.send_s, common={**common, "next_run_time": first}
     )
 
+    _banner(settings, where, clock, intervals, mailer, web, the_demo, args.web)
     # SIGTERM/SIGINT: the handler only sets a flag and starts a thread that shuts the
     # scheduler down (waiting for the running jobs). Raising from the handler would be
     # swallowed by APScheduler, which catches BaseException around job submission; and
@@ -587,6 +580,19 @@ def _run(
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    # logged once a signal is handled: whoever waits for this line may send SIGTERM
+    log.info(
+        "scheduler started",
+        extra={
+            "action": "scheduler_started",
+            "database": where,
+            "clock": clock.describe(),
+            "tick_s": intervals.tick_s,
+            "send_s": intervals.send_s,
+            "demo": the_demo.key if the_demo else "",
+            "pid": os.getpid(),
+        },
+    )
     try:
         scheduler.start()  # returns once the stopper has stopped it
     finally:

@@ -636,6 +636,9 @@ def _register_optional() -> None:
     from aftaleflow.cli_calendar import calendar
 
     cli.add_command(calendar)
+    from aftaleflow.cli_inbox import inbox
+
+    cli.add_command(inbox)
 
 
 _register_optional()

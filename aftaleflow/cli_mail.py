@@ -73,7 +73,7 @@ def make_transport(settings: Settings) -> Transport:
     except InvalidAddress:
         raise ConfigurationError(
             f"AFTALEFLOW_MAIL_FROM={settings.mail_from!r} is not a usable From address; write "
-            "one address, e.g. noreply@your-domain.dk or Sekretariatet <noreply@your-domain.dk>"
+            "one address, e.g. noreply@kommune.example or Sekretariatet <noreply@kommune.example>"
         ) from None
     try:
         return transport_for(

@@ -46,6 +46,8 @@ class Settings:
     #: Seconds between scheduler ticks and between outbox drains.
     tick_seconds: int
     send_seconds: int
+    #: The mailbox replies and bounces come to, e.g. ``imaps://user:pass@host/INBOX``; unset = off.
+    imap_url: str | None = None
 
 
 #: The languages of mails and pages.
@@ -127,4 +129,5 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         upload_dir=Path(env.get("AFTALEFLOW_UPLOAD_DIR", str(var_dir / "uploads"))),
         tick_seconds=_seconds(env, "AFTALEFLOW_TICK_SECONDS", defaults.TICK_SECONDS),
         send_seconds=_seconds(env, "AFTALEFLOW_SEND_SECONDS", defaults.SEND_SECONDS),
+        imap_url=env.get("AFTALEFLOW_IMAP_URL") or None,
     )

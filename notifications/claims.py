@@ -33,6 +33,8 @@ from notifications.audit import mail_event
 from notifications.message import new_message_id
 from notifications.outgoing import Attachment, OutgoingMail
 from workflow import defaults
+from workflow.definition import Questionnaire
+from workflow.loader import Bundle
 from workflow.service import bound_for
 from workflow.storage.db import Database
 from workflow.storage.models import DocumentRow, OutboxRow, ProcessRow
@@ -242,7 +244,8 @@ def claim_row(
         mail = replace(OutgoingMail.from_row(row), message_id=message_id)
         needs_names = mail.kind in ("submission", "digest") and "party_names" not in mail.context
         document = mail.context.get("document") or {}
-        if needs_names or (mail.kind == "submission" and document.get("id")):
+        asks = mail.kind == "invitation" and bool(mail.context.get("questionnaire"))
+        if needs_names or asks or (mail.kind == "submission" and document.get("id")):
             with Session(bind=conn) as s:
                 if needs_names:
                     cache = {} if names is None else names
@@ -250,6 +253,8 @@ def claim_row(
                     mail = replace(mail, context={**mail.context, "party_names": party_names})
                 if mail.kind == "submission" and document.get("id"):
                     mail = replace(mail, attachments=_document(s, int(document["id"])))
+                if asks:
+                    mail = replace(mail, questionnaire=_questionnaire(s, mail, {}))
         if crashed:
             mail_event(
                 conn,
@@ -265,6 +270,19 @@ def claim_row(
                 reason="the previous sender stopped before recording the result",
             )
     return Claimed(mail, message_id, at, parent, crashed, row.attempts)
+
+
+def _questionnaire(
+    s: Session, mail: OutgoingMail, cache: dict[int, Bundle | None]
+) -> Questionnaire | None:
+    """The questionnaire an invitation asks, from its process's stored definition."""
+    if mail.process_id is None:
+        return None
+    if mail.process_id not in cache:
+        proc = s.get(ProcessRow, mail.process_id)
+        cache[mail.process_id] = bound_for(proc).bundle if proc is not None else None
+    bundle = cache[mail.process_id]
+    return bundle.questionnaires.get(str(mail.context["questionnaire"])) if bundle else None
 
 
 def claim(

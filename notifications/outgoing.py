@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from workflow.definition import Questionnaire
 from workflow.storage.models import OutboxRow
 
 
@@ -37,6 +38,8 @@ class OutgoingMail:
     message_id: str | None = None
     attachments: tuple[Attachment, ...] = ()
     """Files that go with the mail as they are (the agreement to Socialstyrelsen)."""
+    questionnaire: Questionnaire | None = None
+    """An invitation's questionnaire: render attaches it as a PDF and a Word form."""
 
     @classmethod
     def from_row(cls, row: OutboxRow) -> OutgoingMail:

@@ -31,6 +31,7 @@ from typing import Any, Protocol
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from notifications.forms import form_attachments
 from notifications.ics import build_ics, ics_attachment
 from notifications.outgoing import Attachment, OutgoingMail, RenderedMail
 from workflow.dates import as_local, format_date, format_datetime, format_short, format_time
@@ -236,6 +237,7 @@ def template_vars(mail: OutgoingMail, settings: MailSettings, lang: str) -> dict
         "kind_label": KIND_LABELS[lang],
         "approval": mail.kind == "approval_request" or ctx.get("reminds") == "approval_request",
         "deadline": ctx.get("deadline") or "",
+        "forms_attached": mail.kind == "invitation" and mail.questionnaire is not None,
     }
 
 
@@ -255,6 +257,9 @@ def render(mail: OutgoingMail, settings: MailSettings) -> RenderedMail:
         text = text_t.render(variables)
         html = env.get_template(f"{mail.kind}.html").render(variables)
         attachments: list[Attachment] = list(mail.attachments)
+        if mail.kind == "invitation" and mail.questionnaire is not None:
+            deadline = str(mail.context.get("deadline") or "")
+            attachments += form_attachments(mail.questionnaire, lang=lang, deadline=deadline)
         if mail.kind == "meeting_invitation":
             method = str(mail.context["event"].get("method") or "REQUEST").upper()
             ics = build_ics(

@@ -135,7 +135,7 @@ def save_summary(
         if newest is not None and current != based_on:
             raise ConcurrentUpdate(
                 f"{newest.author} saved version {current} of this summary "
-                f"{format_short(newest.saved_at)} after you opened it; "
+                f"{format_short(newest.saved_at, 'en')} after you opened it; "
                 "reload the page, merge your text into theirs and save again"
             )
         if newest is not None and newest.text == text:

@@ -201,9 +201,12 @@ class SchedulerProcess:
         return True
 
     def terminate(self, timeout: float = 60) -> int:
-        """SIGTERM and wait for a clean exit; returns the exit code."""
+        """SIGTERM and wait for a clean exit; returns the exit code. A run that has just been
+        (re)started is first let up to ``scheduler_started`` (its signal handlers are set by
+        then); before that the signal would end it like any process that handles none."""
         assert self.proc is not None
         if self.proc.poll() is None:
+            self.wait_started()
             self.proc.send_signal(signal.SIGTERM)
         return self.proc.wait(timeout=timeout)
 

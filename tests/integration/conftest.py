@@ -159,3 +159,6 @@ def make_settings(tmp_path: Path, db: Database, smtp_url: str | None, **extra: s
 @pytest.fixture
 def mail_settings(tmp_path: Path, mail_db: Database, smtp_server: SmtpServer) -> Settings:
     return make_settings(tmp_path, mail_db, smtp_server.url)
+
+
+from .imap_server import imap_server  # noqa: E402, F401  (a real dovecot for the inbox tests)

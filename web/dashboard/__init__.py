@@ -3,7 +3,8 @@
 ``register(app)`` adds both to the app made by ``web.create_app``: log-in for the users made
 with ``aftaleflow user add`` (roles admin and viewer), the overview of every process, the
 actions (each asks why, and the audit log records who and why), the agreement document,
-the party pages, the outbox, the audit log, the exports and the process diagrams.
+the party pages, the files the parties sent (minutes and uploads), the outbox, the audit
+log, the exports and the process diagrams.
 """
 
 from __future__ import annotations
@@ -25,11 +26,13 @@ def register(app: Flask, *, base_url: str) -> None:
     from web import api
     from web.dashboard import (  # noqa: F401  (the modules add their routes to the blueprint)
         actions,
+        attachments,
         audit,
         auth,
         diagram,
         documents,
         downloads,
+        inbox,
         outbox,
         overview,
         party,

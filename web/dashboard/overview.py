@@ -11,6 +11,7 @@ from flask import render_template
 from sqlalchemy.orm import Session
 
 from web.dashboard import timeline
+from web.dashboard.attachments import process_attachments
 from web.dashboard.blueprint import bp
 from web.dashboard.reads import process_or_404
 from web.i18n import lang
@@ -84,6 +85,7 @@ def process(key: str) -> str:
         row, bound = process_or_404(s, key)
         view = process_view(s, row, now)
         upcoming = queries.upcoming_mails(s, row, bound)
+        attachments = process_attachments(s, row, bound)
     return render_template(
         "dashboard/process.html",
         view=view,
@@ -93,6 +95,7 @@ def process(key: str) -> str:
         now=now,
         last_tick=_tick(view.status.last_tick),
         questionnaires=[s for s in bound.stages if s.kind == "questionnaire"],
+        attachments=attachments,
     )
 
 

@@ -11,6 +11,13 @@ from flask import render_template
 from sqlalchemy.orm import Session
 
 from web.dashboard import reads
+from web.dashboard.attachments import (
+    Attachment,
+    answer_files,
+    minutes_of,
+    minutes_reference,
+    web_link,
+)
 from web.dashboard.blueprint import bp
 from web.state import state
 from workflow import queries
@@ -37,13 +44,15 @@ class TaskLine:
     deadline: date | None
     next_mail: queries.UpcomingMail | None
     approved_version: int | None  # the agreement version an approval step approved
+    minutes: list[Attachment]  # the minutes file and web address of an approval step
+    minutes_text: str  # what the minutes were called when that is not a web address
 
 
 @dataclass(frozen=True)
 class AnswerVersion:
     stage_name: str
     row: AnswerRow
-    answers: list[tuple[str, str]]  # question label, answer text
+    answers: list[tuple[str, str, Attachment | None]]  # question label, answer text, file
 
 
 @bp.get("/proces/<key>/part/<party>")
@@ -59,9 +68,9 @@ def party(key: str, party: str) -> str:
             for role in ROLES
             for c in who.addresses(role)
         ]
-        tasks = _task_lines(s, row, bound, party)
+        tasks = _task_lines(s, row, bound, party, who.name)
         mails = reads.outbox(s, reads.OutboxFilter(process=key), party=party).rows
-        answers = _answers(reads.answers_of(s, row, party), bound)
+        answers = _answers(reads.answers_of(s, row, party), bound, who.name)
         stage_status = {x.id: x.status for x in queries.process_status(s, key, bound).stages}
     return render_template(
         "dashboard/party.html",
@@ -77,7 +86,9 @@ def party(key: str, party: str) -> str:
     )
 
 
-def _task_lines(s: Session, row: ProcessRow, bound: BoundProcess, party: str) -> list[TaskLine]:
+def _task_lines(
+    s: Session, row: ProcessRow, bound: BoundProcess, party: str, party_name: str
+) -> list[TaskLine]:
     upcoming = {
         (m.stage_id, m.step): m for m in queries.upcoming_mails(s, row, bound) if m.party == party
     }
@@ -86,6 +97,7 @@ def _task_lines(s: Session, row: ProcessRow, bound: BoundProcess, party: str) ->
     for t in reads.tasks_of(s, row, party):
         bst = bound.stage(t.stage_id)
         got = (t.decision or {}).get("document_hash", "")
+        reference = minutes_reference(t.decision or {})
         out.append(
             TaskLine(
                 bst,
@@ -93,6 +105,8 @@ def _task_lines(s: Session, row: ProcessRow, bound: BoundProcess, party: str) ->
                 t.deadline_override or bst.deadline,
                 upcoming.get((t.stage_id, t.step)),
                 versions.get(got) if got else None,
+                minutes_of(t, party_name, bst.definition.name),
+                "" if web_link(reference) else reference,
             )
         )
     out.sort(key=lambda line: (line.stage.index, line.task.seq))
@@ -107,15 +121,16 @@ def _versions_by_hash(docs: list[DocumentRow]) -> dict[str, int]:
     return out
 
 
-def _answers(rows: list[AnswerRow], bound: BoundProcess) -> list[AnswerVersion]:
+def _answers(rows: list[AnswerRow], bound: BoundProcess, party_name: str) -> list[AnswerVersion]:
     out = []
     for a in rows:
         definition = bound.stage(a.stage_id).definition
         if not isinstance(definition, QuestionnaireStage):
             continue
         questionnaire = bound.bundle.questionnaires[definition.questionnaire]
+        files = answer_files(a, bound, party_name)
         lines = [
-            (q.label, answer_text(q, a.data.get(q.id)))
+            (q.label, answer_text(q, a.data.get(q.id)), files.get(q.id))
             for q in questionnaire.questions
             if answer_text(q, a.data.get(q.id))
         ]

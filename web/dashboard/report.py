@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 from wtforms import HiddenField, TextAreaField
 
 from web.dashboard import reads
+from web.dashboard.attachments import pdf_links, report_attachments
 from web.dashboard.auth import admin_only, the_user
 from web.dashboard.blueprint import bp
 from web.dashboard.charts import report_charts
@@ -67,6 +68,7 @@ def _page(key: str, stage: str, **editing: Any) -> str:
         percent=percent,
         decimal=decimal,
         editing=editing,
+        attachments=report_attachments(key, stage),
     )
 
 
@@ -120,7 +122,8 @@ def _file(content: bytes, mimetype: str, filename: str) -> Response:
 @bp.get("/proces/<key>/rapport/<stage>.pdf")
 def report_pdf(key: str, stage: str) -> Response:
     report = _report(key, stage)
-    content = build_pdf(report, state().now())
+    links = pdf_links(key, report_attachments(key, stage))
+    content = build_pdf(report, state().now(), attachments=links)
     return _file(content, PDF, f"{key}-rapport-{stage}.pdf")
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import io
 import unicodedata
+from collections.abc import Sequence
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -171,9 +172,15 @@ class _Styles:
         self.item = ParagraphStyle("item", parent=self.body, leftIndent=12, bulletIndent=2)
 
 
-def report_pdf(report: CompiledReport, made_at: datetime) -> bytes:
+def report_pdf(
+    report: CompiledReport,
+    made_at: datetime,
+    *,
+    attachments: Sequence[tuple[str, Sequence[tuple[str, str]]]] = (),
+) -> bytes:
     """The report as PDF bytes (A4, page numbers): the secretariat's summaries, the
-    coverage, and per question its chart and figures, in the page's language."""
+    coverage, per question its chart and figures, in the page's language, and the files the
+    parties attached (per party, each file's text and the address it downloads from)."""
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.units import mm
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
@@ -200,6 +207,16 @@ def report_pdf(report: CompiledReport, made_at: datetime) -> bytes:
     drawings = report_charts(report, width=COLUMN)
     for sec in report.sections:
         story += _section(sec, report, drawings, st)
+
+    if attachments:
+        story.append(Paragraph(_text(dt("report_attachments")), st.h2))
+        for party_name, files in attachments:
+            story.append(Paragraph(_text(party_name), st.party))
+            for text, url in files:
+                href = escape(url, {'"': "&quot;"})
+                story.append(
+                    Paragraph(f'<a href="{href}" color="#0b5394">{_text(text)}</a>', st.body)
+                )
 
     def footer(canvas: Any, doc: Any) -> None:
         canvas.saveState()

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -284,6 +285,50 @@ class UserRow(Base):
     api_token_created_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+class InboundMailRow(Base):
+    """One message read from the IMAP mailbox: stored once (mailbox + UIDVALIDITY + UID), with
+    what it was taken for and which sent mail (and so which task) it answers, if any."""
+
+    __tablename__ = "inbound_mail"
+    __table_args__ = (
+        UniqueConstraint("mailbox", "uidvalidity", "uid"),
+        Index("ix_inbound_mail_status", "status", "received_at"),
+        Index("ix_inbound_mail_process", "process_id", "stage_id", "party"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mailbox: Mapped[str] = mapped_column(String(200))
+    uidvalidity: Mapped[int] = mapped_column(BigInteger)
+    uid: Mapped[int] = mapped_column(BigInteger)
+    message_id: Mapped[str] = mapped_column(String(300), default="", index=True)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    from_address: Mapped[str] = mapped_column(String(320), default="")
+    from_name: Mapped[str] = mapped_column(String(200), default="")
+    subject: Mapped[str] = mapped_column(Text, default="")
+    sent_at: Mapped[datetime | None]
+    """The Date header (as the sender claims it)."""
+    received_at: Mapped[datetime]
+    """When Aftaleflow read it (business time)."""
+    size: Mapped[int] = mapped_column(Integer)
+    raw: Mapped[bytes] = mapped_column(LargeBinary)
+    body_text: Mapped[str] = mapped_column(Text, default="")
+    classification: Mapped[str] = mapped_column(String(20))
+    """reply | auto_reply | bounce | automatic | own"""
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    """Bounced recipients and reasons, auto-reply signals, attachments kept and refused."""
+    outbox_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id", ondelete="SET NULL"))
+    process_id: Mapped[int | None] = mapped_column(ForeignKey("processes.id", ondelete="SET NULL"))
+    stage_id: Mapped[str] = mapped_column(String(100), default="")
+    party: Mapped[str] = mapped_column(String(100), default="")
+    step: Mapped[str] = mapped_column(String(40), default="")
+    matched_by: Mapped[str] = mapped_column(String(20), default="")
+    """in-reply-to | references | bounced-original | manual, or empty when unmatched."""
+    status: Mapped[str] = mapped_column(String(20), default="new")
+    """new (for the secretariat's Indbakke) | assigned | ignored"""
+    updated_at: Mapped[datetime]
+    updated_by: Mapped[str] = mapped_column(String(200), default="")
 
 
 #: The tables by name (typed as tables, for Core statements).

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010_process_row_token"
-down_revision = "0009_report_summaries"
+down_revision = "0007_inbound_mail"
 branch_labels = None
 depends_on = None
 
