@@ -586,6 +586,7 @@ def _print_simulation(bundle: Any, result: Any, show_all: bool, late: frozenset[
         if h.party:
             grouped[k].append(h.party)
     stage_no = {s.id: i for i, s in enumerate(bundle.process.stages, 1)}
+    rank = {slug: i for i, slug in enumerate(bundle.participants)}  # the registry's order
     for k in order:
         when, kind, stage, step, detail = k
         parties = grouped[k]
@@ -594,7 +595,8 @@ def _print_simulation(bundle: Any, result: Any, show_all: bool, late: frozenset[
             if len(parties) == n_parties and not show_all:
                 who = f"alle {n_parties} parter"
             else:
-                who = ", ".join(names.get(p, p) for p in parties)
+                shown = sorted(parties, key=lambda p: rank.get(p, len(rank)))
+                who = ", ".join(names.get(p, p) for p in shown)
         step_txt = f" [{label(step)}]" if step else ""
         extra = f" ({label(detail)})" if detail and kind != "open_stage" else ""
         if kind == "open_stage":
