@@ -46,6 +46,7 @@ from aftaleflow import demo
 from aftaleflow.config import Settings, from_env
 from aftaleflow.devserver import WebServer, listening_address, start_web
 from aftaleflow.inbox_job import add_inbox_job, inbox_reader
+from workflow import defaults
 from workflow.calendar import to_local
 from workflow.clock import Clock, clock_from
 from workflow.errors import AftaleflowError, SchedulerAlreadyRunning
@@ -60,15 +61,13 @@ EXIT_OK = 0
 EXIT_CONFIG = 2  # bad configuration, unreachable database, port in use
 EXIT_ALREADY_RUNNING = 3  # another scheduler holds this SQLite database
 
-#: Shortest wall-clock interval between two runs of a job (a fast clock shrinks intervals).
-MIN_INTERVAL_S = 0.2
+MIN_INTERVAL_S = defaults.MIN_INTERVAL_S
 #: Mails per claim; the send job claims batches until the outbox has nothing more due.
-BATCH_SIZE = 50
-MAX_BATCHES_PER_RUN = 100
+BATCH_SIZE = defaults.SEND_BATCH_SIZE
+MAX_BATCHES_PER_RUN = defaults.MAX_BATCHES_PER_RUN
 #: The first key of the PostgreSQL advisory lock that serialises migrations ("AM").
 MIGRATION_LOCK_NS = 0x414D
-#: At most one backlog warning per this many wall seconds.
-BACKLOG_WARN_EVERY_S = 60.0
+BACKLOG_WARN_EVERY_S = defaults.BACKLOG_WARN_EVERY_S
 
 
 # ---------------------------------------------------------------------- logging

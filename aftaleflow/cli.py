@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 import tempfile
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,8 @@ from sqlalchemy.exc import DBAPIError
 
 from aftaleflow.config import Settings, from_env
 from workflow import machines
-from workflow.calendar import TZ, to_local
+from workflow.calendar import to_local
+from workflow.clock import parse_moment
 from workflow.errors import AftaleflowError, DefinitionError
 from workflow.labels import label
 from workflow.loader import check_file, is_process_file, load_bundle
@@ -49,14 +50,11 @@ def parse_at(value: str | None) -> datetime:
     if not value:
         return system_clock()
     try:
-        dt = datetime.fromisoformat(value)
-    except ValueError:
+        return parse_moment(value)
+    except AftaleflowError:
         raise click.BadParameter(
             f"{value!r} er ikke et tidspunkt; skriv fx 2022-04-04T09:00"
         ) from None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=TZ)
-    return dt.astimezone(UTC)
 
 
 def parse_date(value: str) -> date:
@@ -588,6 +586,7 @@ def _print_simulation(bundle: Any, result: Any, show_all: bool, late: frozenset[
         if h.party:
             grouped[k].append(h.party)
     stage_no = {s.id: i for i, s in enumerate(bundle.process.stages, 1)}
+    rank = {slug: i for i, slug in enumerate(bundle.participants)}  # the registry's order
     for k in order:
         when, kind, stage, step, detail = k
         parties = grouped[k]
@@ -596,7 +595,8 @@ def _print_simulation(bundle: Any, result: Any, show_all: bool, late: frozenset[
             if len(parties) == n_parties and not show_all:
                 who = f"alle {n_parties} parter"
             else:
-                who = ", ".join(names.get(p, p) for p in parties)
+                shown = sorted(parties, key=lambda p: rank.get(p, len(rank)))
+                who = ", ".join(names.get(p, p) for p in shown)
         step_txt = f" [{label(step)}]" if step else ""
         extra = f" ({label(detail)})" if detail and kind != "open_stage" else ""
         if kind == "open_stage":

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from collections import Counter
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
 import click
 from rich.console import Console
@@ -23,9 +23,10 @@ from notifications.restore import cancel as cancel_restored
 from notifications.restore import due_before
 from notifications.sender import DeliveryReport, drain, make_on_tick, recover_stuck
 from notifications.transports import Transport, transport_for
-from workflow.calendar import TZ
+from workflow import defaults
+from workflow.clock import parse_moment, system_clock
 from workflow.dates import format_short
-from workflow.errors import ConfigurationError
+from workflow.errors import AftaleflowError, ConfigurationError
 from workflow.labels import label
 from workflow.storage.db import Database, require_schema
 from workflow.storage.models import OutboxRow
@@ -95,15 +96,14 @@ def deliver_callback(settings: Settings, db: Database) -> Callable[[datetime], N
 def parse_at(text: str | None) -> datetime:
     """An ISO time; without an offset it is Danish local time. None means now (real time)."""
     if not text:
-        return datetime.now(UTC)
+        return system_clock()
     try:
-        moment = datetime.fromisoformat(text)
-    except ValueError as exc:
+        return parse_moment(text)
+    except AftaleflowError:
         raise click.BadParameter(
             f"{text!r} er ikke et ISO-tidspunkt; skriv fx 2022-04-04T09:00 (dansk tid) "
             "eller 2022-04-04T07:00+00:00"
-        ) from exc
-    return (moment if moment.tzinfo else moment.replace(tzinfo=TZ)).astimezone(UTC)
+        ) from None
 
 
 @click.group("outbox", invoke_without_command=True)
@@ -244,7 +244,12 @@ def requeued(
 
 @click.command("send")
 @click.option("--at", "at_text", help="Business time (ISO; no offset = Danish time). Default: now.")
-@click.option("--batch-size", default=50, show_default=True, type=click.IntRange(1, 10_000))
+@click.option(
+    "--batch-size",
+    default=defaults.SEND_BATCH_SIZE,
+    show_default=True,
+    type=click.IntRange(1, 10_000),
+)
 @click.option(
     "--recover-stuck",
     "recover",

@@ -9,10 +9,11 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from workflow import defaults
 from workflow.errors import ConfigurationError
 from workflow.storage.db import check_database_url
 
@@ -126,11 +127,7 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         secret_key=env.get("AFTALEFLOW_SECRET_KEY") or _secret(var_dir),
         language=language,
         upload_dir=Path(env.get("AFTALEFLOW_UPLOAD_DIR", str(var_dir / "uploads"))),
-        tick_seconds=_seconds(env, "AFTALEFLOW_TICK_SECONDS", 60),
-        send_seconds=_seconds(env, "AFTALEFLOW_SEND_SECONDS", 30),
+        tick_seconds=_seconds(env, "AFTALEFLOW_TICK_SECONDS", defaults.TICK_SECONDS),
+        send_seconds=_seconds(env, "AFTALEFLOW_SEND_SECONDS", defaults.SEND_SECONDS),
         imap_url=env.get("AFTALEFLOW_IMAP_URL") or None,
     )
-
-
-def with_database(settings: Settings, url: str) -> Settings:
-    return replace(settings, database_url=url)

@@ -18,9 +18,9 @@ from pathlib import Path
 from time import perf_counter
 from typing import Any
 
-from sqlalchemy import Engine, event
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine, Pool, event
 
+from workflow.storage import fast
 from workflow.storage.db import Database
 from workflow.storage.models import Base
 
@@ -36,6 +36,8 @@ class Trace:
     empty_commits: int = 0
     #: SQL statements sent to the database, by first word (SELECT, INSERT, …), and executemany calls.
     statements: Counter[str] = field(default_factory=Counter)
+    #: ``workflow.storage.fast.SENT`` when counting began (statements sent on the cursor).
+    fast_base: Counter[str] = field(default_factory=lambda: Counter(fast.SENT))
 
     def counts(self) -> Counter[str]:
         """Rows per ``table op`` over the whole trace."""
@@ -46,7 +48,7 @@ class Trace:
         return c
 
     def statement_count(self) -> int:
-        return sum(self.statements.values())
+        return sum(self.statements.values()) + sum((fast.SENT - self.fast_base).values())
 
     @property
     def rows(self) -> int:
@@ -103,7 +105,7 @@ def capture(path: Path) -> Iterator[Trace]:
     reader = sqlite3.connect(path, isolation_level=None)
     state = {"last": _snapshot(reader)}
 
-    def after_commit(_session: Session) -> None:
+    def after_commit(*_: Any) -> None:
         now = _snapshot(reader)
         ops = _diff(state["last"], now)
         state["last"] = now
@@ -118,14 +120,17 @@ def capture(path: Path) -> Iterator[Trace]:
         word = statement.lstrip().split(None, 1)[0].upper() if statement.strip() else "?"
         trace.statements[word + (" (executemany)" if many else "")] += 1
 
-    event.listen(Session, "after_commit", after_commit)
+    # a connection goes back to the pool after its transaction ended (committed or not)
+    event.listen(Pool, "checkin", after_commit)
     event.listen(Engine, "before_cursor_execute", before_cursor_execute)
     try:
         yield trace
     finally:
-        event.remove(Session, "after_commit", after_commit)
+        event.remove(Pool, "checkin", after_commit)
         event.remove(Engine, "before_cursor_execute", before_cursor_execute)
         reader.close()
+        trace.statements.update(fast.SENT - trace.fast_base)  # sent on the driver's cursor
+        trace.fast_base = Counter(fast.SENT)
 
 
 def _strides(trace: Trace) -> dict[str, int]:

@@ -8,19 +8,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Connection, Table, insert, select, update
+from sqlalchemy import Connection, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from notifications.outgoing import OutgoingMail
-from workflow.service import system_clock
-from workflow.storage.models import ContactStatusRow, EventRow
+from workflow.events import event_row, write_events
+from workflow.storage.models import ContactStatusRow
 
 Writer = Session | Connection
-INSERT_EVENT = insert(cast(Table, EventRow.__table__))
 
 
 def event_values(
@@ -31,19 +30,18 @@ def event_values(
     data: dict[str, Any],
     reason: str = "",
 ) -> dict[str, Any]:
-    """One ``events`` row for something the mailer did with ``mail``."""
-    return {
-        "process_id": mail.process_id,
-        "at": at,
-        "recorded_at": system_clock(),
-        "actor": f"mailer:{worker}",
-        "kind": kind,
-        "stage_id": mail.stage_id,
-        "party": mail.party,
-        "step": mail.step,
-        "reason": reason,
-        "data": {"outbox_id": mail.id, "key": mail.idempotency_key, "kind": mail.kind, **data},
-    }
+    """One ``events`` row for something the mailer did with ``mail`` (``workflow.events``)."""
+    return event_row(
+        mail.process_id,
+        at,
+        f"mailer:{worker}",
+        kind,
+        stage=mail.stage_id,
+        party=mail.party,
+        step=mail.step,
+        reason=reason,
+        data={"outbox_id": mail.id, "key": mail.idempotency_key, "kind": mail.kind, **data},
+    )
 
 
 def mail_event(
@@ -55,7 +53,7 @@ def mail_event(
     data: dict[str, Any],
     reason: str = "",
 ) -> None:
-    s.execute(INSERT_EVENT, [event_values(at, worker, kind, mail, data, reason)])
+    write_events(s, [event_values(at, worker, kind, mail, data, reason)])
 
 
 def _dialect(s: Writer) -> str:

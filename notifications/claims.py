@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 from notifications.audit import mail_event
 from notifications.message import new_message_id
 from notifications.outgoing import Attachment, OutgoingMail
+from workflow import defaults
 from workflow.definition import Questionnaire
 from workflow.loader import Bundle
 from workflow.service import bound_for
@@ -41,7 +42,7 @@ from workflow.storage.models import DocumentRow, OutboxRow, ProcessRow
 log = logging.getLogger("aftaleflow.mail")
 
 #: A ``sending`` row claimed longer ago than this belongs to a sender that died.
-LEASE = timedelta(minutes=10)
+LEASE = defaults.SEND_LEASE
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,11 @@ def recover_stuck(db: Database, at: datetime, *, worker: str = "sender") -> int:
                 reason="a sender stopped while this mail was being sent",
             )
     if rows:
-        log.warning("recovered %d mail(s) left in 'sending' by a stopped sender", len(rows))
+        log.warning(
+            "recovered %d mail(s) left in 'sending' by a stopped sender",
+            len(rows),
+            extra={"action": "mail_recovered", "mails": len(rows)},
+        )
     return len(rows)
 
 
@@ -285,7 +290,7 @@ def claim(
     at: datetime,
     *,
     domain: str,
-    batch_size: int = 50,
+    batch_size: int = defaults.SEND_BATCH_SIZE,
     worker: str = "sender",
     lease: timedelta = LEASE,
 ) -> list[Claimed]:

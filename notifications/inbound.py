@@ -27,8 +27,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from notifications.audit import INSERT_EVENT, mark_failing
+from notifications.audit import mark_failing
 from notifications.classify import Part, Reading
+from workflow.events import write_events
 from workflow.service import system_clock
 from workflow.storage.models import InboundMailRow, OutboxRow
 
@@ -141,7 +142,7 @@ def record(
     for failure in reading.failures:
         if failure.permanent:
             mark_failing(s, failure.address, _failing_reason(failure.status, failure.reason), at)
-    s.execute(INSERT_EVENT, [_event(row, at, worker)])
+    write_events(s, [_event(row, at, worker)])
     return row
 
 

@@ -34,6 +34,7 @@ from urllib.parse import quote
 from notifications.outgoing import Attachment, Recipient, RenderedMail
 from notifications.render import one_line
 from workflow.calendar import to_local
+from workflow.errors import AftaleflowError
 
 #: Lines of a header are folded before this many characters where the value allows it.
 MAX_LINE = 78
@@ -48,7 +49,7 @@ _TOKEN = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+\Z")
 _ATTR_SAFE = "!#$&+.^_`|~-"
 
 
-class InvalidAddress(ValueError):
+class InvalidAddress(AftaleflowError, ValueError):
     """An e-mail address that cannot be put in a header (or on the SMTP envelope)."""
 
 

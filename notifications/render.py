@@ -35,7 +35,8 @@ from notifications.forms import form_attachments
 from notifications.ics import build_ics, ics_attachment
 from notifications.outgoing import Attachment, OutgoingMail, RenderedMail
 from workflow.dates import as_local, format_date, format_datetime, format_short, format_time
-from workflow.links import make_token
+from workflow.errors import AftaleflowError
+from workflow.links import token_of
 
 TEMPLATES = Path(__file__).parent / "templates"
 LANGUAGES = ("da", "en")
@@ -94,7 +95,7 @@ class MailSettings(Protocol):
     def mail_from(self) -> str: ...
 
 
-class RenderError(Exception):
+class RenderError(AftaleflowError):
     """A mail could not be rendered (unknown kind, missing context): retrying will not help."""
 
 
@@ -105,18 +106,10 @@ def one_line(text: object) -> str:
 
 def personal_url(base_url: str, secret: str, context: Mapping[str, Any]) -> str | None:
     """``/svar/<token>`` for a questionnaire task, ``/godkend/<token>`` for an approval step."""
-    link = context.get("link")
-    if not isinstance(link, Mapping) or "process_id" not in context:
+    token = token_of(secret, context)
+    if token is None:
         return None
     step = str(context.get("step") or "")
-    token = make_token(
-        secret,
-        int(context["process_id"]),
-        str(context.get("stage_id") or ""),
-        str(context.get("party") or ""),
-        step,
-        int(link.get("generation") or 1),
-    )
     return f"{base_url.rstrip('/')}/{'godkend' if step else 'svar'}/{token}"
 
 

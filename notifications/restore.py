@@ -16,8 +16,9 @@ from datetime import datetime
 
 from sqlalchemy import select, update
 
-from notifications.audit import INSERT_EVENT, event_values
+from notifications.audit import event_values
 from notifications.outgoing import OutgoingMail
+from workflow.events import write_events
 from workflow.storage.db import Database
 from workflow.storage.models import OutboxRow
 
@@ -68,6 +69,6 @@ def cancel(
                 {"status_was": row.status, "planned_at": row.next_attempt_at.isoformat()},
                 reason=reason,
             )
-            s.execute(INSERT_EVENT, [{**values, "actor": actor}])
+            write_events(s, [{**values, "actor": actor}])
             done.append(row.id)
     return done

@@ -18,12 +18,12 @@ import logging
 from collections.abc import Callable, Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Connection, CursorResult, Table, Update, bindparam, update
 
-from notifications.audit import INSERT_EVENT, event_values, failing_among, mark_failing, mark_ok
+from notifications.audit import event_values, failing_among, mark_failing, mark_ok
 from notifications.claims import LEASE, Claimed, claim, claim_row, due_rows, recover_stuck
 from notifications.message import (
     InvalidAddress,
@@ -36,7 +36,10 @@ from notifications.outgoing import Recipient
 from notifications.render import MailSettings, RenderError, render
 from notifications.transports import Connection as TransportConnection
 from notifications.transports import SendResult, Transport, TransportError
+from workflow import defaults
 from workflow.calendar import next_office_moment
+from workflow.events import write_events
+from workflow.mail import office_hours
 from workflow.storage.db import Database
 from workflow.storage.models import OutboxRow
 
@@ -55,10 +58,8 @@ __all__ = [
 
 log = logging.getLogger("aftaleflow.mail")
 
-BACKOFF_FIRST = timedelta(minutes=1)
-BACKOFF_CAP = timedelta(hours=6)
-#: A retry waits for office hours on a working day, like every planned mail.
-OFFICE_OPENS, OFFICE_CLOSES = time(9, 0), time(16, 0)
+BACKOFF_FIRST = defaults.BACKOFF_FIRST
+BACKOFF_CAP = defaults.BACKOFF_CAP
 
 
 def backoff(failures: int) -> timedelta:
@@ -228,7 +229,7 @@ class Recorder:
         elif result.temporary:
             status = "retry"
             delay = backoff(attempt)
-            next_at = next_office_moment(at + delay, OFFICE_OPENS, OFFICE_CLOSES)
+            next_at = next_office_moment(at + delay, *office_hours(mail.context))
             won = self._update(
                 c,
                 "queued",
@@ -242,6 +243,7 @@ class Recorder:
             log.warning(
                 "mail %s was taken over by another sender; result not recorded",
                 mail.idempotency_key,
+                extra={"action": "mail_lost_claim", "key": mail.idempotency_key},
             )
             return Delivery(
                 mail.id,
@@ -271,7 +273,7 @@ class Recorder:
                         at, worker, "mail_recipient_refused", mail, {**base, "refused": refused}
                     )
                 )
-            conn.execute(INSERT_EVENT, events)
+            write_events(conn, events)
             return Delivery(
                 mail.id,
                 mail.idempotency_key,
@@ -289,12 +291,13 @@ class Recorder:
                 "interval_s": int(delay.total_seconds()),
                 "next_attempt_at": next_at.isoformat(),
             }
-            conn.execute(INSERT_EVENT, [event_values(at, worker, "mail_retry", mail, data)])
+            write_events(conn, [event_values(at, worker, "mail_retry", mail, data)])
             log.info(
                 "mail %s: temporary failure, retry in %s: %s",
                 mail.idempotency_key,
                 delay,
                 result.error,
+                extra={"action": "mail_retry", "key": mail.idempotency_key},
             )
             return Delivery(
                 mail.id,
@@ -307,8 +310,13 @@ class Recorder:
                 next_attempt_at=next_at,
             )
         data = {**base, "error": result.error, "refused": refused}
-        conn.execute(INSERT_EVENT, [event_values(at, worker, "mail_failed", mail, data)])
-        log.warning("mail %s failed permanently: %s", mail.idempotency_key, result.error)
+        write_events(conn, [event_values(at, worker, "mail_failed", mail, data)])
+        log.warning(
+            "mail %s failed permanently: %s",
+            mail.idempotency_key,
+            result.error,
+            extra={"action": "mail_failed", "key": mail.idempotency_key},
+        )
         return Delivery(
             mail.id,
             mail.idempotency_key,
@@ -326,7 +334,7 @@ def deliver_due(
     settings: MailSettings,
     at: datetime,
     *,
-    batch_size: int = 50,
+    batch_size: int = defaults.SEND_BATCH_SIZE,
     worker: str = "sender",
     lease: timedelta = LEASE,
 ) -> DeliveryReport:

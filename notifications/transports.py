@@ -24,6 +24,7 @@ from typing import Literal, Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from notifications.message import WireMessage
+from workflow.errors import AftaleflowError
 
 #: Lines end in CRLF on the wire; the body is 7-bit (quoted-printable / base64) already.
 WIRE_POLICY = policy.SMTP
@@ -66,7 +67,7 @@ class SendResult:
         return [a for a, (code, _) in self.refused.items() if not 400 <= code < 500]
 
 
-class TransportError(Exception):
+class TransportError(AftaleflowError):
     """The transport could not be reached at all (the whole batch is retried later)."""
 
 

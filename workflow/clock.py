@@ -1,8 +1,7 @@
 """The clock seam: what "now" is for the scheduler, the demo and the acceptance tests.
 
 Everything that depends on time takes ``at=``; the entry points read it from one of these
-clocks. Both are plain callables returning an aware UTC ``datetime`` (the ``Clock`` type of
-``workflow.service``), and both say how fast they run, so the scheduler can shrink its job
+clocks. Both are plain callables returning an aware UTC ``datetime``, and both say how fast they run, so the scheduler can shrink its job
 intervals with a fast clock.
 
 - ``SystemClock``: the real time. Used everywhere outside demos and tests.
@@ -29,6 +28,12 @@ from workflow.errors import AftaleflowError
 DAY_PER_SECOND = 86_400.0
 
 _UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86_400.0, "w": 604_800.0}
+
+
+def system_clock() -> datetime:
+    """The real time, in UTC: the one place outside the entry points that reads it (for the
+    ``recorded_at`` of audit events)."""
+    return datetime.now(UTC)
 
 
 class SystemClock:

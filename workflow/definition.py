@@ -102,9 +102,6 @@ def _clock(value: str | None) -> str | None:
     return value
 
 
-DateText = Annotated[str, Field(description="Y-MM-DD, Y+1-MM-DD or YYYY-MM-DD")]
-
-
 # --------------------------------------------------------------------------- parties
 
 
@@ -414,7 +411,6 @@ Stage = Annotated[
     | SubmissionStage,
     Field(discriminator="kind"),
 ]
-STAGE_KINDS = ("meeting", "decision", "questionnaire", "workshops", "approval", "submission")
 
 
 class CalendarRules(Strict):

@@ -7,13 +7,54 @@ asks again until nothing is due, so a tick after any downtime catches up in orde
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
+from workflow.agenda import (
+    ACTIVE_QUESTIONNAIRE,
+    DONE_STEP,
+    Agenda,
+    Book,
+    chain_due,
+    questionnaire_due,
+)
 from workflow.timeline import BoundProcess, BoundStage
+from workflow.views import (
+    ProcessView,
+    StageLike,
+    StageView,
+    StateLike,
+    TaskKey,
+    TaskLike,
+    TaskView,
+    document_conflict,
+)
 
-TaskKey = tuple[str, str, str]  # stage, party, step ('' for a questionnaire task)
+__all__ = [
+    "ACTIVE_QUESTIONNAIRE",
+    "COMPLETE_PROCESS",
+    "COMPLETE_STAGE",
+    "DONE_STEP",
+    "ESCALATE",
+    "INVITE",
+    "MARK_OVERDUE",
+    "OPEN_STAGE",
+    "REMIND",
+    "REQUEST_APPROVAL",
+    "SKIP_REMINDER",
+    "SUBMIT_AGREEMENT",
+    "Action",
+    "Plan",
+    "ProcessView",
+    "StageView",
+    "TaskKey",
+    "TaskView",
+    "document_conflict",
+    "past_deadline",
+    "plan",
+    "waits_for_agreement",
+]
 
 # action kinds
 OPEN_STAGE = "open_stage"
@@ -26,50 +67,6 @@ ESCALATE = "escalate"
 REQUEST_APPROVAL = "request_approval"
 SUBMIT_AGREEMENT = "submit_agreement"
 COMPLETE_PROCESS = "complete_process"
-
-ACTIVE_QUESTIONNAIRE = ("invited", "opened", "draft")
-DONE_STEP = ("approved", "exempt")
-
-
-@dataclass(frozen=True)
-class TaskView:
-    stage: str
-    party: str
-    step: str
-    seq: int
-    status: str
-    deadline: date | None
-    reminders_done: int = 0
-    last_mail_at: datetime | None = None
-    escalated: bool = False
-    decided_at: datetime | None = None
-
-    @property
-    def key(self) -> TaskKey:
-        return (self.stage, self.party, self.step)
-
-
-@dataclass(frozen=True)
-class StageView:
-    id: str
-    status: str
-    opened_at: datetime | None = None
-    closed_at: datetime | None = None
-    submitted: bool = False
-
-
-@dataclass(frozen=True)
-class ProcessView:
-    status: str
-    stages: Mapping[str, StageView]
-    tasks: Mapping[TaskKey, TaskView] = field(default_factory=dict)
-    document_conflict: str = ""
-    """Why the agreement cannot be submitted (a party approved another version), if so."""
-    agreement_up: bool = False
-    """A version of the agreement is up for approval: no approval stage opens before."""
-
-    def tasks_of(self, stage: str) -> list[TaskView]:
-        return [t for t in self.tasks.values() if t.stage == stage]
 
 
 @dataclass(frozen=True)
@@ -104,18 +101,29 @@ class _Collector:
         if action.due_at <= self.at:
             self.actions.append(action)
             return True
-        if self.next_due is None or action.due_at < self.next_due:
-            self.next_due = action.due_at
+        self.later(action.due_at)
         return False
 
+    def later(self, due: datetime | None) -> None:
+        """Something falls due at ``due`` (after ``at``)."""
+        if due is not None and (self.next_due is None or due < self.next_due):
+            self.next_due = due
 
-def plan(bound: BoundProcess, state: ProcessView, at: datetime) -> Plan:
+
+def past_deadline(bound: BoundProcess, deadline: date | None, at: datetime) -> bool:
+    """Whether a task with this (possibly extended) deadline is past it at ``at``: THE one
+    decision of "overdue" (the tick marks it from ``bound.overdue_at`` on; an answer, the
+    response page and the dashboard ask this)."""
+    return deadline is not None and at > bound.overdue_at(deadline)
+
+
+def plan(bound: BoundProcess, state: StateLike, at: datetime) -> Plan:
     c = _Collector(at)
     if state.status != "running":
         return Plan([], None)
     all_done = True
     for stage in bound.stages:
-        sv = state.stages.get(stage.id) or StageView(stage.id, "pending")
+        sv: StageLike = state.stages.get(stage.id) or StageView(stage.id, "pending")
         if sv.status not in ("completed", "cancelled"):
             all_done = False
         if sv.status == "pending":
@@ -129,9 +137,7 @@ def plan(bound: BoundProcess, state: ProcessView, at: datetime) -> Plan:
     return Plan(c.actions, c.next_due)
 
 
-def _plan_pending(
-    bound: BoundProcess, stage: BoundStage, state: ProcessView, c: _Collector
-) -> None:
+def _plan_pending(bound: BoundProcess, stage: BoundStage, state: StateLike, c: _Collector) -> None:
     reqs = bound.bundle.process.requirements(stage.id)
     closed: list[datetime] = []
     for r in reqs:
@@ -145,24 +151,30 @@ def _plan_pending(
     c.offer(Action(OPEN_STAGE, max([stage.opens_at, *closed]), stage.id))
 
 
-def waits_for_agreement(stage: BoundStage, state: ProcessView) -> bool:
+def waits_for_agreement(stage: BoundStage, state: StateLike) -> bool:
     """An approval stage cannot open until a version of the agreement is up for approval:
     a council must know what it approves."""
     return stage.kind == "approval" and not state.agreement_up
 
 
 def _plan_open(
-    bound: BoundProcess, stage: BoundStage, sv: StageView, state: ProcessView, c: _Collector
+    bound: BoundProcess, stage: BoundStage, sv: StageLike, state: StateLike, c: _Collector
 ) -> None:
     kind = stage.kind
+    agenda: Agenda | None = getattr(state, "agenda", None)
+    if kind == "questionnaire" and agenda is not None:
+        _plan_questionnaire_booked(bound, stage, sv, state, agenda, c)
+    elif kind == "approval" and agenda is not None:
+        _plan_approval_booked(bound, stage, sv, state, agenda, c)
     if kind == "questionnaire":
-        for t in state.tasks_of(stage.id):
-            _plan_questionnaire_task(bound, stage, sv, t, c)
+        if agenda is None:
+            for t in state.tasks_of(stage.id):
+                _plan_questionnaire_task(bound, stage, sv, t, c)
         assert stage.closes_at is not None
         c.offer(
             Action(COMPLETE_STAGE, stage.closes_at, stage.id, reason="fasen lukkede på sin dato")
         )
-    elif kind == "approval":
+    elif kind == "approval" and agenda is None:
         _plan_approval(bound, stage, sv, state, c)
     elif kind == "workshops":
         last = max(e.end for e in stage.events)
@@ -178,7 +190,7 @@ def _plan_open(
     # meeting and decision stages wait for the secretariat to record the outcome
 
 
-def _reminder(bound: BoundProcess, stage: BoundStage, t: TaskView, c: _Collector) -> bool:
+def _reminder(bound: BoundProcess, stage: BoundStage, t: TaskLike, c: _Collector) -> bool:
     """Offer reminder n+1 if there is one; True if an action was taken."""
     rules = stage.rules
     if rules is None or t.deadline is None:
@@ -219,7 +231,7 @@ def _reminder(bound: BoundProcess, stage: BoundStage, t: TaskView, c: _Collector
 
 
 def _plan_questionnaire_task(
-    bound: BoundProcess, stage: BoundStage, sv: StageView, t: TaskView, c: _Collector
+    bound: BoundProcess, stage: BoundStage, sv: StageLike, t: TaskLike, c: _Collector
 ) -> None:
     if t.status == "pending":
         due = max(stage.send_at or stage.opens_at, sv.opened_at or stage.opens_at)
@@ -247,28 +259,86 @@ def _plan_questionnaire_task(
         c.offer(Action(kind, due, stage.id, t.party, t.step))
 
 
+def _plan_chain(
+    bound: BoundProcess, stage: BoundStage, sv: StageLike, steps: list[TaskLike], c: _Collector
+) -> datetime | None:
+    """One party's approval chain (steps in order); when it was fully decided, if it was."""
+    previous_decided = sv.opened_at or stage.opens_at
+    for t in steps:
+        if t.status in DONE_STEP:
+            previous_decided = t.decided_at or previous_decided
+            continue
+        if t.status == "pending":
+            c.offer(Action(REQUEST_APPROVAL, previous_decided, stage.id, t.party, t.step))
+        elif t.status in ("requested", "postponed"):
+            _reminder(bound, stage, t, c)
+        return None
+    return previous_decided
+
+
 def _plan_approval(
-    bound: BoundProcess, stage: BoundStage, sv: StageView, state: ProcessView, c: _Collector
+    bound: BoundProcess, stage: BoundStage, sv: StageLike, state: StateLike, c: _Collector
 ) -> None:
-    by_party: dict[str, list[TaskView]] = {}
+    by_party: dict[str, list[TaskLike]] = {}
     for t in state.tasks_of(stage.id):
         by_party.setdefault(t.party, []).append(t)
     decided: list[datetime] = []
     complete = True
     for steps in by_party.values():
         steps.sort(key=lambda s: s.seq)
-        previous_decided = sv.opened_at or stage.opens_at
-        for t in steps:
-            if t.status in DONE_STEP:
-                previous_decided = t.decided_at or previous_decided
-                continue
+        done = _plan_chain(bound, stage, sv, steps, c)
+        if done is None:
             complete = False
-            if t.status == "pending":
-                c.offer(Action(REQUEST_APPROVAL, previous_decided, stage.id, t.party, t.step))
-            elif t.status in ("requested", "postponed"):
-                _reminder(bound, stage, t, c)
-            break
         else:
-            decided.append(previous_decided)
+            decided.append(done)
     if complete and by_party:
         c.offer(Action(COMPLETE_STAGE, max(decided), stage.id, reason="alle parter har godkendt"))
+
+
+# ---------------------------------------------------------------------- with an agenda
+
+
+def _plan_questionnaire_booked(
+    bound: BoundProcess,
+    stage: BoundStage,
+    sv: StageLike,
+    state: Any,
+    agenda: Agenda,
+    c: _Collector,
+) -> None:
+    """Only the tasks due now are planned; the others' next time is in the book."""
+
+    def update(book: Book, t: TaskLike) -> None:
+        book.set((t.stage, t.party, t.step), questionnaire_due(bound, stage, sv, t))
+
+    book = agenda.book(stage.id, lambda: state.tasks_of(stage.id), update)
+    keys, later = book.due_until(c.at)
+    for key in keys:
+        _plan_questionnaire_task(bound, stage, sv, state.tasks[key], c)
+    c.later(later)
+
+
+def _plan_approval_booked(
+    bound: BoundProcess,
+    stage: BoundStage,
+    sv: StageLike,
+    state: Any,
+    agenda: Agenda,
+    c: _Collector,
+) -> None:
+    """Only the chains due now are planned; the stage completes when the book has no chain
+    left undecided."""
+
+    def update(book: Book, t: TaskLike) -> None:
+        steps = state.chain(stage.id, t.party)
+        due, done = chain_due(bound, stage, sv, steps)
+        book.set(t.party, due, done)
+
+    book = agenda.book(stage.id, lambda: state.tasks_of(stage.id), update)
+    parties, later = book.due_until(c.at)
+    for party in parties:
+        _plan_chain(bound, stage, sv, state.chain(stage.id, party), c)
+    c.later(later)
+    if book.done and not book.undone:
+        last = max(d for d in book.done.values() if d is not None)
+        c.offer(Action(COMPLETE_STAGE, last, stage.id, reason="alle parter har godkendt"))

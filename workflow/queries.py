@@ -168,7 +168,7 @@ def process_status(s: Session, key: str, bound: BoundProcess) -> ProcessStatus:
         failing_contacts=failing,
         last_tick=tick.value if tick else None,
         document_hash=row.approval_document_hash,
-        submission_refused=document_conflict(row, all_tasks),
+        submission_refused=document_conflict(row.approval_document_hash, all_tasks),
         waiting_for_agreement=[
             sg.name
             for sg in stages

@@ -1,29 +1,33 @@
-"""The application service: every change goes through here, in ONE transaction.
+"""The application service: every change of a process goes through here.
 
-``Service`` is the engine (``workflow.engine``: start, tick, plan and apply) with the human acts
-(``workflow.acts``), answers and links (``workflow.answering``) and the agreement document
-(``workflow.documents``). Callers import everything they need from here.
+Each command opens ONE ``ProcessTx`` (``workflow.tx``), calls the function that does the
+change (``workflow.acts``, ``workflow.stage_control``, ``workflow.answering``,
+``workflow.documents``), lets the tick catch up with what the change made due
+(``workflow.tick.advance``) and commits. Starting and ticking are in ``workflow.engine``.
+Callers import everything they need from here.
 """
 
 from __future__ import annotations
 
-from workflow.acts import Acts
-from workflow.answering import Answering
-from workflow.documents import Documents
-from workflow.engine import (
-    LATE_LOG_THRESHOLD,
-    Applied,
-    Clock,
-    TickReport,
-    bound_for,
-    document_conflict,
-    system_clock,
-)
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import date, datetime
+from typing import Any
+
+from workflow import acts, answering, documents, engine, stage_control
+from workflow.clock import system_clock
+from workflow.defaults import LATE_LOG_THRESHOLD
+from workflow.loader import Bundle
+from workflow.planner import document_conflict
+from workflow.state import ProcessStates
+from workflow.storage.db import Database
+from workflow.tick import Applied, TickReport, advance
+from workflow.timeline import bound_for
+from workflow.tx import ProcessTx, process_tx
 
 __all__ = [
     "LATE_LOG_THRESHOLD",
     "Applied",
-    "Clock",
     "Service",
     "TickReport",
     "bound_for",
@@ -32,5 +36,269 @@ __all__ = [
 ]
 
 
-class Service(Acts, Answering, Documents):
+class Service:
     """Commands on processes. ``link_secret`` derives personal-link tokens."""
+
+    def __init__(self, db: Database, *, link_secret: str) -> None:
+        self.db = db
+        self.link_secret = link_secret
+        self.states = ProcessStates()
+
+    @contextmanager
+    def transaction(self, key: str) -> Iterator[ProcessTx]:
+        """A ``ProcessTx`` over the process ``key``: commit it with ``tx.commit()``."""
+        with process_tx(self.db, key, self.states, self.link_secret) as tx:
+            yield tx
+
+    # ------------------------------------------------------------------ the engine
+
+    def start(
+        self,
+        bundle: Bundle,
+        year: int,
+        *,
+        at: datetime,
+        actor: str = "system",
+        key: str | None = None,
+    ) -> str:
+        return engine.start(
+            self.db, self.states, self.link_secret, bundle, year, at=at, actor=actor, key=key
+        )
+
+    def tick(self, at: datetime, *, actor: str = "scheduler") -> TickReport:
+        return engine.tick(self.db, self.transaction, at, actor=actor)
+
+    def next_due(self) -> datetime | None:
+        return engine.next_due(self.db)
+
+    def retry_mail(self, outbox_id: int, *, at: datetime, actor: str, reason: str) -> None:
+        engine.retry_mail(self.db, self.transaction, outbox_id, at=at, actor=actor, reason=reason)
+
+    # ------------------------------------------------------------------ the secretariat's acts
+
+    def record_outcome(
+        self,
+        key: str,
+        stage_id: str,
+        *,
+        outcome: str,
+        text: str = "",
+        minutes: str = "",
+        at: datetime,
+        actor: str,
+        reason: str = "",
+    ) -> list[Applied]:
+        with self.transaction(key) as tx:
+            acts.record_outcome(
+                tx,
+                stage_id,
+                outcome=outcome,
+                text=text,
+                minutes=minutes,
+                at=at,
+                actor=actor,
+                reason=reason,
+            )
+            applied = advance(tx, at, actor)
+            tx.commit()
+        return applied
+
+    def record_approval(
+        self,
+        key: str,
+        stage_id: str,
+        party: str,
+        step: str,
+        *,
+        decision: str,
+        at: datetime,
+        actor: str,
+        meeting_date: date | None = None,
+        agenda_item: str = "",
+        decision_text: str = "",
+        minutes: str = "",
+        minutes_file: Mapping[str, Any] | None = None,
+        reason: str = "",
+    ) -> list[Applied]:
+        with self.transaction(key) as tx:
+            acts.record_approval(
+                tx,
+                stage_id,
+                party,
+                step,
+                decision=decision,
+                at=at,
+                actor=actor,
+                meeting_date=meeting_date,
+                agenda_item=agenda_item,
+                decision_text=decision_text,
+                minutes=minutes,
+                minutes_file=minutes_file,
+                reason=reason,
+            )
+            applied = advance(tx, at, actor)
+            tx.commit()
+        return applied
+
+    def extend(
+        self,
+        key: str,
+        stage_id: str,
+        party: str,
+        deadline: date,
+        *,
+        at: datetime,
+        actor: str,
+        reason: str,
+    ) -> list[Applied]:
+        with self.transaction(key) as tx:
+            acts.extend(tx, stage_id, party, deadline, at=at, actor=actor, reason=reason)
+            applied = advance(tx, at, actor)
+            tx.commit()
+        return applied
+
+    def exempt(
+        self, key: str, stage_id: str, party: str, *, at: datetime, actor: str, reason: str
+    ) -> list[Applied]:
+        with self.transaction(key) as tx:
+            acts.exempt(tx, stage_id, party, at=at, actor=actor, reason=reason)
+            applied = advance(tx, at, actor)
+            tx.commit()
+        return applied
+
+    def cancel(self, key: str, *, at: datetime, actor: str, reason: str) -> None:
+        with self.transaction(key) as tx:
+            acts.cancel(tx, at=at, actor=actor, reason=reason)
+            tx.commit()
+
+    def open_stage(
+        self, key: str, stage_id: str, *, at: datetime, actor: str, reason: str
+    ) -> list[Applied]:
+        with self.transaction(key) as tx:
+            stage_control.open_now(tx, stage_id, at=at, actor=actor, reason=reason)
+            applied = advance(tx, at, actor)
+            tx.commit()
+        return applied
+
+    def close_stage(
+        self, key: str, stage_id: str, *, at: datetime, actor: str, reason: str
+    ) -> list[Applied]:
+        with self.transaction(key) as tx:
+            stage_control.close_now(tx, stage_id, at=at, actor=actor, reason=reason)
+            applied = advance(tx, at, actor)
+            tx.commit()
+        return applied
+
+    def reopen_stage(
+        self, key: str, stage_id: str, *, at: datetime, actor: str, reason: str
+    ) -> list[Applied]:
+        with self.transaction(key) as tx:
+            stage_control.reopen(tx, stage_id, at=at, actor=actor, reason=reason)
+            applied = advance(tx, at, actor)
+            tx.commit()
+        return applied
+
+    # ------------------------------------------------------------------ answers and links
+
+    def submit_answer(
+        self,
+        key: str,
+        stage_id: str,
+        party: str,
+        data: dict[str, Any],
+        *,
+        at: datetime,
+        actor: str,
+        receipt: Mapping[str, Any] | None = None,
+    ) -> int:
+        with self.transaction(key) as tx:
+            version = answering.submit_answer(
+                tx, stage_id, party, data, at=at, actor=actor, receipt=receipt
+            )
+            advance(tx, at, actor)
+            tx.commit()
+        return version
+
+    def save_draft(
+        self, key: str, stage_id: str, party: str, data: dict[str, Any], *, at: datetime, actor: str
+    ) -> None:
+        with self.transaction(key) as tx:
+            answering.save_draft(tx, stage_id, party, data, at=at, actor=actor)
+            tx.commit()
+
+    def open_link(
+        self, key: str, stage_id: str, party: str, step: str, *, at: datetime, actor: str
+    ) -> bool:
+        with self.transaction(key) as tx:
+            first = answering.open_link(tx, stage_id, party, step, at=at, actor=actor)
+            tx.commit()
+        return first
+
+    def revoke_link(
+        self,
+        key: str,
+        stage_id: str,
+        party: str,
+        step: str = "",
+        *,
+        at: datetime,
+        actor: str,
+        reason: str,
+        reissue: bool = True,
+    ) -> int:
+        with self.transaction(key) as tx:
+            generation = answering.revoke_link(
+                tx, stage_id, party, step, at=at, actor=actor, reason=reason, reissue=reissue
+            )
+            tx.commit()
+        return generation
+
+    def record_upload(
+        self,
+        key: str,
+        stage_id: str,
+        party: str,
+        step: str,
+        file: Mapping[str, Any],
+        *,
+        at: datetime,
+        actor: str,
+    ) -> None:
+        with self.transaction(key) as tx:
+            answering.record_upload(tx, stage_id, party, step, file, at=at, actor=actor)
+            tx.commit()
+
+    # ------------------------------------------------------------------ the agreement document
+
+    def add_document(
+        self,
+        key: str,
+        *,
+        filename: str,
+        media_type: str,
+        content: bytes,
+        at: datetime,
+        actor: str,
+        note: str = "",
+    ) -> int:
+        with self.transaction(key) as tx:
+            version = documents.add_document(
+                tx,
+                filename=filename,
+                media_type=media_type,
+                content=content,
+                at=at,
+                actor=actor,
+                note=note,
+            )
+            tx.commit()
+        return version
+
+    def put_up_for_approval(
+        self, key: str, version: int, *, at: datetime, actor: str, reason: str
+    ) -> str:
+        with self.transaction(key) as tx:
+            digest = documents.put_up_for_approval(tx, version, at=at, actor=actor, reason=reason)
+            advance(tx, at, actor)
+            tx.commit()
+        return digest

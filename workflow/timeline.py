@@ -7,10 +7,13 @@ planner and the dashboard agree on them.
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
+from workflow import defaults
 from workflow.calendar import (
     add_working_days,
     end_of_day,
@@ -36,9 +39,6 @@ from workflow.roll import resolve_deadline, resolve_event_day
 
 if TYPE_CHECKING:
     from workflow.loader import Bundle
-
-#: Working days a questionnaire stays open after its deadline when no ``closes`` is given.
-DEFAULT_CLOSE_AFTER_WORKING_DAYS = 10
 
 
 @dataclass(frozen=True)
@@ -87,10 +87,11 @@ class BoundProcess:
         return self.bundle.process.title_for(self.year)
 
     def stage(self, sid: str) -> BoundStage:
-        for s in self.stages:
-            if s.id == sid:
-                return s
-        raise KeyError(sid)
+        by_id: dict[str, BoundStage] | None = self.__dict__.get("_by_id")
+        if by_id is None:
+            by_id = {s.id: s for s in self.stages}
+            object.__setattr__(self, "_by_id", by_id)
+        return by_id[sid]
 
     def slot(self, d: date) -> datetime:
         return office_slot(d, self.office_hour)
@@ -197,7 +198,9 @@ def bind(bundle: Bundle, year: int) -> BoundProcess:
             else:
                 deadline = add_working_days(send_day, st.deadline_working_days or 0)
             if closes_at is None:
-                closes_at = end_of_day(add_working_days(deadline, DEFAULT_CLOSE_AFTER_WORKING_DAYS))
+                closes_at = end_of_day(
+                    add_working_days(deadline, defaults.CLOSE_AFTER_WORKING_DAYS)
+                )
         elif isinstance(st, ApprovalStage):
             deadline = deadline_day(st.deadline, st, f"{f}.deadline")
         elif isinstance(st, WorkshopStage):
@@ -261,3 +264,39 @@ def bind(bundle: Bundle, year: int) -> BoundProcess:
     if problems:
         raise DefinitionError(problems)
     return bound
+
+
+# ---------------------------------------------------------------------- the one cache
+
+_BOUND: OrderedDict[tuple[str, int], BoundProcess] = OrderedDict()
+
+
+def bound_definition(definition_hash: str, year: int, snapshot: Callable[[], str]) -> BoundProcess:
+    """The bound definition a process was started from (never the file as it is now),
+    ``snapshot()`` read and bound only when it is not cached. Cached by (content hash,
+    year), which names the snapshot's content exactly; at most ``CACHED_DEFINITIONS``."""
+    key = (definition_hash, year)
+    got = _BOUND.get(key)
+    if got is None:
+        from workflow.loader import Bundle
+
+        got = _BOUND[key] = bind(Bundle.from_snapshot(snapshot()), year)
+        while len(_BOUND) > defaults.CACHED_DEFINITIONS:
+            _BOUND.popitem(last=False)
+    else:
+        _BOUND.move_to_end(key)
+    return got
+
+
+class _Started(Protocol):
+    @property
+    def definition_hash(self) -> str: ...
+    @property
+    def definition_snapshot(self) -> str: ...
+    @property
+    def year(self) -> int: ...
+
+
+def bound_for(row: _Started) -> BoundProcess:
+    """The bound definition of a process row (``workflow.storage.models.ProcessRow``)."""
+    return bound_definition(row.definition_hash, row.year, lambda: row.definition_snapshot)

@@ -32,9 +32,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from workflow.errors import AftaleflowError, NotFound
-from workflow.service import system_clock
+from workflow.events import event_row, write_events
 from workflow.storage.db import Database
-from workflow.storage.models import EventRow, UserRow
+from workflow.storage.models import UserRow
 
 ROLES = ("admin", "viewer")
 #: Failed log-ins in a row that lock a user.
@@ -353,14 +353,6 @@ def _event(
     reason: str = "",
     data: dict[str, Any] | None = None,
 ) -> None:
-    s.add(
-        EventRow(
-            process_id=None,
-            at=at,
-            recorded_at=system_clock(),
-            actor=actor,
-            kind=kind,
-            reason=reason,
-            data={"user": name, **(data or {})},
-        )
+    write_events(
+        s, [event_row(None, at, actor, kind, reason=reason, data={"user": name, **(data or {})})]
     )

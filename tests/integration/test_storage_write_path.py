@@ -1,6 +1,8 @@
-"""The engine's write path (workflow.storage.records and .appends) on SQLite and PostgreSQL:
-queued rows are written before reads and at commit, dropped on rollback, and a process changed
-by another writer fails the version check without writing anything."""
+"""The engine's write path (``workflow.tx.ProcessTx``) on SQLite and PostgreSQL: nothing is
+written before ``commit()``, everything at it; a transaction left without commit writes nothing;
+every writing transaction moves the process version on and a stale one fails with
+``ConcurrentUpdate`` without writing anything; the state kept between transactions is never
+trusted once the row was written by someone else, even when the version number repeats."""
 
 from __future__ import annotations
 
@@ -8,12 +10,10 @@ from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select, update
-from sqlalchemy.orm.exc import StaleDataError
 
-from workflow.engine import _INSERT_EVENT, _loaded, _process
+from workflow.errors import AftaleflowError, ConcurrentUpdate
 from workflow.loader import Bundle
 from workflow.service import Service
-from workflow.storage import appends, records
 from workflow.storage.db import Database
 from workflow.storage.models import EventRow, ProcessRow, StageRow
 
@@ -28,85 +28,75 @@ def started(db: Database, socialaftale: Bundle) -> tuple[Service, str]:
     return svc, key
 
 
-def _event_row(process_id: int, kind: str) -> dict[str, object]:
-    return {
-        "process_id": process_id,
-        "at": AT,
-        "recorded_at": AT,
-        "actor": "test",
-        "kind": kind,
-        "stage_id": "",
-        "party": "",
-        "step": "",
-        "reason": "",
-        "data": {"n": 1},
-    }
-
-
-def test_queued_rows_are_written_before_a_read_in_the_same_transaction(
-    db: Database, started: tuple[Service, str]
-) -> None:
-    _, key = started
-    with db.transaction() as s:
-        row = _process(s, key)
-        before = s.scalar(select(func.count()).select_from(EventRow))
-        stage = next(iter(_loaded(s, row)[0].values()))
-        appends.append(s, _INSERT_EVENT, _event_row(row.id, "probe"))
-        stage.outcome = {"probe": 7}
-        assert appends.pending(s) == 1
-        # a read through the session sees both, as it would see autoflushed ORM objects
-        assert s.scalar(select(func.count()).select_from(EventRow)) == before + 1
-        assert appends.pending(s) == 0
-        got = s.scalar(
-            select(StageRow.outcome).where(
-                StageRow.process_id == row.id, StageRow.stage_id == stage.stage_id
-            )
-        )
-        assert got == {"probe": 7}
-
-
-def test_a_rolled_back_transaction_writes_nothing_and_leaves_no_queue(
-    db: Database, started: tuple[Service, str]
-) -> None:
-    _, key = started
+def _version(db: Database, key: str) -> int:
     with db.sessions() as s:
-        version = s.scalar(select(ProcessRow.row_version).where(ProcessRow.key == key))
-        events = s.scalar(select(func.count()).select_from(EventRow))
-    with pytest.raises(RuntimeError), db.transaction() as s:
-        row = _process(s, key)
-        appends.append(s, _INSERT_EVENT, _event_row(row.id, "never"))
-        row.status = "cancelled"
+        got = s.scalar(select(ProcessRow.row_version).where(ProcessRow.key == key))
+    assert got is not None
+    return got
+
+
+def _events(db: Database, kind: str | None = None) -> int:
+    with db.sessions() as s:
+        q = select(func.count()).select_from(EventRow)
+        return s.scalar(q.where(EventRow.kind == kind) if kind else q) or 0
+
+
+def test_nothing_is_written_before_commit_and_everything_at_it(
+    db: Database, started: tuple[Service, str]
+) -> None:
+    svc, key = started
+    before = _events(db)
+    with svc.transaction(key) as tx:
+        stage = next(iter(tx.stages.values()))
+        stage.outcome = {"probe": 7}
+        tx.event(LATER, "test", "probe")
+        with db.sessions() as other:  # another connection sees nothing yet
+            assert other.scalar(select(func.count()).select_from(EventRow)) == before
+            assert (
+                other.scalar(select(StageRow.outcome).where(StageRow.outcome.is_not(None))) is None
+            )
+        tx.commit()
+    assert _events(db, "probe") == 1
+    with db.sessions() as s:
+        assert s.scalar(select(StageRow.outcome).where(StageRow.stage_id == stage.stage_id)) == {
+            "probe": 7
+        }
+
+
+def test_a_transaction_left_without_commit_writes_nothing(
+    db: Database, started: tuple[Service, str]
+) -> None:
+    svc, key = started
+    version, events = _version(db, key), _events(db)
+    with pytest.raises(RuntimeError), svc.transaction(key) as tx:
+        tx.event(LATER, "test", "never")
+        tx.process.status = "cancelled"
         raise RuntimeError("the command fails half-way")
-    with db.transaction() as s:
-        assert appends.pending(s) == 0
+    with svc.transaction(key) as tx:  # the kept state was dropped: read again
+        assert tx.process.status == "running"
+    with db.sessions() as s:
         got = s.execute(
             select(ProcessRow.status, ProcessRow.row_version).where(ProcessRow.key == key)
         ).one()
-        assert tuple(got) == ("running", version)
-        assert s.scalar(select(func.count()).select_from(EventRow)) == events
-        assert s.scalar(select(func.count()).where(EventRow.kind == "never")) == 0
+    assert tuple(got) == ("running", version)
+    assert _events(db) == events
+    assert _events(db, "never") == 0
 
 
 def test_every_writing_transaction_moves_the_version_on_and_a_stale_one_fails(
     db: Database, started: tuple[Service, str]
 ) -> None:
-    _, key = started
-    with db.sessions() as s:
-        v0 = s.scalar(select(ProcessRow.row_version).where(ProcessRow.key == key))
-    # only a stage changes, not the process row: the version still moves on
-    with db.transaction() as s:
-        row = _process(s, key)
-        next(iter(_loaded(s, row)[0].values())).outcome = {"n": 3}
-    with db.sessions() as s:
-        v1 = s.scalar(select(ProcessRow.row_version).where(ProcessRow.key == key))
-    assert v1 == (v0 or 0) + 1
+    svc, key = started
+    v0 = _version(db, key)
+    with svc.transaction(key) as tx:  # only a stage changes: the version still moves on
+        next(iter(tx.stages.values())).outcome = {"n": 3}
+        tx.commit()
+    v1 = _version(db, key)
+    assert v1 == v0 + 1
 
-    # a transaction that read version v1 loses to one that committed in between
-    stale = db.sessions()
-    try:
-        stale.begin()
-        row = _process(stale, key)
-        next(iter(_loaded(stale, row)[0].values())).outcome = {"n": 4}
+    with svc.transaction(key) as tx:
+        next(iter(tx.stages.values())).outcome = {"n": 4}
+        tx.event(LATER, "test", "stale")
         with db.transaction() as s:  # another writer commits first (no lock: a stray writer)
             s.execute(
                 update(ProcessRow)
@@ -114,25 +104,47 @@ def test_every_writing_transaction_moves_the_version_on_and_a_stale_one_fails(
                 .values(row_version=ProcessRow.row_version + 1)
                 .execution_options(synchronize_session=False)
             )
-        with pytest.raises(StaleDataError, match="changed by another writer"):
-            stale.commit()
-    finally:
-        stale.close()
+        with pytest.raises(ConcurrentUpdate, match="changed by another writer") as err:
+            tx.commit()
+    assert isinstance(err.value, AftaleflowError)
     with db.sessions() as s:
-        got = [o for o in s.scalars(select(StageRow.outcome)) if o]
-        assert got == [{"n": 3}]  # the stale transaction wrote nothing
-        assert s.scalar(select(ProcessRow.row_version).where(ProcessRow.key == key)) == v1 + 1
+        assert [o for o in s.scalars(select(StageRow.outcome)) if o] == [{"n": 3}]
+    assert _events(db, "stale") == 0  # the stale transaction wrote nothing
+    assert _version(db, key) == v1 + 1
 
 
 def test_a_read_only_transaction_leaves_the_version_alone(
     db: Database, started: tuple[Service, str]
 ) -> None:
-    _, key = started
-    with db.sessions() as s:
-        v0 = s.scalar(select(ProcessRow.row_version).where(ProcessRow.key == key))
-    with db.transaction() as s:
-        row = _process(s, key)
-        assert records.process(s, key, lambda *_: None) is row  # one record per transaction
-        assert _loaded(s, row)[0]
-    with db.sessions() as s:
-        assert s.scalar(select(ProcessRow.row_version).where(ProcessRow.key == key)) == v0
+    svc, key = started
+    v0 = _version(db, key)
+    with svc.transaction(key) as tx:
+        assert tx.stages and tx.process.key == key
+        tx.commit()
+    assert _version(db, key) == v0
+
+
+def test_kept_state_is_not_trusted_when_the_row_was_written_elsewhere(
+    db: Database, started: tuple[Service, str]
+) -> None:
+    """A restored backup can bring back the same version number with other content: the
+    random token written with each commit tells the two apart."""
+    svc, key = started
+    with svc.transaction(key) as tx:  # kept in svc.states now
+        first = next(iter(tx.stages))
+        tx.commit()
+    with db.transaction() as s:  # "restore": same version, other content, other token
+        s.execute(
+            update(StageRow)
+            .where(StageRow.stage_id == first)
+            .values(outcome={"restored": True})
+            .execution_options(synchronize_session=False)
+        )
+        s.execute(
+            update(ProcessRow)
+            .where(ProcessRow.key == key)
+            .values(row_token="from-a-backup")
+            .execution_options(synchronize_session=False)
+        )
+    with svc.transaction(key) as tx:
+        assert tx.stages[first].outcome == {"restored": True}

@@ -12,13 +12,10 @@ from sqlalchemy import URL, Connection, Engine, create_engine, event, inspect, m
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
+from workflow.defaults import SQLITE_BUSY_TIMEOUT_MS
 from workflow.errors import AftaleflowError, ConfigurationError
-from workflow.storage import appends, records
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-
-#: How long a SQLite connection waits for a lock before giving up (milliseconds).
-SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -190,8 +187,6 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
-        records.install(self.sessions)  # first: new stages and tasks, changed ones
-        appends.install(self.sessions)  # then: events, mails, links
 
     @property
     def is_sqlite(self) -> bool:

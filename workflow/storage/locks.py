@@ -7,16 +7,14 @@ itself serialises writers; the optimistic ``row_version`` on processes catches t
 
 from __future__ import annotations
 
-from sqlalchemy import text
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, text
+
+_LOCK = text("SELECT pg_advisory_xact_lock(hashtext(current_schema()), :id)")
 
 
-def lock_process(s: Session, process_id: int) -> None:
-    """Wait for and hold the process's lock until this transaction ends."""
-    if s.get_bind().dialect.name == "postgresql":
+def lock_process(conn: Connection, process_id: int) -> None:
+    """Wait for and hold the process's lock until this transaction ends (PostgreSQL)."""
+    if conn.dialect.name == "postgresql":
         # advisory locks are database-wide: the schema's hash keeps two installations (or
         # two test schemas) in one database from waiting on each other's process 1
-        s.execute(
-            text("SELECT pg_advisory_xact_lock(hashtext(current_schema()), :id)"),
-            {"id": process_id},
-        )
+        conn.execute(_LOCK, {"id": process_id})

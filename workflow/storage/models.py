@@ -71,6 +71,9 @@ class ProcessRow(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     row_version: Mapped[int] = mapped_column(Integer, default=1)
+    row_token: Mapped[str | None] = mapped_column(String(32))
+    """Drawn at random by every engine commit: with ``row_version`` it tells the engine that
+    the records it kept are still the ones in the database (``workflow.tx``)."""
 
     __mapper_args__ = {"version_id_col": row_version}
 

@@ -1,0 +1,269 @@
+"""The changes the tick and the commands share: opening and completing a stage, a task's mails
+and personal link, telling the secretariat. Each takes the ``ProcessTx`` it changes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+
+from workflow import machines
+from workflow.definition import ApprovalStage, QuestionnaireStage
+from workflow.errors import GuardRefused
+from workflow.links import make_token, token_hash
+from workflow.mail import Mail, iso_day
+from workflow.storage.models import DocumentRow, OutboxRow
+from workflow.storage.records import StageRecord, TaskRecord
+from workflow.timeline import BoundEvent, BoundStage
+from workflow.tx import ProcessTx
+
+
+def require_running(tx: ProcessTx, what: str) -> None:
+    p = tx.process
+    if p.status != "running":
+        raise GuardRefused(f"process {p.key} is {p.status}; {what} only while it runs")
+
+
+def guarded_stage(tx: ProcessTx, stage_id: str, trigger: str, doing: str, only: str) -> StageRecord:
+    """The stage for a manual stage change, refused unless the machine allows it."""
+    require_running(tx, doing)
+    stage = tx.stage(stage_id)
+    if not machines.can("stage", stage.status, trigger):
+        raise GuardRefused(f"stage {stage_id!r} is {stage.status}; only {only}")
+    return stage
+
+
+def open_stage(tx: ProcessTx, stage_id: str, at: datetime, actor: str, **event: Any) -> None:
+    """The stage opens: its tasks are made and the invitations to its events queued."""
+    st = tx.stage(stage_id)
+    st.status = machines.fire("stage", st.status, "open")
+    st.opened_at = at
+    bst = tx.bound.stage(stage_id)
+    for t in new_tasks(tx, bst):
+        tx.add_task(t)
+    tx.event(at, actor, "stage_opened", stage=stage_id, **event)
+    invite_to_events(tx, bst, at)
+
+
+def complete_stage(
+    tx: ProcessTx,
+    st: StageRecord,
+    at: datetime,
+    actor: str,
+    reason: str,
+    data: dict[str, Any] | None = None,
+) -> None:
+    """The stage completes; its queued reminders are cancelled (counted in the event)."""
+    st.status = machines.fire("stage", st.status, "complete")
+    st.closed_at = at
+    cancelled = tx.cancel_mails(stage=st.stage_id, kind="reminder")
+    tx.event(
+        at,
+        actor,
+        "stage_completed",
+        stage=st.stage_id,
+        reason=reason,
+        data=dict(data or {}),
+        count_of=cancelled,
+        count_as="reminders_cancelled",
+    )
+
+
+def new_tasks(tx: ProcessTx, bst: BoundStage) -> list[TaskRecord]:
+    """Every participant's task(s) of a stage that opens."""
+    d = bst.definition
+    parties = tx.bound.bundle.parties
+    out: list[TaskRecord] = []
+    for slug in tx.bound.bundle.participants:
+        if isinstance(d, QuestionnaireStage):
+            steps = [""]
+        elif isinstance(d, ApprovalStage):
+            steps = list(d.chains.get(parties.get(slug).kind, []))
+        else:
+            steps = []
+        for i, step in enumerate(steps):
+            out.append(
+                TaskRecord(
+                    process_id=tx.process.id,
+                    stage_id=d.id,
+                    party=slug,
+                    step=step,
+                    seq=i,
+                    kind="questionnaire" if isinstance(d, QuestionnaireStage) else "approval",
+                    status="pending",
+                    reminders_done=0,
+                    escalated=False,
+                    link_generation=1,
+                )
+            )
+    return out
+
+
+def invite_to_events(tx: ProcessTx, bst: BoundStage, at: datetime) -> None:
+    """Calendar invitations to a stage's meetings or workshops, for the roles it invites."""
+    roles = list(getattr(bst.definition, "invite", []) or [])
+    if not roles or not bst.events:
+        return
+    events = events_to_invite_to(tx, bst, at)
+    for party_slug in tx.bound.bundle.participants:
+        party = tx.bound.bundle.parties.get(party_slug)
+        recipients = tuple(c for r in roles for c in party.addresses(r))
+        if not recipients:
+            continue
+        for i, ev in events:
+            event = {
+                "id": ev.id,
+                "title": ev.title,
+                "start": ev.start.isoformat(),
+                "end": ev.end.isoformat(),
+                "location": ev.location,
+                "sequence": 0,
+                "method": "REQUEST",
+                "index": i,
+            }
+            tx.mail(
+                Mail(
+                    kind="meeting_invitation",
+                    stage=bst.id,
+                    party=party_slug,
+                    step=ev.id,
+                    recipients=recipients,
+                    details={"event": event},
+                ),
+                at,
+            )
+
+
+def events_to_invite_to(
+    tx: ProcessTx, bst: BoundStage, at: datetime
+) -> list[tuple[int, BoundEvent]]:
+    """A stage's meetings that have not ended (with their index); a meeting already over when
+    the stage opens (a scheduler catching up after downtime) gets no invitation: it is
+    recorded as skipped instead."""
+    over = [ev.id for ev in bst.events if ev.end <= at]
+    if over:
+        tx.event(
+            at,
+            "system",
+            "meeting_invitations_skipped",
+            stage=bst.id,
+            reason="mødet er allerede holdt",
+            data={"events": over},
+        )
+    return [(i, ev) for i, ev in enumerate(bst.events) if ev.end > at]
+
+
+def document_info(tx: ProcessTx) -> dict[str, Any]:
+    """The version put up for approval (what approval mails name and the submission
+    attaches), or ``{}`` before one is put up."""
+    wanted = tx.process.approval_document_hash
+    if not wanted:
+        return {}
+    doc = tx.session.scalar(
+        select(DocumentRow)
+        .where(DocumentRow.process_id == tx.process.id, DocumentRow.sha256 == wanted)
+        .order_by(DocumentRow.version.desc())
+    )
+    if doc is None:
+        return {"sha256": wanted}
+    return {
+        "id": doc.id,
+        "version": doc.version,
+        "filename": doc.filename,
+        "sha256": doc.sha256,
+        "media_type": doc.media_type,
+        "size": doc.size,
+    }
+
+
+def next_seq(tx: ProcessTx, kind: str, t: TaskRecord, at_least: int) -> int:
+    """The sequence number of a task's next mail of ``kind``: ``at_least`` (the planner's
+    count), or past every one it already has, so a deadline moved back (reminders and
+    escalations planned again from the new date) never reuses a mail's idempotency key."""
+    last = tx.session.scalar(
+        select(func.max(OutboxRow.seq)).where(
+            OutboxRow.process_id == tx.process.id,
+            OutboxRow.kind == kind,
+            OutboxRow.stage_id == t.stage_id,
+            OutboxRow.party == t.party,
+            OutboxRow.step == t.step,
+        )
+    )
+    return at_least if last is None else max(at_least, last + 1)
+
+
+def issue_link(tx: ProcessTx, t: TaskRecord, at: datetime) -> dict[str, Any]:
+    """The task's personal link of its current generation (stored as a hash only); the
+    mail's ``link`` context."""
+    token = make_token(
+        tx.link_secret, tx.process.id, t.stage_id, t.party, t.step, t.link_generation
+    )
+    tx.link(t, token_hash(token), at)
+    return {"generation": t.link_generation}
+
+
+def first_mail_kind(t: TaskRecord) -> str:
+    """The mail that asks a task's party first (reminders thread under it)."""
+    return "approval_request" if t.kind == "approval" else "invitation"
+
+
+def ask(
+    tx: ProcessTx, t: TaskRecord, at: datetime, *, seq: int = 0, reissued: bool = False
+) -> None:
+    """Queue the mail that asks the party (invitation or approval request) with a fresh link."""
+    bst = tx.bound.stage(t.stage_id)
+    definition = bst.definition
+    details: dict[str, Any] = {"deadline": iso_day(t.deadline), "link": issue_link(tx, t, at)}
+    if reissued:
+        details["reissued"] = True
+    if isinstance(definition, QuestionnaireStage):
+        details["questionnaire"] = definition.questionnaire
+        details["accept_late"] = definition.accept_late
+    else:
+        details["body"] = t.step
+        details["document"] = document_info(tx)
+    role = getattr(definition, "recipients", "committee_secretary")
+    kind = first_mail_kind(t)
+    tx.mail(
+        Mail(
+            kind=kind,
+            stage=t.stage_id,
+            party=t.party,
+            step=t.step,
+            seq=seq,
+            recipients=tuple(tx.bound.bundle.parties.get(t.party).addresses(role)),
+            details=details,
+            thread_under=kind if reissued else "",
+        ),
+        at,
+    )
+
+
+def notify_secretariat(
+    tx: ProcessTx, kind: str, t: TaskRecord, at: datetime, details: dict[str, Any]
+) -> None:
+    """A mail to the secretariat about a task (e.g. a rejection); numbered per task."""
+    n = tx.session.scalar(
+        select(func.count())
+        .select_from(OutboxRow)
+        .where(
+            OutboxRow.process_id == tx.process.id,
+            OutboxRow.kind == kind,
+            OutboxRow.party == t.party,
+            OutboxRow.stage_id == t.stage_id,
+            OutboxRow.step == t.step,
+        )
+    )
+    tx.mail(
+        Mail(
+            kind=kind,
+            stage=t.stage_id,
+            party=t.party,
+            step=t.step,
+            seq=n or 0,
+            recipients=(tx.bound.bundle.parties.secretariat,),
+            details=details,
+        ),
+        at,
+    )

@@ -1,0 +1,146 @@
+"""The engine's few hot statements, compiled once per dialect and run on the driver's cursor.
+
+A process transaction sends the same handful of statements thousands of times (read the
+process, write it with its version check, insert events and mails, update tasks). Through
+SQLAlchemy each costs a cache-key walk, an execution context and a result proxy, several
+times the database's own work. Here each is compiled ONCE, with the bind and result
+processors of its columns' types (``UTCDateTime``, JSON, dates), and run with the DBAPI
+cursor of the transaction's own connection: the same SQL, values and transaction, none of the
+per-call machinery. Anything else goes through SQLAlchemy as usual.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any, cast
+
+from sqlalchemy import Connection
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.expression import ClauseElement
+
+from workflow.storage.models import UTCDateTime
+
+Processor = Callable[[Any], Any] | None
+
+#: Statements sent this way, by first word (with " (executemany)"): for diagnostics (the
+#: bench counts them beside those SQLAlchemy sends).
+SENT: Counter[str] = Counter()
+
+
+class Prepared:
+    """One statement compiled for one dialect, with its parameters' processors in order."""
+
+    def __init__(
+        self, statement: ClauseElement, conn: Connection, keys: Sequence[str] = ()
+    ) -> None:
+        dialect = conn.dialect
+        compiled = cast(
+            SQLCompiler, statement.compile(dialect=dialect, column_keys=list(keys) or None)
+        )
+        self.sql = compiled.string
+        self.verb = self.sql.lstrip().split(None, 1)[0].upper()
+        self.positional = compiled.positional
+        names: list[str] = (
+            list(compiled.positiontup or []) if compiled.positional else list(compiled.binds)
+        )
+        self.names = names
+        #: values a statement carries itself (e.g. ``status='cancelled'``), used when not given
+        self.fixed = {n: compiled.binds[n].value for n in names}
+        self.procs: list[Processor] = [
+            _bind_processor(compiled.binds[n].type, dialect) for n in names
+        ]
+        # result columns, for a SELECT
+        self.results: list[Processor] = [
+            col.type.dialect_impl(dialect).result_processor(dialect, None)
+            for col in getattr(statement, "selected_columns", ())
+        ]
+
+    def params(self, row: Mapping[str, Any]) -> Any:
+        fixed = self.fixed
+        values = [
+            (p(v) if p else v)
+            for n, p in zip(self.names, self.procs, strict=True)
+            for v in (row[n] if n in row else fixed[n],)
+        ]
+        if self.positional:
+            return tuple(values)
+        return dict(zip(self.names, values, strict=True))
+
+    def execute(self, conn: Connection, row: Mapping[str, Any]) -> int:
+        """Run once; the number of rows it changed."""
+        SENT[self.verb] += 1
+        cur = conn.connection.cursor()
+        try:
+            cur.execute(self.sql, self.params(row))
+            return int(cur.rowcount)
+        finally:
+            cur.close()
+
+    def executemany(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+        if not rows:
+            return
+        cur = conn.connection.cursor()
+        try:
+            if len(rows) == 1:
+                SENT[self.verb] += 1
+                cur.execute(self.sql, self.params(rows[0]))
+            else:
+                SENT[f"{self.verb} (executemany)"] += 1
+                cur.executemany(self.sql, [self.params(r) for r in rows])
+        finally:
+            cur.close()
+
+    def first(self, conn: Connection, row: Mapping[str, Any]) -> list[Any] | None:
+        """The first row of a SELECT, its values processed as SQLAlchemy would."""
+        SENT[self.verb] += 1
+        cur = conn.connection.cursor()
+        try:
+            cur.execute(self.sql, self.params(row))
+            got = cur.fetchone()
+        finally:
+            cur.close()
+        if got is None:
+            return None
+        return [p(v) if p else v for v, p in zip(got, self.results, strict=True)]
+
+
+def _bind_processor(typ: Any, dialect: Any) -> Processor:
+    if isinstance(typ, UTCDateTime) and dialect.name == "sqlite":
+        return _sqlite_utc  # the same text SQLAlchemy writes, made by the C isoformat
+    return typ.dialect_impl(dialect).bind_processor(dialect)
+
+
+def _sqlite_utc(value: datetime | None) -> str | None:
+    """An aware datetime as SQLite holds a ``UTCDateTime``: ``2022-04-04 07:00:00.000000``."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to the database; pass an aware UTC time")
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+class Statements:
+    """``Prepared`` statements by (name, dialect), made on first use."""
+
+    def __init__(self) -> None:
+        self._made: dict[tuple[str, str, tuple[str, ...]], Prepared] = {}
+
+    def get(
+        self,
+        name: str,
+        conn: Connection,
+        build: Callable[[], ClauseElement],
+        keys: Sequence[str] = (),
+    ) -> Prepared:
+        k = (name, conn.dialect.name, tuple(keys))
+        got = self._made.get(k)
+        if got is None:
+            got = self._made[k] = Prepared(build(), conn, keys)
+        return got
+
+
+STATEMENTS = Statements()

@@ -1,0 +1,362 @@
+"""``ProcessTx``: one explicit transaction over one process. Every command and every tick of a
+process begins here (``process_tx``) and ends with ``tx.commit()``.
+
+Opening reads the process row (on PostgreSQL after taking the process's advisory lock) and
+hands out the process, its stages and its tasks as plain records (``workflow.storage.records``).
+The state is kept between transactions (``ProcessStates``, bounded) and trusted only while the
+row's ``row_version`` AND ``row_token`` are still the ones this process committed: the token is
+drawn at random at every commit, so a database restored from a backup, where a version number
+can come back with other content, never matches. A transaction collects what it will write:
+changed and new records, audit events, mails, personal links, cancellations of queued mails
+and any other statement. ``commit()`` writes it all, in that order, after moving the process's
+version on with a check; a version another writer moved on raises ``ConcurrentUpdate`` and
+writes nothing. Leaving the ``with`` block without ``commit()`` rolls everything back.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
+from typing import Any
+
+from sqlalchemy import Connection, Executable, Update, bindparam, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from workflow.errors import ConcurrentUpdate, NotFound
+from workflow.events import INSERT_EVENT, event_row
+from workflow.mail import Mail, outbox_row
+from workflow.state import ProcessState, ProcessStates
+from workflow.storage import records
+from workflow.storage.db import Database
+from workflow.storage.fast import STATEMENTS
+from workflow.storage.locks import lock_process
+from workflow.storage.models import TABLES
+from workflow.storage.records import StageRecord, TaskRecord
+from workflow.timeline import BoundProcess, bound_definition
+
+_INSERT_OUTBOX = TABLES["outbox"].insert()
+_OUTBOX = TABLES["outbox"]
+_INSERT_LINK = {
+    "postgresql": pg_insert(TABLES["links"]).on_conflict_do_nothing(index_elements=["token_hash"]),
+    "sqlite": sqlite_insert(TABLES["links"]).on_conflict_do_nothing(index_elements=["token_hash"]),
+}
+
+
+@dataclass
+class Cancellation:
+    """Queued mails cancelled at commit; ``count`` is known once they are."""
+
+    stage: str | None
+    kind: str | None
+    count: int = 0
+
+
+class ProcessTx:
+    """The transaction: records to change, and what ``commit()`` will write."""
+
+    def __init__(self, conn: Connection, state: ProcessState, link_secret: str) -> None:
+        #: The transaction's connection (begun); ``session`` reads ORM rows on it.
+        self.conn = conn
+        self._session: Session | None = None
+        #: Derives the personal-link tokens (``workflow.links``).
+        self.link_secret = link_secret
+        self.state = state
+        self.process = state.process
+        self.bound = state.bound
+        self.stages = state.stages
+        self.tasks = state.tasks
+        self.committed = False
+        self._events: list[tuple[dict[str, Any], str, Cancellation | None]] = []
+        self._mails: list[dict[str, Any]] = []
+        self._links: list[dict[str, Any]] = []
+        self._writes: list[tuple[Executable, Any]] = []
+        self._cancellations: list[Cancellation] = []
+
+    @property
+    def session(self) -> Session:
+        """An ORM session in this transaction, for reading other rows (answers, documents)."""
+        if self._session is None:
+            self._session = Session(bind=self.conn)
+        return self._session
+
+    # ------------------------------------------------------------ records
+
+    def stage(self, stage_id: str) -> StageRecord:
+        st = self.stages.get(stage_id)
+        if st is None:
+            from workflow.loader import suggest
+
+            ids = [x.id for x in self.bound.stages]
+            raise NotFound(
+                f"process {self.process.key} has no stage {stage_id!r}{suggest(stage_id, ids)}"
+            )
+        return st
+
+    def task(self, stage_id: str, party: str, step: str) -> TaskRecord:
+        t = self.tasks.get((stage_id, party, step))
+        if t is None:
+            raise NotFound(
+                f"{party!r} has no task {step or ''} in stage {stage_id!r} (yet)".replace("  ", " ")
+            )
+        return t
+
+    def party_tasks(self, stage_id: str, party: str) -> list[TaskRecord]:
+        """One party's tasks in a stage (every step of its chain), in order."""
+        got = self.state.chain(stage_id, party)
+        if not got:
+            raise NotFound(f"{party!r} has no task in stage {stage_id!r} (yet)")
+        return got
+
+    def add_task(self, t: TaskRecord) -> None:
+        self.state.new.append(t)
+        self.state.hold_task(t)
+
+    def add_stage(self, st: StageRecord) -> None:
+        self.state.new.append(st)
+        self.state.hold_stage(st)
+
+    # ------------------------------------------------------------ what commit() writes
+
+    def event(
+        self,
+        at: datetime,
+        actor: str,
+        kind: str,
+        *,
+        stage: str = "",
+        party: str = "",
+        step: str = "",
+        reason: str = "",
+        data: dict[str, Any] | None = None,
+        count_of: Cancellation | None = None,
+        count_as: str = "",
+    ) -> None:
+        """An audit event; with ``count_of`` its ``data[count_as]`` is how many mails that
+        cancellation cancelled."""
+        row = event_row(
+            self.process.id,
+            at,
+            actor,
+            kind,
+            stage=stage,
+            party=party,
+            step=step,
+            reason=reason,
+            data=data,
+        )
+        self._events.append((row, count_as, count_of))
+
+    def mail(self, mail: Mail, at: datetime) -> None:
+        p = self.process
+        self._mails.append(
+            outbox_row(
+                mail,
+                process_id=p.id,
+                process_key=p.key,
+                title=p.title,
+                year=p.year,
+                bound=self.bound,
+                at=at,
+            )
+        )
+
+    def link(self, t: TaskRecord, token_hash: str, at: datetime) -> None:
+        """A personal link of ``t``'s generation; one that exists already stays as it is."""
+        self._links.append(
+            {
+                "token_hash": token_hash,
+                "process_id": self.process.id,
+                "stage_id": t.stage_id,
+                "party": t.party,
+                "step": t.step,
+                "generation": t.link_generation,
+                "created_at": at,
+                "revoked_at": None,
+            }
+        )
+
+    def cancel_mails(self, *, stage: str | None = None, kind: str | None = None) -> Cancellation:
+        """Cancel this process's queued mails (of ``stage`` and ``kind`` if given; those queued
+        in this transaction too) in ONE conditional UPDATE at commit: a mail a sender has
+        claimed already (``sending``) is not touched, so nothing is both cancelled and sent."""
+        c = Cancellation(stage, kind)
+        self._cancellations.append(c)
+        return c
+
+    def write(self, statement: Executable, params: Any = None) -> None:
+        """Any other statement (an answer, a document), executed at commit in order."""
+        self._writes.append((statement, params))
+
+    def commit(self) -> None:
+        conn = self.conn
+        st = self.state
+        p = self.process
+        if (
+            st.new
+            or st.touched
+            or self._events
+            or self._mails
+            or self._links
+            or self._writes
+            or self._cancellations
+        ):
+            if not records.update_process(conn, p, secrets.token_hex(8)):
+                raise ConcurrentUpdate(
+                    f"process {p.key} was changed by another writer (row version "
+                    f"{p.row_version} is gone); nothing was written, try again"
+                )
+            self._write(conn)
+        if self._session is not None:
+            self._session.close()
+        conn.commit()
+        self.committed = True
+
+    def _write(self, conn: Connection) -> None:
+        st = self.state
+        records.insert_new(conn, st.new)
+        records.update_changed(conn, st.touched)
+        st.new.clear()
+        st.touched.clear()
+        for statement, params in self._writes:
+            conn.execute(statement, params)
+        if self._links:
+            links = TABLES["links"]
+            STATEMENTS.get(
+                "insert links",
+                conn,
+                lambda: _INSERT_LINK[conn.dialect.name],
+                list(links.c.keys())[1:],
+            ).executemany(conn, self._links)
+        if self._mails:
+            outbox = TABLES["outbox"]
+            keys = list(self._mails[0])
+            STATEMENTS.get("insert outbox", conn, lambda: outbox.insert(), keys).executemany(
+                conn, self._mails
+            )
+        for c in self._cancellations:
+            params = {"pid": self.process.id, "stage": c.stage, "kind": c.kind}
+            name = f"cancel mails {c.stage is not None} {c.kind is not None}"
+            stmt = STATEMENTS.get(
+                name, conn, partial(_cancel, c.stage is not None, c.kind is not None)
+            )
+            c.count = stmt.execute(conn, {k: v for k, v in params.items() if v is not None})
+        rows = []
+        for row, count_as, count_of in self._events:
+            if count_of is not None:
+                row["data"] = {**row["data"], count_as: count_of.count}
+            rows.append(row)
+        if rows:
+            keys = list(rows[0])
+            STATEMENTS.get("insert events", conn, lambda: INSERT_EVENT, keys).executemany(
+                conn, rows
+            )
+
+
+def _cancel(by_stage: bool, by_kind: bool) -> Update:
+    o = _OUTBOX.c
+    stmt = update(_OUTBOX).where(
+        o.process_id == bindparam("pid"), o.status == bindparam("queued", "queued")
+    )
+    if by_stage:
+        stmt = stmt.where(o.stage_id == bindparam("stage"))
+    if by_kind:
+        stmt = stmt.where(o.kind == bindparam("kind"))
+    return stmt.values(status=bindparam("cancelled", "cancelled"))
+
+
+def _not_found(conn: Connection, key: str) -> NotFound:
+    known = list(conn.execute(select(TABLES["processes"].c.key)).scalars())
+    hint = (
+        f"; known processes: {', '.join(known)}" if known else "; start one with `aftaleflow start`"
+    )
+    return NotFound(f"no process {key!r}{hint}")
+
+
+def _read(conn: Connection, key: str, states: ProcessStates) -> ProcessState:
+    """The process (locked on PostgreSQL), its state from the cache if still current."""
+    locked: int | None = None
+    if conn.dialect.name == "postgresql":
+        locked = states.id_of(key) or conn.execute(records.PROCESS_ID_BY_KEY, {"key": key}).scalar()
+        if locked is None:
+            raise _not_found(conn, key)
+        lock_process(conn, locked)
+    rec = records.read_process(conn, key)
+    if rec is None:
+        raise _not_found(conn, key)
+    if locked is not None and rec.id != locked:  # the key names another process now
+        lock_process(conn, rec.id)
+        rec = records.read_process(conn, key)
+        if rec is None:
+            raise _not_found(conn, key)
+    cached = states.get(key, rec)
+    if cached is not None:
+        cached.process = rec
+        rec.track(cached.touched)
+        return cached
+    bound = bound_definition(rec.definition_hash, rec.year, lambda: records.snapshot(conn, rec.id))
+    state = ProcessState(
+        rec,
+        bound,
+        records.load(conn, StageRecord, rec.id, []),
+        records.load(conn, TaskRecord, rec.id, []),
+    )
+    states.put(key, state)
+    return state
+
+
+@contextmanager
+def process_tx(
+    db: Database, key: str, states: ProcessStates, link_secret: str
+) -> Iterator[ProcessTx]:
+    """Begin a transaction over the process ``key``; end it with ``tx.commit()`` (leaving the
+    block without it rolls back, and the kept state is dropped)."""
+    conn = db.engine.connect()
+    tx: ProcessTx | None = None
+    try:
+        conn.begin()
+        tx = ProcessTx(conn, _read(conn, key, states), link_secret)
+        yield tx
+    finally:
+        if tx is None or not tx.committed:
+            states.forget(key)
+        if tx is not None and tx._session is not None:
+            tx._session.close()
+        conn.close()
+
+
+@contextmanager
+def new_process_tx(
+    db: Database,
+    values: dict[str, Any],
+    bound: BoundProcess,
+    states: ProcessStates,
+    link_secret: str,
+) -> Iterator[ProcessTx]:
+    """Begin a transaction that creates a process (``values``: its row)."""
+    conn = db.engine.connect()
+    tx: ProcessTx | None = None
+    try:
+        conn.begin()
+        if conn.execute(records.PROCESS_ID_BY_KEY, {"key": values["key"]}).first() is not None:
+            from workflow.errors import AftaleflowError
+
+            raise AftaleflowError(
+                f"a process {values['key']!r} is already running; give another --key to start "
+                "a second"
+            )
+        rec = records.insert_process(conn, values)
+        state = ProcessState(rec, bound, [], [])
+        tx = ProcessTx(conn, state, link_secret)
+        yield tx
+        if tx.committed:
+            states.put(rec.key, state)
+    finally:
+        if tx is not None and not tx.committed:
+            states.forget(values["key"])
+        conn.close()
