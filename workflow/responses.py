@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 from workflow.definition import Contact, Question, Questionnaire, QuestionnaireStage
 from workflow.errors import AftaleflowError, GuardRefused, NotFound
 from workflow.links import make_token, token_hash
+from workflow.planner import past_deadline
 from workflow.service import Service, bound_for
 from workflow.storage.models import (
     AnswerRow,
@@ -473,7 +474,13 @@ class Responses:
                 questionnaire=questionnaire,
                 secretariat=bound.bundle.parties.secretariat,
                 phase=_phase(
-                    row.status, stage.status, task, at, bst.closes_at, overdue_at, accept_late
+                    row.status,
+                    stage.status,
+                    task,
+                    at,
+                    bst.closes_at,
+                    late=past_deadline(bound, deadline, at),
+                    accept_late=accept_late,
                 ),
                 agreement=agreement,
                 via=via,
@@ -659,9 +666,12 @@ def _phase(
     task: TaskRow,
     at: datetime,
     closes_at: datetime | None,
-    overdue_at: datetime | None,
+    *,
+    late: bool,
     accept_late: bool,
 ) -> str:
+    """What the link may do now; ``late``: the task is past its deadline
+    (``workflow.planner.past_deadline``, the one decision of "overdue")."""
     if process_status == "cancelled" or (closes_at is not None and at > closes_at):
         return CLOSED
     if task.kind == "approval":
@@ -674,6 +684,6 @@ def _phase(
         return CLOSED
     if task.status == "exempt":
         return EXEMPT
-    if overdue_at is not None and at > overdue_at:
+    if late:
         return LATE if accept_late else DEADLINE_PASSED
     return OPEN
