@@ -428,14 +428,7 @@ class Responses:
             )
             if row is None or stage is None:
                 raise LinkNotFound()
-            expected = make_token(
-                self.service.link_secret,
-                row.id,
-                task.stage_id,
-                task.party,
-                task.step,
-                task.link_generation,
-            )
+            expected = make_token(self.service.link_secret, task)
             if not hmac.compare_digest(expected, token):
                 raise LinkNotFound()  # a row that was re-pointed in the database
             bound = bound_for(row)

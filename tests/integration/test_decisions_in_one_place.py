@@ -16,7 +16,7 @@ from notifications.sender import deliver_due
 from notifications.transports import SmtpTransport
 from workflow import queries
 from workflow.calendar import local_to_utc, to_local
-from workflow.links import make_token
+from workflow.links import LinkKey, make_token
 from workflow.loader import Bundle
 from workflow.mail import office_hours
 from workflow.planner import past_deadline
@@ -122,7 +122,7 @@ def test_overdue_is_one_decision_for_the_response_page_and_the_dashboard(
     deadline = bound.stage(stage).deadline
     assert deadline is not None
     boundary = bound.overdue_at(deadline)
-    token = make_token(svc.link_secret, pid, stage, "aalborg", "", 1)
+    token = make_token(svc.link_secret, LinkKey(pid, stage, "aalborg", "", 1))
     responses = Responses(svc)
 
     def listed(at: datetime) -> bool:
