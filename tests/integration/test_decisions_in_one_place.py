@@ -16,11 +16,12 @@ from notifications.sender import deliver_due
 from notifications.transports import SmtpTransport
 from workflow import queries
 from workflow.calendar import local_to_utc, to_local
+from workflow.link_target import LATE, OPEN
 from workflow.links import LinkKey, make_token
 from workflow.loader import Bundle
 from workflow.mail import office_hours
 from workflow.planner import past_deadline
-from workflow.responses import LATE, OPEN, Responses
+from workflow.responses import Responses
 from workflow.service import Service, bound_for
 from workflow.simulation import simulate
 from workflow.storage.db import Database
