@@ -187,7 +187,7 @@ class Mailer:
         stopping: threading.Event,
     ) -> None:
         from aftaleflow.cli_mail import make_transport
-        from notifications.sender import LEASE
+        from notifications.claims import LEASE
 
         self.settings = settings
         self.db = db
@@ -203,7 +203,8 @@ class Mailer:
         return self.transport.description
 
     def __call__(self) -> None:
-        from notifications.sender import deliver_due, recover_stuck
+        from notifications.claims import recover_stuck
+        from notifications.sender import deliver_due
 
         if self.stopping.is_set():
             return
