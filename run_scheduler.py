@@ -15,29 +15,26 @@ recorded or left claimable (a restart re-sends it with the same Message-ID).
 
 ``--demo`` runs the shipped Socialaftale cycle on a fast virtual clock with a simulated
 secretariat (``make run``); ``--web`` serves the web app in the same process.
+
+This file reads the arguments and the environment and wires the parts; the jobs are in
+``aftaleflow/scheduler_jobs.py``, the log format in ``aftaleflow/scheduler_logging.py`` and
+the run until a signal in ``aftaleflow/scheduler_loop.py``.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import faulthandler
-import json
 import logging
 import os
 import signal
-import socket
 import sys
 import threading
-import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from types import FrameType
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from apscheduler.jobstores.memory import MemoryJobStore
-from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
@@ -45,14 +42,14 @@ from sqlalchemy.exc import SQLAlchemyError
 from aftaleflow import demo
 from aftaleflow.config import Settings, from_env
 from aftaleflow.devserver import WebServer, listening_address, start_web
-from aftaleflow.inbox_job import add_inbox_job, inbox_reader
-from workflow import defaults
-from workflow.calendar import to_local
+from aftaleflow.inbox_job import InboxReader, add_inbox_job, inbox_reader
+from aftaleflow.scheduler_jobs import Intervals, Mailer, Ticker
+from aftaleflow.scheduler_logging import LateFilter, setup_logging
+from aftaleflow.scheduler_loop import serve
 from workflow.clock import Clock, clock_from
 from workflow.errors import AftaleflowError, SchedulerAlreadyRunning
-from workflow.scheduling import Backlog, InstanceLock, last_tick_at, lock_sqlite_scheduler
-from workflow.scheduling import record_tick as record_tick_state
-from workflow.service import LATE_LOG_THRESHOLD, Service, TickReport
+from workflow.scheduling import InstanceLock, last_tick_at, lock_sqlite_scheduler
+from workflow.service import Service
 from workflow.storage.db import Database, describe_failure
 
 log = logging.getLogger("aftaleflow.scheduler")
@@ -61,319 +58,8 @@ EXIT_OK = 0
 EXIT_CONFIG = 2  # bad configuration, unreachable database, port in use
 EXIT_ALREADY_RUNNING = 3  # another scheduler holds this SQLite database
 
-MIN_INTERVAL_S = defaults.MIN_INTERVAL_S
-#: Mails per claim; the send job claims batches until the outbox has nothing more due.
-BATCH_SIZE = defaults.SEND_BATCH_SIZE
-MAX_BATCHES_PER_RUN = defaults.MAX_BATCHES_PER_RUN
 #: The first key of the PostgreSQL advisory lock that serialises migrations ("AM").
 MIGRATION_LOCK_NS = 0x414D
-BACKLOG_WARN_EVERY_S = defaults.BACKLOG_WARN_EVERY_S
-
-
-# ---------------------------------------------------------------------- logging
-
-
-_RESERVED = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
-
-
-def _extras(record: logging.LogRecord) -> dict[str, Any]:
-    return {k: v for k, v in vars(record).items() if k not in _RESERVED and not k.startswith("_")}
-
-
-class TextFormatter(logging.Formatter):
-    """``time LEVEL logger message  action=… key=…``: one line per record, greppable."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        line = super().format(record)
-        extras = _extras(record)
-        if extras:
-            line += "  " + " ".join(f"{k}={_plain(v)}" for k, v in extras.items())
-        return line
-
-
-class JsonFormatter(logging.Formatter):
-    """One JSON object per line, for journald/Loki/ELK: the extras are top-level keys."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        out: dict[str, Any] = {
-            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
-            "level": record.levelname,
-            "logger": record.name,
-            "message": record.getMessage(),
-            **_extras(record),
-        }
-        if record.exc_info:
-            out["exception"] = self.formatException(record.exc_info)
-        return json.dumps(out, default=_json_value, ensure_ascii=False)
-
-
-def _json_value(value: Any) -> str:
-    return value.isoformat() if isinstance(value, datetime) else str(value)
-
-
-def _plain(value: Any) -> str:
-    s = value.isoformat() if isinstance(value, datetime) else str(value)
-    return json.dumps(s, ensure_ascii=False) if (" " in s or not s) else s
-
-
-class _NoMaxInstancesNoise(logging.Filter):
-    """A run skipped because the previous one still runs is by design (max_instances=1)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return "maximum number of running instances" not in str(record.msg)
-
-
-class _LateFilter(logging.Filter):
-    """With a fast clock every action is a little late; keep the service's ``caught_up`` lines
-    for actions later than the tick granularity (real downtime)."""
-
-    def __init__(self, threshold: timedelta) -> None:
-        super().__init__()
-        self.threshold = threshold
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if getattr(record, "action", None) != "caught_up":
-            return True
-        late = record.args[-1] if isinstance(record.args, tuple) and record.args else None
-        return not isinstance(late, timedelta) or late > self.threshold
-
-
-def setup_logging(fmt: str, level: str) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    if fmt == "json":
-        handler.setFormatter(JsonFormatter())
-    else:
-        handler.setFormatter(TextFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level.upper())
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    logging.getLogger("apscheduler.scheduler").addFilter(_NoMaxInstancesNoise())
-    # werkzeug logs every request line, personal-link tokens included: keep it out of INFO
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
-
-
-# ---------------------------------------------------------------------- the jobs
-
-
-@dataclass(frozen=True)
-class Intervals:
-    """Wall-clock seconds between job runs, and the business time one tick spans."""
-
-    tick_s: float
-    send_s: float
-    speed: float
-
-    @classmethod
-    def for_clock(cls, clock: Clock, tick_business_s: float, send_business_s: float) -> Intervals:
-        return cls(
-            max(MIN_INTERVAL_S, tick_business_s / clock.speed),
-            max(MIN_INTERVAL_S, send_business_s / clock.speed),
-            clock.speed,
-        )
-
-    @property
-    def late_threshold(self) -> timedelta:
-        """Later than this is "caught up after downtime", not ordinary tick granularity."""
-        return max(LATE_LOG_THRESHOLD, timedelta(seconds=2 * self.tick_s * self.speed))
-
-    @property
-    def backlog_threshold(self) -> timedelta:
-        """A mail or process due longer than this is a backlog worth a warning."""
-        return max(timedelta(minutes=15), timedelta(seconds=5 * self.send_s * self.speed))
-
-
-class Ticker:
-    """The ``tick`` job: apply what is due, let the demo secretariat act, record the tick."""
-
-    def __init__(
-        self,
-        service: Service,
-        clock: Clock,
-        intervals: Intervals,
-        *,
-        demo_key: str | None = None,
-        stopping: threading.Event | None = None,
-        previous: datetime | None = None,
-        wall: Callable[[], float] | None = None,
-    ) -> None:
-        self.service = service
-        self.stopping = stopping or threading.Event()
-        #: The last tick recorded before this scheduler started (logged on the first run).
-        self.previous = previous
-        self.clock = clock
-        self.intervals = intervals
-        self.demo_key = demo_key
-        self._wall = wall or time.monotonic
-        self._last_backlog_warning = 0.0
-        #: Who the audit log names for what this scheduler applies.
-        self.actor = f"scheduler@{socket.gethostname()}:{os.getpid()}"
-
-    def __call__(self) -> None:
-        if self.stopping.is_set():  # queued just before the signal: nothing new now
-            return
-        at = self.clock()
-        if self.previous is not None:
-            self._resumed(self.previous, at)
-            self.previous = None
-        try:
-            report = self.service.tick(at, actor=self.actor)
-            if self.demo_key:
-                report.applied.extend(demo.secretariat(self.service, self.demo_key, at))
-            after = record_tick_state(self.service.db, report, at)
-        except (SQLAlchemyError, AftaleflowError) as e:
-            log.error(
-                "tick at %s failed (the next tick tries again): %s",
-                at.isoformat(),
-                _short(e),
-                extra={"action": "tick_failed", "at": at},
-            )
-            return
-        self._log(report, after, at)
-
-    def _resumed(self, last: datetime, at: datetime) -> None:
-        if at - last > self.intervals.late_threshold:
-            log.info(
-                "the last tick was at %s, %s ago: this tick catches up",
-                f"{to_local(last):%Y-%m-%d %H:%M}",
-                at - last,
-                extra={
-                    "action": "scheduler_resumed",
-                    "last_tick": last,
-                    "downtime_s": int((at - last).total_seconds()),
-                },
-            )
-
-    def _log(self, report: TickReport, after: Backlog, at: datetime) -> None:
-        if report.applied:
-            processes = len({a.process_key for a in report.applied})
-            log.info(
-                "tick %s: applied %d action(s) in %d process(es)",
-                f"{to_local(at):%Y-%m-%d %H:%M}",
-                len(report.applied),
-                processes,
-                extra={
-                    "action": "tick_applied",
-                    "at": at,
-                    "applied": len(report.applied),
-                    "processes": processes,
-                },
-            )
-        late = [a for a in report.applied if a.late_by > self.intervals.late_threshold]
-        if late:
-            worst = max(a.late_by for a in late)
-            log.info(
-                "caught up %d action(s) that fell due while no tick ran; the latest by %s",
-                len(late),
-                worst,
-                extra={
-                    "action": "tick_caught_up",
-                    "at": at,
-                    "late": len(late),
-                    "max_late_s": int(worst.total_seconds()),
-                },
-            )
-        now = self._wall()
-        if (
-            not after.empty
-            and after.oldest_age > self.intervals.backlog_threshold
-            and now - self._last_backlog_warning >= BACKLOG_WARN_EVERY_S
-        ):
-            self._last_backlog_warning = now
-            log.warning(
-                "backlog: %d process(es) and %d mail(s) overdue, the oldest by %s",
-                after.processes_due,
-                after.mails_due,
-                after.oldest_age,
-                extra={"action": "backlog", **after.as_dict()},
-            )
-
-
-class Mailer:
-    """The ``send`` job: claim and send batches until nothing more is due.
-
-    ``exclusive`` (SQLite, where this is the only scheduler): mails a crashed run left in
-    ``sending`` are queued again on the first run. Otherwise (PostgreSQL, maybe several
-    schedulers) they are reclaimed when their lease runs out: the sender's lease is ten
-    minutes of wall time, so it is stretched by the clock's speed.
-    """
-
-    def __init__(
-        self,
-        settings: Settings,
-        db: Database,
-        clock: Clock,
-        *,
-        exclusive: bool,
-        stopping: threading.Event,
-    ) -> None:
-        from aftaleflow.cli_mail import make_transport
-        from notifications.sender import LEASE
-
-        self.settings = settings
-        self.db = db
-        self.clock = clock
-        self.transport = make_transport(settings)
-        self.lease = LEASE * clock.speed
-        self.recover_pending = exclusive
-        self.stopping = stopping
-        self.worker = f"scheduler@{socket.gethostname()}:{os.getpid()}"
-
-    @property
-    def description(self) -> str:
-        return self.transport.description
-
-    def __call__(self) -> None:
-        from notifications.sender import deliver_due, recover_stuck
-
-        if self.stopping.is_set():
-            return
-        at = self.clock()
-        totals = {"sent": 0, "retry": 0, "failed": 0, "resent_after_crash": 0}
-        try:
-            if self.recover_pending:
-                recover_stuck(self.db, at, worker=self.worker)
-                self.recover_pending = False
-            for _ in range(MAX_BATCHES_PER_RUN):
-                report = deliver_due(
-                    self.db,
-                    self.transport,
-                    self.settings,
-                    at,
-                    batch_size=BATCH_SIZE,
-                    worker=self.worker,
-                    lease=self.lease,
-                )
-                totals["sent"] += report.sent
-                totals["retry"] += report.retried
-                totals["failed"] += report.failed
-                totals["resent_after_crash"] += report.resent_after_crash
-                if report.claimed < BATCH_SIZE or self.stopping.is_set():
-                    break
-        except SQLAlchemyError as e:
-            log.error(
-                "sending failed (the next run tries again): %s",
-                _short(e),
-                extra={"action": "send_failed", "at": at},
-            )
-        if any(totals.values()):
-            log.info(
-                "sent %d mail(s), %d to retry, %d failed, %d resent after a crash",
-                totals["sent"],
-                totals["retry"],
-                totals["failed"],
-                totals["resent_after_crash"],
-                extra={"action": "mail_batch", "at": at, **totals},
-            )
-
-
-def _short(e: BaseException) -> str:
-    orig = getattr(e, "orig", None)
-    return " ".join(str(orig or e).split())[:300]
-
-
-# ---------------------------------------------------------------------- start-up
 
 
 def parse_args(argv: list[str] | None, env: Mapping[str, str]) -> argparse.Namespace:
@@ -492,21 +178,13 @@ def _run(
     except SQLAlchemyError as e:
         return _fail(describe_failure(settings.database_url, e))
     service = Service(db, link_secret=settings.secret_key)
-
-    the_demo: demo.Demo | None = None
-    start, speed = args.start, args.speed
-    if args.demo:
-        the_demo = demo.seed(service)
-        start = start or the_demo.start.isoformat()
-        speed = speed or demo.SPEED
-    last = last_tick_at(db)
-    clock = clock_from(start, speed, args.origin, resume_from=last)
+    the_demo, clock, last = _clock(args, service, db)
     intervals = Intervals.for_clock(
         clock,
         args.tick_seconds or settings.tick_seconds,
         args.send_seconds or settings.send_seconds,
     )
-    logging.getLogger("aftaleflow.service").addFilter(_LateFilter(intervals.late_threshold))
+    logging.getLogger("aftaleflow.service").addFilter(LateFilter(intervals.late_threshold))
 
     stopping = threading.Event()
     ticker = Ticker(
@@ -534,6 +212,25 @@ def _run(
     if args.web:
         web = start_web(settings, clock, args.bind or settings.base_url)
 
+    scheduler = _scheduler(intervals, ticker, mailer, inbox)
+    _banner(settings, where, clock, intervals, mailer, web, the_demo, args.web)
+    started = {
+        "database": where,
+        "clock": clock.describe(),
+        "tick_s": intervals.tick_s,
+        "send_s": intervals.send_s,
+        "demo": the_demo.key if the_demo else "",
+        "pid": os.getpid(),
+    }
+    serve(scheduler, stopping, web=web, started=started)
+    return EXIT_OK
+
+
+def _scheduler(
+    intervals: Intervals, ticker: Ticker, mailer: Mailer | None, inbox: InboxReader | None
+) -> BlockingScheduler:
+    """The jobs, each with ``coalesce=True``, ``max_instances=1``, ``misfire_grace_time=None``
+    and a first run now."""
     scheduler = BlockingScheduler(timezone=UTC, jobstores={"default": MemoryJobStore()})
     common: dict[str, Any] = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
     first = datetime.now(UTC)
@@ -545,68 +242,22 @@ def _run(
     add_inbox_job(
         scheduler, inbox, seconds=intervals.send_s, common={**common, "next_run_time": first}
     )
+    return scheduler
 
-    _banner(settings, where, clock, intervals, mailer, web, the_demo, args.web)
-    # SIGTERM/SIGINT: the handler only sets a flag and starts a thread that shuts the
-    # scheduler down (waiting for the running jobs). Raising from the handler would be
-    # swallowed by APScheduler, which catches BaseException around job submission; and
-    # shutting down in the handler itself would re-enter locks the main thread may hold.
-    stopper: list[threading.Thread] = []
 
-    def stop(signum: int, _frame: FrameType | None) -> None:
-        if stopping.is_set():
-            log.warning(
-                "second signal: exiting at once; mails being sent stay claimable",
-                extra={"action": "scheduler_killed"},
-            )
-            os._exit(130)
-        stopping.set()
-        log.info(
-            "stopping on %s: letting the running jobs finish",
-            signal.Signals(signum).name,
-            extra={"action": "scheduler_stopping"},
-        )
-        thread = threading.Thread(target=shut_down, name="stopper")
-        stopper.append(thread)
-        thread.start()
-
-    def shut_down() -> None:
-        for _ in range(500):  # a signal may come a moment before start() got going
-            if scheduler.running:
-                break
-            time.sleep(0.01)
-        with contextlib.suppress(SchedulerNotRunningError):
-            scheduler.shutdown(wait=True)
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    # logged once a signal is handled: whoever waits for this line may send SIGTERM
-    log.info(
-        "scheduler started",
-        extra={
-            "action": "scheduler_started",
-            "database": where,
-            "clock": clock.describe(),
-            "tick_s": intervals.tick_s,
-            "send_s": intervals.send_s,
-            "demo": the_demo.key if the_demo else "",
-            "pid": os.getpid(),
-        },
-    )
-    try:
-        scheduler.start()  # returns once the stopper has stopped it
-    finally:
-        for thread in stopper:
-            thread.join()  # the jobs in flight have finished
-        if scheduler.running:  # start() failed
-            scheduler.shutdown(wait=True)
-        # stopped: a repeated signal (a terminal's or a process group's) changes nothing now
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        if web is not None:
-            web.stop()
-    log.info("scheduler stopped", extra={"action": "scheduler_stopped"})
-    return EXIT_OK
+def _clock(
+    args: argparse.Namespace, service: Service, db: Database
+) -> tuple[demo.Demo | None, Clock, datetime | None]:
+    """The demo (seeded with ``--demo``), the scheduler's clock (resumed from the last tick
+    recorded), and that last tick."""
+    the_demo: demo.Demo | None = None
+    start, speed = args.start, args.speed
+    if args.demo:
+        the_demo = demo.seed(service)
+        start = start or the_demo.start.isoformat()
+        speed = speed or demo.SPEED
+    last = last_tick_at(db)
+    return the_demo, clock_from(start, speed, args.origin, resume_from=last), last
 
 
 def _banner(

@@ -18,10 +18,11 @@ from rich.table import Table
 from sqlalchemy import func, select
 
 from aftaleflow.config import Settings
+from notifications.claims import recover_stuck
 from notifications.message import InvalidAddress, bare_address, checked_address
 from notifications.restore import cancel as cancel_restored
 from notifications.restore import due_before
-from notifications.sender import DeliveryReport, drain, make_on_tick, recover_stuck
+from notifications.sender import DeliveryReport, drain, make_on_tick
 from notifications.transports import Transport, transport_for
 from workflow import defaults
 from workflow.clock import parse_moment, system_clock

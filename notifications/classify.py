@@ -28,7 +28,8 @@ from typing import Any, cast
 import nh3
 from flufl.bounce import all_failures
 
-from workflow.responses import clean_filename, file_kind
+from workflow.file_types import file_kind
+from workflow.validation import clean_filename
 
 log = logging.getLogger("aftaleflow.inbox")
 

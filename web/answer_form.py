@@ -20,7 +20,8 @@ from web.formatting import format_types
 from web.i18n import lang, t
 from web.uploads import store_upload
 from workflow.definition import Questionnaire
-from workflow.responses import Issue, Target
+from workflow.link_target import Target
+from workflow.validation import Issue
 
 
 @dataclass(frozen=True)

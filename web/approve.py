@@ -23,14 +23,8 @@ from web.security import csrf
 from web.state import state
 from workflow.calendar import to_local
 from workflow.errors import GuardRefused
-from workflow.responses import (
-    DECISIONS,
-    OPEN,
-    Issue,
-    LinkNotFound,
-    Target,
-    validate_decision,
-)
+from workflow.link_target import OPEN, LinkNotFound, Target
+from workflow.validation import DECISIONS, Issue, validate_decision
 
 bp = Blueprint("approve", __name__)
 csrf.exempt(bp)

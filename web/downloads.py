@@ -15,7 +15,8 @@ from urllib.parse import quote
 
 from werkzeug.wrappers import Response
 
-from workflow.responses import clean_filename, file_kind
+from workflow.file_types import file_kind
+from workflow.validation import clean_filename
 
 MEDIA_TYPES = {
     "pdf": "application/pdf",

@@ -11,7 +11,7 @@ from werkzeug.exceptions import TooManyRequests
 
 from web.security import client_address
 from web.state import state
-from workflow.responses import LinkNotFound, Target
+from workflow.link_target import LinkNotFound, Target
 
 
 def resolve_link(token: str, *, kind: str, mark_opened: bool = True) -> Target:

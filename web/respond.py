@@ -29,15 +29,9 @@ from web.links import resolve_link
 from web.security import csrf
 from web.state import state
 from workflow.errors import GuardRefused
-from workflow.responses import (
-    LATE,
-    AnswerInvalid,
-    AnswerState,
-    Issue,
-    Target,
-    answer_texts,
-    validate_answers,
-)
+from workflow.link_target import LATE, Target
+from workflow.responses import AnswerState
+from workflow.validation import AnswerInvalid, Issue, answer_texts, validate_answers
 
 bp = Blueprint("respond", __name__)
 csrf.exempt(bp)

@@ -1,7 +1,7 @@
 """Storing uploaded files: streamed to disk under a random name, kept only if the content is
 an accepted document type and within the size limit.
 
-The type is decided by the content (``workflow.responses.file_kind``), never by the name or
+The type is decided by the content (``workflow.file_types.file_kind``), never by the name or
 the browser's Content-Type. The stored name is random, so a file name typed by someone
 else never becomes a path; the original name is kept for showing only.
 
@@ -26,7 +26,8 @@ from typing import IO, Any
 from flask import Request, current_app
 from werkzeug.datastructures import FileStorage
 
-from workflow.responses import Issue, clean_filename, file_kind
+from workflow.file_types import file_kind
+from workflow.validation import Issue, clean_filename
 
 CHUNK = 64 * 1024
 MB = 1024 * 1024

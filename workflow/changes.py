@@ -196,9 +196,7 @@ def next_seq(tx: ProcessTx, kind: str, t: TaskRecord, at_least: int) -> int:
 def issue_link(tx: ProcessTx, t: TaskRecord, at: datetime) -> dict[str, Any]:
     """The task's personal link of its current generation (stored as a hash only); the
     mail's ``link`` context."""
-    token = make_token(
-        tx.link_secret, tx.process.id, t.stage_id, t.party, t.step, t.link_generation
-    )
+    token = make_token(tx.link_secret, t)
     tx.link(t, token_hash(token), at)
     return {"generation": t.link_generation}
 

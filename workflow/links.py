@@ -12,31 +12,62 @@ import base64
 import hashlib
 import hmac
 from collections.abc import Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 
-def make_token(
-    secret: str, process_id: int, stage: str, party: str, step: str, generation: int
-) -> str:
-    """THE personal-link token; every part that needs one calls this (or ``token_of``)."""
-    msg = f"{process_id}/{stage}/{party}/{step}/{generation}".encode()
-    digest = hmac.new(secret.encode(), msg, hashlib.sha256).digest()
+class LinkedTask(Protocol):
+    """What names a personal link: a task (``TaskRow``, ``TaskRecord``) or a ``LinkKey``."""
+
+    @property
+    def process_id(self) -> int: ...
+    @property
+    def stage_id(self) -> str: ...
+    @property
+    def party(self) -> str: ...
+    @property
+    def step(self) -> str: ...
+    @property
+    def link_generation(self) -> int: ...
+
+
+@dataclass(frozen=True)
+class LinkKey:
+    """A personal link named by its parts, where no task is at hand (a mail's context)."""
+
+    process_id: int
+    stage_id: str
+    party: str
+    step: str
+    link_generation: int
+
+
+def make_token(secret: str, task: LinkedTask) -> str:
+    """THE personal-link token of a task's current link generation; every part that needs
+    one calls this (a mail's context through ``token_of``)."""
+    msg = f"{task.process_id}/{task.stage_id}/{task.party}/{task.step}/{task.link_generation}"
+    digest = hmac.new(secret.encode(), msg.encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
-def token_of(secret: str, context: Mapping[str, Any]) -> str | None:
-    """The token of the personal link a mail's context names (``workflow.mail``), if any."""
+def link_key(context: Mapping[str, Any]) -> LinkKey | None:
+    """The personal link a mail's context names (``workflow.mail``), if any."""
     link = context.get("link")
-    if not isinstance(link, Mapping) or "process_id" not in context:
+    if not isinstance(link, Mapping) or context.get("process_id") is None:
         return None
-    return make_token(
-        secret,
+    return LinkKey(
         int(context["process_id"]),
         str(context.get("stage_id") or ""),
         str(context.get("party") or ""),
         str(context.get("step") or ""),
         int(link.get("generation") or 1),
     )
+
+
+def token_of(secret: str, context: Mapping[str, Any]) -> str | None:
+    """The token of the personal link a mail's context names, if any."""
+    key = link_key(context)
+    return make_token(secret, key) if key is not None else None
 
 
 def token_hash(token: str) -> str:

@@ -13,7 +13,7 @@ the row (``notifications`` reads it back as ``OutgoingMail``). Every outbox cont
 - ``party_names``: slug → name of every party (submission mails, which list the approvals);
 - then the kind's own keys (``details``): e.g. ``deadline`` (ISO date or ''), ``link``
   (``{"generation": n}``: the renderer derives the personal link from the secret and the keys
-  above, ``workflow.links.link_for``), ``n`` and ``working_days_left`` of a reminder, ``event``
+  above, ``workflow.links.token_of``), ``n`` and ``working_days_left`` of a reminder, ``event``
   of a meeting invitation, ``approvals`` and ``document`` of the submission.
 """
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from workflow.calendar import to_local, working_days_between
 from workflow.errors import NotFound
+from workflow.planner import past_deadline
 from workflow.storage.models import (
     ContactStatusRow,
     EventRow,
@@ -330,7 +331,7 @@ def overdue_tasks(
             continue
         bst = bound.stage(t.stage_id)
         deadline = _task_deadline(t, bst)
-        if deadline is None or (t.status != "overdue" and at <= bound.overdue_at(deadline)):
+        if deadline is None or (t.status != "overdue" and not past_deadline(bound, deadline, at)):
             continue
         out.append(
             OverdueTask(

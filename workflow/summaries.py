@@ -25,10 +25,10 @@ from sqlalchemy.orm import Session
 from workflow.dates import format_short
 from workflow.definition import QuestionnaireStage
 from workflow.errors import ConcurrentUpdate, GuardRefused, NotFound
-from workflow.responses import clean_text
 from workflow.service import bound_for, system_clock
 from workflow.storage.db import Database
 from workflow.storage.models import EventRow, ProcessRow, ReportSummaryRow
+from workflow.validation import clean_text
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from werkzeug.serving import make_server
 
 from web import close_app, create_app
 from workflow.calendar import TZ
-from workflow.links import make_token
+from workflow.links import LinkKey, make_token
 from workflow.loader import Bundle
 from workflow.service import Service
 from workflow.simulation import simulate
@@ -87,7 +87,7 @@ def process_id(db: Database, key: str = KEY) -> int:
 def token(
     db: Database, party: str, *, stage: str = QUESTIONNAIRE, step: str = "", generation: int = 1
 ) -> str:
-    return make_token(SECRET, process_id(db), stage, party, step, generation)
+    return make_token(SECRET, LinkKey(process_id(db), stage, party, step, generation))
 
 
 def build_app(

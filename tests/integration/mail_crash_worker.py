@@ -18,7 +18,8 @@ from contextlib import contextmanager
 from datetime import datetime
 
 from aftaleflow.config import from_env
-from notifications.sender import deliver_due, recover_stuck
+from notifications.claims import recover_stuck
+from notifications.sender import deliver_due
 from notifications.transports import Connection, Outgoing, SendResult, SmtpTransport
 from workflow.storage.db import Database
 

@@ -27,7 +27,7 @@ from tests.browser.support import (
 from workflow import queries
 from workflow.calendar import TZ, local_to_utc
 from workflow.errors import GuardRefused
-from workflow.links import make_token
+from workflow.links import LinkKey, make_token
 from workflow.loader import Bundle
 from workflow.service import Service, bound_for
 from workflow.storage.db import Database
@@ -337,9 +337,11 @@ def test_the_outbox_opens_an_invitations_personal_link(invited: Dash) -> None:
     assert mail is not None and pid is not None
     page = d.client.get("/sekretariat/udbakke?party=aalborg").text
     assert f"/sekretariat/udbakke/{mail.id}/svarlink" in page
-    assert make_token(SECRET, pid, QUESTIONNAIRE, "aalborg", "", 1) not in page, "no token shown"
+    assert make_token(SECRET, LinkKey(pid, QUESTIONNAIRE, "aalborg", "", 1)) not in page, (
+        "no token shown"
+    )
     r = d.client.get(f"/sekretariat/udbakke/{mail.id}/svarlink")
-    token = make_token(SECRET, pid, QUESTIONNAIRE, "aalborg", "", 1)
+    token = make_token(SECRET, LinkKey(pid, QUESTIONNAIRE, "aalborg", "", 1))
     assert r.status_code == 303 and r.headers["Location"] == f"{BASE_URL}/svar/{token}"
     assert d.client.get(f"/svar/{token}").status_code == 200, "the link works"
     # after a re-issue the old mail's link is marked as replaced, the new one opens

@@ -1,5 +1,6 @@
 """Decisions taken in one place, and the logs that say what happened: a retry waits for the
-office hours of the mail's own definition; a failed mail, a retry and a caught-up tick are
+office hours of the mail's own definition; "overdue" is the planner's ``past_deadline`` for the
+response page and the dashboard alike; a failed mail, a retry and a caught-up tick are
 logged with their ``action`` key."""
 
 from __future__ import annotations
@@ -13,13 +14,18 @@ from sqlalchemy import select
 
 from notifications.sender import deliver_due
 from notifications.transports import SmtpTransport
+from workflow import queries
 from workflow.calendar import local_to_utc, to_local
+from workflow.link_target import LATE, OPEN
+from workflow.links import LinkKey, make_token
 from workflow.loader import Bundle
 from workflow.mail import office_hours
-from workflow.service import Service
+from workflow.planner import past_deadline
+from workflow.responses import Responses
+from workflow.service import Service, bound_for
 from workflow.simulation import simulate
 from workflow.storage.db import Database
-from workflow.storage.models import OutboxRow
+from workflow.storage.models import OutboxRow, ProcessRow
 
 from .conftest import SmtpServer, make_settings
 
@@ -99,3 +105,38 @@ def test_a_tick_that_catches_up_logs_it(
     with caplog.at_level(logging.INFO, logger="aftaleflow.service"):
         svc.tick(datetime(2022, 1, 12, 12, 0, tzinfo=UTC))  # two days after the first stage
     assert "caught_up" in _actions(caplog)
+
+
+def test_overdue_is_one_decision_for_the_response_page_and_the_dashboard(
+    db: Database, socialaftale: Bundle
+) -> None:
+    """Exactly at ``overdue_at`` a task is not yet overdue; one second later it is: the same
+    for the planner's ``past_deadline``, a personal link's phase and the dashboard's list."""
+    stage = "fagudvalg-spoergsmaal"  # late answers are taken (and marked late)
+    svc = Service(db, link_secret="s" * 32)
+    simulate(svc, socialaftale, 2022, until=datetime(2022, 4, 4, 7, 30, tzinfo=UTC))
+    with db.sessions() as s:
+        row = s.scalar(select(ProcessRow))
+        assert row is not None
+        bound = bound_for(row)
+        pid = row.id
+    deadline = bound.stage(stage).deadline
+    assert deadline is not None
+    boundary = bound.overdue_at(deadline)
+    token = make_token(svc.link_secret, LinkKey(pid, stage, "aalborg", "", 1))
+    responses = Responses(svc)
+
+    def listed(at: datetime) -> bool:
+        with db.sessions() as s:
+            row = s.scalar(select(ProcessRow))
+            assert row is not None
+            overdue = queries.overdue_tasks(s, row, bound, at)
+        return any(o.party == "aalborg" and o.stage_id == stage for o in overdue)
+
+    assert not past_deadline(bound, deadline, boundary)
+    assert responses.resolve(token, boundary).phase == OPEN
+    assert not listed(boundary)
+    after = boundary + timedelta(seconds=1)
+    assert past_deadline(bound, deadline, after)
+    assert responses.resolve(token, after).phase == LATE
+    assert listed(after)

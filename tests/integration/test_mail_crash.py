@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import func, select
 
 from aftaleflow.config import Settings
-from notifications.sender import LEASE
+from notifications.claims import LEASE
 from workflow.storage.db import Database
 from workflow.storage.models import EventRow, OutboxRow
 

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from aftaleflow.cli_mail import deliver_callback
 from aftaleflow.config import Settings
 from workflow.calendar import is_working_day, to_local
-from workflow.links import make_token, token_hash
+from workflow.links import LinkKey, make_token, token_hash
 from workflow.loader import load_bundle
 from workflow.service import Service
 from workflow.simulation import simulate
@@ -146,7 +146,8 @@ def test_2022_cycle_with_two_late_parties(
             "Nordjysk Socialaftale 2023-2024: Spørgsmål til de politiske udvalg – "
             "svar senest fredag den 20. maj 2022"
         )
-        token = make_token("test-secret", row.process_id or 0, row.stage_id, row.party, "", 1)
+        key = LinkKey(row.process_id or 0, row.stage_id, row.party, "", 1)
+        token = make_token("test-secret", key)
         assert f"https://aftaleflow.example/svar/{token}" in _text(msg)
         assert token_hash(token) in link_hashes
         assert msg["In-Reply-To"] is None

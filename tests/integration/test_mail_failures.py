@@ -15,8 +15,9 @@ from sqlalchemy import func, select
 
 from aftaleflow.cli_mail import deliver_callback
 from aftaleflow.config import Settings
+from notifications.claims import LEASE, claim
 from notifications.message import InvalidAddress
-from notifications.sender import LEASE, claim, deliver_due, drain
+from notifications.sender import deliver_due, drain
 from notifications.transports import FileTransport, SmtpTransport, eml_name
 from workflow.loader import load_bundle
 from workflow.service import Service

@@ -23,7 +23,7 @@ from tests.integration.test_web_respond import COMPLETE, Web, make_web
 from web import MAX_BODY_MB, MAX_FILES_MB
 from web.security import MISSES_PER_WINDOW
 from web.uploads import FILES_MB
-from workflow.links import make_token
+from workflow.links import LinkKey, make_token
 from workflow.loader import Bundle
 from workflow.responses import Responses
 from workflow.service import Service
@@ -70,9 +70,9 @@ def test_forged_revoked_and_expired_tokens_get_the_same_plain_404(web: Web, db: 
     forged = [
         "A" * 43,
         "short",
-        make_token("another-secret", pid, "fagudvalg-spoergsmaal", "aalborg", "", 1),
-        make_token(SECRET, pid, "fagudvalg-spoergsmaal", "aalborg", "", 2),  # not issued
-        make_token(SECRET, pid, "fagudvalg-spoergsmaal", "no-such-party", "", 1),
+        make_token("another-secret", LinkKey(pid, "fagudvalg-spoergsmaal", "aalborg", "", 1)),
+        make_token(SECRET, LinkKey(pid, "fagudvalg-spoergsmaal", "aalborg", "", 2)),  # not issued
+        make_token(SECRET, LinkKey(pid, "fagudvalg-spoergsmaal", "no-such-party", "", 1)),
     ]
     for bad in forged:
         response = web.client.get(f"/svar/{bad}")

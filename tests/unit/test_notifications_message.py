@@ -18,7 +18,7 @@ from notifications.message import (
     new_message_id,
 )
 from notifications.outgoing import Attachment, Recipient, RenderedMail
-from notifications.sender import backoff
+from notifications.results import backoff
 from notifications.transports import WIRE_POLICY, SendResult, SmtpConfig, eml_name
 
 AT = datetime(2022, 4, 4, 7, 0, tzinfo=UTC)

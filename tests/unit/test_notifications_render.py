@@ -13,7 +13,7 @@ from notifications.ics import build_ics, event_uid
 from notifications.outgoing import OutgoingMail, Recipient
 from notifications.render import KINDS, RenderError, personal_url, render
 from workflow.dates import format_date, format_datetime, format_short, format_time
-from workflow.links import make_token
+from workflow.links import LinkKey, make_token
 
 
 @dataclass(frozen=True)
@@ -152,10 +152,10 @@ def test_reminder_says_how_many_working_days_are_left_or_late() -> None:
 
 def test_personal_links_are_derived_from_the_secret() -> None:
     ctx = {**COMMON, **CONTEXTS["invitation"]}
-    token = make_token("secret", 7, "fagudvalg-spoergsmaal", "laeso", "", 1)
+    token = make_token("secret", LinkKey(7, "fagudvalg-spoergsmaal", "laeso", "", 1))
     assert personal_url("https://a.example/", "secret", ctx) == f"https://a.example/svar/{token}"
     approval = {**ctx, "step": "byraad", "link": {"generation": 2}}
-    token = make_token("secret", 7, "fagudvalg-spoergsmaal", "laeso", "byraad", 2)
+    token = make_token("secret", LinkKey(7, "fagudvalg-spoergsmaal", "laeso", "byraad", 2))
     assert personal_url("https://a.example", "secret", approval) == (
         f"https://a.example/godkend/{token}"
     )

@@ -10,11 +10,11 @@ import pytest
 
 from tests.browser.support import docx_bytes, odt_bytes, pdf_bytes
 from workflow.definition import Questionnaire
-from workflow.responses import (
+from workflow.file_types import file_kind
+from workflow.validation import (
     answer_texts,
     clean_filename,
     clean_text,
-    file_kind,
     validate_answers,
     validate_decision,
 )

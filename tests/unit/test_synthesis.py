@@ -11,8 +11,8 @@ import pytest
 from tests.report_answers import CHOICES, LATE, PARTIES, SCALES, TEXTS, answer
 from workflow.definition import Questionnaire
 from workflow.loader import load_bundle
-from workflow.responses import validate_answers
 from workflow.synthesis import Participant, Submitted, Synthesis, synthesise
+from workflow.validation import validate_answers
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -32,8 +32,8 @@ from web.i18n import lang
 from web.state import state
 from workflow.definition import QuestionnaireStage
 from workflow.exports import latest_answers
+from workflow.file_types import STORED_NAME, file_kind
 from workflow.labels import label
-from workflow.responses import STORED_NAME, file_kind
 from workflow.storage.models import AnswerRow, ProcessRow, TaskRow
 from workflow.timeline import BoundProcess
 

@@ -19,8 +19,9 @@ from web.state import state
 from web.uploads import overflowed
 from workflow import queries
 from workflow.errors import AftaleflowError
-from workflow.responses import clean_filename, file_kind
+from workflow.file_types import file_kind
 from workflow.storage.models import DocumentRow, TaskRow
+from workflow.validation import clean_filename
 
 #: Largest agreement version accepted (the whole request is capped by the app as well).
 MAX_MB = 25

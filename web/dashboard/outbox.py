@@ -11,7 +11,7 @@ from web.dashboard.auth import admin_only
 from web.dashboard.blueprint import bp
 from web.dashboard.context import dashboard_state
 from web.state import state
-from workflow.links import make_token
+from workflow.links import token_of
 from workflow.storage.models import OutboxRow
 
 #: Mail kinds that carry a personal link (``context.link.generation``).
@@ -69,12 +69,11 @@ def respondent_link(mail_id: int) -> Response:
         mail = s.get(OutboxRow, mail_id)
         if mail is None or not has_link(mail) or mail.process_id is None:
             abort(404)
-        generation = int(mail.context["link"]["generation"])
         found = reads.task_by_id(s, mail.process_id, mail.stage_id, mail.party, mail.step)
         kind = found.kind if found is not None else "questionnaire"
-        process_id = mail.process_id
-        stage, party, step = mail.stage_id, mail.party, mail.step
-    token = make_token(st.responses.service.link_secret, process_id, stage, party, step, generation)
+        token = token_of(st.responses.service.link_secret, mail.context)
+    if token is None:
+        abort(404)
     path = "godkend" if kind == "approval" else "svar"
     return redirect(f"{dashboard_state().base_url}/{path}/{token}", code=303)
 
