@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any
 
-from workflow import acts, answering, documents, engine, stage_control
+from workflow import acts, answering, documents, engine, forum_report, stage_control
 from workflow.clock import system_clock
 from workflow.defaults import LATE_LOG_THRESHOLD
 from workflow.loader import Bundle
@@ -302,3 +302,27 @@ class Service:
             advance(tx, at, actor)
             tx.commit()
         return digest
+
+    # ------------------------------------------------------------------ the forum's report
+
+    def send_report(self, key: str, stage_id: str, *, at: datetime, actor: str, reason: str) -> int:
+        """The secretariat sends a meeting's report by hand; returns the number of mails."""
+        with self.transaction(key) as tx:
+            n = forum_report.send_report(tx, stage_id, at, actor, manual=True, reason=reason)
+            advance(tx, at, actor)
+            tx.commit()
+        return n
+
+    def revoke_report_links(
+        self,
+        key: str,
+        stage_id: str,
+        party: str | None = None,
+        *,
+        at: datetime,
+        actor: str,
+        reason: str,
+    ) -> None:
+        with self.transaction(key) as tx:
+            forum_report.revoke_report_links(tx, stage_id, party, at, actor, reason)
+            tx.commit()
