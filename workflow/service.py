@@ -87,6 +87,7 @@ class Service:
         at: datetime,
         actor: str,
         reason: str = "",
+        document_version: int | None = None,
     ) -> list[Applied]:
         with self.transaction(key) as tx:
             acts.record_outcome(
@@ -98,6 +99,7 @@ class Service:
                 at=at,
                 actor=actor,
                 reason=reason,
+                document_version=document_version,
             )
             applied = advance(tx, at, actor)
             tx.commit()
@@ -295,8 +297,9 @@ class Service:
         return version
 
     def put_up_for_approval(
-        self, key: str, version: int, *, at: datetime, actor: str, reason: str
+        self, key: str, version: int | None, *, at: datetime, actor: str, reason: str
     ) -> str:
+        """Put ``version`` up for approval (None: the version the decision recommended)."""
         with self.transaction(key) as tx:
             digest = documents.put_up_for_approval(tx, version, at=at, actor=actor, reason=reason)
             advance(tx, at, actor)
@@ -326,3 +329,9 @@ class Service:
         with self.transaction(key) as tx:
             forum_report.revoke_report_links(tx, stage_id, party, at, actor, reason)
             tx.commit()
+
+    def recommended_version(self, key: str) -> dict[str, Any]:
+        """The agreement version the recommending decision (KKR) recommended, ``{}`` if none
+        (``version``, ``sha256``, ``filename``)."""
+        with self.transaction(key) as tx:
+            return documents.recommended_version(tx)

@@ -22,6 +22,29 @@ DA: dict[str, str] = {
     ),
     "revoke_report_warning": "Links, der allerede er sendt, giver derefter »siden findes ikke«.",
     "done_report_revoked": "Rapportlinks til »{meeting}« er tilbagekaldt.",
+    "f_document_version": "Anbefalet version af aftalen",
+    "hint_document_version": (
+        "Den version af aftalen, beslutningen anbefaler (gemmes kun med resultatet "
+        "»godkendt«). Som standard den nyeste."
+    ),
+    "version_option": "Version {n} ({filename})",
+    "put_up_not_recommended": "Bemærk: {stage} anbefalede version {recommended}, ikke version {n}.",
+    "recommended_is": "KKR anbefalede version {n}.",
+    "act_put_up_recommended": "Send version {n} til godkendelse",
+    "recommended_badge": "Anbefalet",
+    "path_title": "Aftalens vej",
+    "path_draft": "Udkast",
+    "path_drafts": "{count} version(er).",
+    "path_newest": "Nyeste:",
+    "path_recommendation": "Anbefaling",
+    "path_recommended": "Anbefalede",
+    "path_recommended_no_version": "Anbefalet uden en registreret version",
+    "path_not_yet": "Ikke endnu",
+    "path_councils": "Byråd og regionsråd",
+    "path_up": "Sendt til godkendelse:",
+    "path_differs": "Ikke den anbefalede version.",
+    "path_submission": "Socialstyrelsen",
+    "path_submitted": "Fremsendt",
 }
 
 EN: dict[str, str] = {
@@ -42,4 +65,27 @@ EN: dict[str, str] = {
     ),
     "revoke_report_warning": 'Links already sent then show "page not found".',
     "done_report_revoked": 'The report links for "{meeting}" are revoked.',
+    "f_document_version": "Recommended version of the agreement",
+    "hint_document_version": (
+        "The version of the agreement the decision recommends (recorded only with the "
+        'outcome "approved"). The newest by default.'
+    ),
+    "version_option": "Version {n} ({filename})",
+    "put_up_not_recommended": "Note: {stage} recommended version {recommended}, not version {n}.",
+    "recommended_is": "KKR recommended version {n}.",
+    "act_put_up_recommended": "Put version {n} up for approval",
+    "recommended_badge": "Recommended",
+    "path_title": "The agreement's path",
+    "path_draft": "Draft",
+    "path_drafts": "{count} version(s).",
+    "path_newest": "Newest:",
+    "path_recommendation": "Recommendation",
+    "path_recommended": "Recommended",
+    "path_recommended_no_version": "Recommended without a recorded version",
+    "path_not_yet": "Not yet",
+    "path_councils": "Councils",
+    "path_up": "Up for approval:",
+    "path_differs": "Not the recommended version.",
+    "path_submission": "Socialstyrelsen",
+    "path_submitted": "Submitted",
 }
