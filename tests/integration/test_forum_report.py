@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -171,3 +171,25 @@ def test_a_viewer_cannot_send_and_a_missing_csrf_token_changes_nothing(forum: Da
     assert _report_mails(forum.db) == []
     with forum.db.sessions() as s:
         assert s.scalars(select(EventRow).where(EventRow.kind == "report_sent")).all() == []
+
+
+def test_a_scheduler_down_on_the_day_sends_it_once_when_it_catches_up(forum: Dash) -> None:
+    _tick(forum.db, datetime(2022, 6, 7, 12, 0, tzinfo=TZ))
+    caught_up = datetime(2022, 6, 10, 11, 0, tzinfo=TZ)  # down from 7 to 10 June
+    _tick(forum.db, caught_up)
+    _tick(forum.db, caught_up)
+    rows = _report_mails(forum.db)
+    assert len(rows) == 12 and {r.created_at for r in rows} == {caught_up}
+    (event,) = forum.events("report_sent")
+    assert event.data["due_at"] == PLANNED.astimezone(UTC).isoformat()
+    assert event.data["late_by_s"] == int((caught_up - PLANNED).total_seconds())
+
+
+def test_after_the_meeting_nothing_is_sent_and_that_is_recorded(forum: Dash) -> None:
+    _tick(forum.db, datetime(2022, 6, 7, 12, 0, tzinfo=TZ))
+    _tick(forum.db, datetime(2022, 6, 15, 15, 0, tzinfo=TZ))  # down until the forum met
+    assert _report_mails(forum.db) == []
+    (skipped,) = forum.events("report_skipped")
+    assert skipped.stage_id == FORUM and skipped.reason == "mødet er allerede holdt"
+    _tick(forum.db, datetime(2022, 6, 16, 10, 0, tzinfo=TZ))
+    assert forum.events("report_sent") == [] and len(forum.events("report_skipped")) == 1
