@@ -193,3 +193,14 @@ def test_after_the_meeting_nothing_is_sent_and_that_is_recorded(forum: Dash) -> 
     assert skipped.stage_id == FORUM and skipped.reason == "mødet er allerede holdt"
     _tick(forum.db, datetime(2022, 6, 16, 10, 0, tzinfo=TZ))
     assert forum.events("report_sent") == [] and len(forum.events("report_skipped")) == 1
+
+
+def test_the_outbox_opens_the_report_link_of_a_report_mail(forum: Dash) -> None:
+    _tick(forum.db, PLANNED)
+    forum.login()
+    (mail,) = [m for m in _report_mails(forum.db) if m.party == "thisted"]
+    listed = forum.client.get("/sekretariat/udbakke?kind=forum_report").text
+    assert f"/sekretariat/udbakke/{mail.id}/svarlink" in listed
+    r = forum.client.get(f"/sekretariat/udbakke/{mail.id}/svarlink")
+    assert r.status_code == 303
+    assert r.location == f"https://aftaleflow.example/rapport/{_token(forum.db, 'thisted')}"
