@@ -300,6 +300,12 @@ def record() -> None:
 )
 @click.option("--text", default="", help="Decision text, e.g. 'KKR anbefaler aftalen'.")
 @click.option("--minutes", default="", help="Link to or name of the minutes.")
+@click.option(
+    "--document-version",
+    type=int,
+    default=None,
+    help="The agreement version a recommending decision (KKR) recommends; default the newest.",
+)
 @click.option("--reason", default="")
 @click.option("--at", "at_", default=None)
 @click.option("--by", "actor", default="secretariat (cli)")
@@ -311,6 +317,7 @@ def record_outcome(
     outcome: str,
     text: str,
     minutes: str,
+    document_version: int | None,
     reason: str,
     at_: str | None,
     actor: str,
@@ -325,6 +332,7 @@ def record_outcome(
         at=parse_at(at_),
         actor=actor,
         reason=reason,
+        document_version=document_version,
     )
     console.print(f"Registreret: {stage} → {outcome}; {len(applied)} handling(er) fulgte")
 
@@ -505,20 +513,27 @@ def document_add(
 
 
 @document.command("approve-version")
-@click.argument("version", type=int)
+@click.argument("version", type=int, required=False)
 @click.option("--process", "key", default=None)
 @click.option("--reason", required=True)
 @click.option("--at", "at_", default=None)
 @click.option("--by", "actor", default="secretariat (cli)")
 @pass_app
 def document_up(
-    app: App, version: int, key: str | None, reason: str, at_: str | None, actor: str
+    app: App, version: int | None, key: str | None, reason: str, at_: str | None, actor: str
 ) -> None:
-    """Put a version up for approval: every approval records its hash."""
-    digest = app.service().put_up_for_approval(
-        app.only_key(key), version, at=parse_at(at_), actor=actor, reason=reason
-    )
-    console.print(f"Version {version} ({digest[:12]}) er sendt til godkendelse")
+    """Put a version up for approval (by default the one KKR recommended): every approval
+    records its hash."""
+    svc, process = app.service(), app.only_key(key)
+    digest = svc.put_up_for_approval(process, version, at=parse_at(at_), actor=actor, reason=reason)
+    rec = svc.recommended_version(process)
+    shown = version if version is not None else rec.get("version")
+    console.print(f"Version {shown} ({digest[:12]}) er sendt til godkendelse")
+    if rec and rec.get("sha256") != digest:
+        console.print(
+            f"Bemærk: KKR anbefalede version {rec.get('version')}, ikke version {shown}",
+            style="bold yellow",
+        )
 
 
 # ---------------------------------------------------------------------- simulation and diagrams

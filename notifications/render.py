@@ -18,6 +18,7 @@ party_name, step, secretariat{name,email}, planned_at, …). Beyond those, each 
 - rejection: decision_text (step names the body)
 - receipt: answers[{label (or question), answer (text or list)}], optional submitted_at (ISO),
   late, deadline and link{generation} (then the mail links back to edit the answer)
+- forum_report: link{generation, page}, source_name, event{title,start,end,location}
 - digest: counts{label: number}, overdue[{party_name, stage_name, deadline,
   working_days_late}], next_mails[{kind, party_name, send_after (ISO)}], optional week
 """
@@ -42,7 +43,7 @@ TEMPLATES = Path(__file__).parent / "templates"
 LANGUAGES = ("da", "en")
 KINDS = (
     "invitation", "reminder", "escalation", "receipt", "approval_request",
-    "meeting_invitation", "submission", "rejection", "digest",
+    "meeting_invitation", "submission", "rejection", "digest", "forum_report",
 )  # fmt: skip
 
 #: A body of an approval chain: (indefinite, definite, definite genitive).
@@ -63,13 +64,13 @@ KIND_LABELS = {
         "invitation": "invitation", "reminder": "påmindelse", "escalation": "eskalering",
         "receipt": "kvittering", "approval_request": "anmodning om godkendelse",
         "meeting_invitation": "mødeindkaldelse", "submission": "fremsendelse",
-        "rejection": "afvisning", "digest": "statusoversigt",
+        "rejection": "afvisning", "digest": "statusoversigt", "forum_report": "rapport",
     },
     "en": {
         "invitation": "invitation", "reminder": "reminder", "escalation": "escalation",
         "receipt": "receipt", "approval_request": "approval request",
         "meeting_invitation": "meeting invitation", "submission": "submission",
-        "rejection": "rejection", "digest": "status digest",
+        "rejection": "rejection", "digest": "status digest", "forum_report": "report",
     },
 }  # fmt: skip
 DECISIONS = {
@@ -105,12 +106,15 @@ def one_line(text: object) -> str:
 
 
 def personal_url(base_url: str, secret: str, context: Mapping[str, Any]) -> str | None:
-    """``/svar/<token>`` for a questionnaire task, ``/godkend/<token>`` for an approval step."""
+    """``/svar/<token>`` for a questionnaire task, ``/godkend/<token>`` for an approval step,
+    the link's own ``page`` if it names one (``/rapport/<token>``: a meeting's report)."""
     token = token_of(secret, context)
     if token is None:
         return None
     step = str(context.get("step") or "")
-    return f"{base_url.rstrip('/')}/{'godkend' if step else 'svar'}/{token}"
+    link = context.get("link")
+    page = str(link.get("page") or "") if isinstance(link, Mapping) else ""
+    return f"{base_url.rstrip('/')}/{page or ('godkend' if step else 'svar')}/{token}"
 
 
 def days(n: object, lang: str = "da") -> str:

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from workflow import machines
+from workflow.agreement_path import recommend
 from workflow.calendar import to_local
 from workflow.changes import complete_stage, document_info, notify_secretariat
 from workflow.dates import format_day, format_short
@@ -34,8 +35,11 @@ def record_outcome(
     at: datetime,
     actor: str,
     reason: str,
+    document_version: int | None = None,
 ) -> None:
-    """The outcome of a meeting or a decision stage; a rejected decision blocks the process."""
+    """The outcome of a meeting or a decision stage; a rejected decision blocks the process.
+    A decision that recommends the agreement records which version (``document_version``,
+    by default the newest; ``workflow.agreement_path``)."""
     if outcome not in OUTCOMES:
         raise GuardRefused("outcome must be one of held, approved, rejected, postponed")
     stage = tx.stage(stage_id)
@@ -48,14 +52,21 @@ def record_outcome(
         raise GuardRefused(
             f"stage {stage_id!r} is {stage.status}; an outcome can only be recorded while it is open"
         )
+    document = recommend(tx, stage_id, outcome, document_version)
     stage.outcome = {
         "outcome": outcome,
         "text": text,
         "minutes": minutes,
         "recorded_by": actor,
         "recorded_at": at.isoformat(),
+        **({"document": document} if document else {}),
     }
-    data = {"outcome": outcome, "text": text, "minutes": minutes}
+    data = {
+        "outcome": outcome,
+        "text": text,
+        "minutes": minutes,
+        **({"document": document} if document else {}),
+    }
     tx.event(at, actor, "outcome_recorded", stage=stage_id, reason=reason, data=data)
     if outcome == "rejected":
         stage.status = machines.fire("stage", stage.status, "block")

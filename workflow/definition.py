@@ -320,12 +320,30 @@ class ReminderRules(Strict):
     escalate_after_working_days: int | None = None
 
 
+class SendReport(Strict):
+    """The compiled report of a questionnaire stage, mailed to a meeting's invitees (a
+    personal link to the report page) ``working_days_before`` working days before it."""
+
+    source: Annotated[str, Field(pattern=_SLUG)]
+    """The questionnaire stage whose answers the report compiles."""
+    working_days_before: int = 5
+
+    @field_validator("working_days_before")
+    @classmethod
+    def _not_negative(cls, v: int) -> int:
+        if v < 0:
+            raise ValueError("working_days_before counts working days and cannot be negative")
+        return v
+
+
 class MeetingStage(StageBase):
     """The secretariat records the outcome; never silently auto-advanced."""
 
     kind: Literal["meeting"]
     meeting: Event | None = None
     invite: list[Role] = []
+    send_report: SendReport | None = None
+    """Mail the compiled report of a questionnaire stage to the invitees before the meeting."""
 
 
 class DecisionStage(StageBase):
@@ -335,6 +353,8 @@ class DecisionStage(StageBase):
     body: str
     meeting: Event | None = None
     invite: list[Role] = []
+    recommends_agreement: bool = False
+    """The decision recommends a version of the agreement (KKR): recording it records which."""
 
 
 class QuestionnaireStage(StageBase, ReminderRules):

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, insert, select
 
+from workflow.agreement_path import recommends
 from workflow.errors import GuardRefused, NotFound
 from workflow.storage.models import DocumentRow
 from workflow.tx import ProcessTx
@@ -51,10 +53,30 @@ def add_document(
     return version
 
 
+def recommended_version(tx: ProcessTx) -> dict[str, Any]:
+    """The version the recommending decision (KKR) recommended, ``{}`` if none was."""
+    found: dict[str, Any] = {}
+    for bst in tx.bound.stages:
+        rec = tx.stages.get(bst.id)
+        outcome = (rec.outcome or {}) if rec else {}
+        if recommends(bst) and outcome.get("outcome") == "approved" and outcome.get("document"):
+            found = dict(outcome["document"])
+    return found
+
+
 def put_up_for_approval(
-    tx: ProcessTx, version: int, *, at: datetime, actor: str, reason: str
+    tx: ProcessTx, version: int | None, *, at: datetime, actor: str, reason: str
 ) -> str:
-    """The version the parties approve; every approval records its hash."""
+    """The version the parties approve (by default the one recommended); every approval
+    records its hash. Putting up another version than the recommended one is allowed and
+    said in the audit event (``differs_from_recommended``)."""
+    rec = recommended_version(tx)
+    if version is None:
+        if not rec:
+            raise GuardRefused(
+                "no decision has recommended a version of the agreement; name the version"
+            )
+        version = int(rec["version"])
     doc = tx.session.scalar(
         select(DocumentRow).where(
             DocumentRow.process_id == tx.process.id, DocumentRow.version == version
@@ -64,6 +86,9 @@ def put_up_for_approval(
         raise NotFound(f"process {tx.process.key} has no document version {version}")
     previous = tx.process.approval_document_hash
     tx.process.approval_document_hash = doc.sha256
-    data = {"version": version, "sha256": doc.sha256, "previous": previous or ""}
+    data: dict[str, Any] = {"version": version, "sha256": doc.sha256, "previous": previous or ""}
+    if rec:
+        data["recommended_version"] = rec.get("version")
+        data["differs_from_recommended"] = rec.get("sha256") != doc.sha256
     tx.event(at, actor, "document_put_up_for_approval", reason=reason, data=data)
     return doc.sha256

@@ -320,6 +320,7 @@ def semantic_problems(
     bundle: Bundle, node: yaml.Node | None, file: str, reference_year: int | None = None
 ) -> list[Problem]:
     """Checks that need more than one field: order of stages and dates, references."""
+    from workflow.forum_checks import forum_problems
     from workflow.timeline import bind  # timeline imports the definition model only
 
     proc = bundle.process
@@ -411,6 +412,9 @@ def semantic_problems(
                     f"{ev.title!r} on {ev.date} falls outside the stage "
                     f"({stage.opens} to {stage.closes or 'open end'})",
                 )
+
+    for loc, message in forum_problems(proc):
+        at(loc, message)
 
     slugs = bundle.parties.slugs
     for j, slug in enumerate(proc.participants or []):

@@ -42,6 +42,7 @@ __all__ = [
     "OPEN_STAGE",
     "REMIND",
     "REQUEST_APPROVAL",
+    "SEND_REPORT",
     "SKIP_REMINDER",
     "SUBMIT_AGREEMENT",
     "Action",
@@ -66,6 +67,7 @@ MARK_OVERDUE = "mark_overdue"
 ESCALATE = "escalate"
 REQUEST_APPROVAL = "request_approval"
 SUBMIT_AGREEMENT = "submit_agreement"
+SEND_REPORT = "send_report"
 COMPLETE_PROCESS = "complete_process"
 
 
@@ -187,6 +189,10 @@ def _plan_open(
             pass  # refused until every approval is of the version put up for approval
         else:
             c.offer(Action(COMPLETE_STAGE, opened, stage.id, reason="aftalen er fremsendt"))
+    elif kind == "meeting":
+        report_at = bound.report_at(stage)
+        if report_at is not None and not sv.report_sent:
+            c.offer(Action(SEND_REPORT, max(report_at, sv.opened_at or report_at), stage.id))
     # meeting and decision stages wait for the secretariat to record the outcome
 
 

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any
 
-from workflow import acts, answering, documents, engine, stage_control
+from workflow import acts, answering, documents, engine, forum_report, stage_control
 from workflow.clock import system_clock
 from workflow.defaults import LATE_LOG_THRESHOLD
 from workflow.loader import Bundle
@@ -87,6 +87,7 @@ class Service:
         at: datetime,
         actor: str,
         reason: str = "",
+        document_version: int | None = None,
     ) -> list[Applied]:
         with self.transaction(key) as tx:
             acts.record_outcome(
@@ -98,6 +99,7 @@ class Service:
                 at=at,
                 actor=actor,
                 reason=reason,
+                document_version=document_version,
             )
             applied = advance(tx, at, actor)
             tx.commit()
@@ -295,10 +297,41 @@ class Service:
         return version
 
     def put_up_for_approval(
-        self, key: str, version: int, *, at: datetime, actor: str, reason: str
+        self, key: str, version: int | None, *, at: datetime, actor: str, reason: str
     ) -> str:
+        """Put ``version`` up for approval (None: the version the decision recommended)."""
         with self.transaction(key) as tx:
             digest = documents.put_up_for_approval(tx, version, at=at, actor=actor, reason=reason)
             advance(tx, at, actor)
             tx.commit()
         return digest
+
+    # ------------------------------------------------------------------ the forum's report
+
+    def send_report(self, key: str, stage_id: str, *, at: datetime, actor: str, reason: str) -> int:
+        """The secretariat sends a meeting's report by hand; returns the number of mails."""
+        with self.transaction(key) as tx:
+            n = forum_report.send_report(tx, stage_id, at, actor, manual=True, reason=reason)
+            advance(tx, at, actor)
+            tx.commit()
+        return n
+
+    def revoke_report_links(
+        self,
+        key: str,
+        stage_id: str,
+        party: str | None = None,
+        *,
+        at: datetime,
+        actor: str,
+        reason: str,
+    ) -> None:
+        with self.transaction(key) as tx:
+            forum_report.revoke_report_links(tx, stage_id, party, at, actor, reason)
+            tx.commit()
+
+    def recommended_version(self, key: str) -> dict[str, Any]:
+        """The agreement version the recommending decision (KKR) recommended, ``{}`` if none
+        (``version``, ``sha256``, ``filename``)."""
+        with self.transaction(key) as tx:
+            return documents.recommended_version(tx)

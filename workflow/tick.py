@@ -26,6 +26,7 @@ from workflow.changes import (
 )
 from workflow.definition import SubmissionStage
 from workflow.errors import AftaleflowError
+from workflow.forum_report import send_report
 from workflow.mail import Mail, iso_day
 from workflow.planner import (
     COMPLETE_PROCESS,
@@ -36,6 +37,7 @@ from workflow.planner import (
     OPEN_STAGE,
     REMIND,
     REQUEST_APPROVAL,
+    SEND_REPORT,
     SKIP_REMINDER,
     SUBMIT_AGREEMENT,
     Action,
@@ -134,6 +136,11 @@ def _submit(tx: ProcessTx, a: Action, at: datetime, actor: str, late: Late) -> N
     )
     data = {**late, "recipient": sub.recipient.email, "approvals": len(approvals)}
     tx.event(at, actor, "agreement_submitted", stage=a.stage, data=data)
+
+
+def _send_report(tx: ProcessTx, a: Action, at: datetime, actor: str, late: Late) -> None:
+    """The compiled report to a meeting's invitees, N working days before it."""
+    send_report(tx, a.stage, at, actor, manual=False, data=late)
 
 
 def _ask(tx: ProcessTx, a: Action, at: datetime, actor: str, late: Late) -> None:
@@ -240,4 +247,5 @@ APPLY: dict[str, Callable[[ProcessTx, Action, datetime, str, Late], None]] = {
     SKIP_REMINDER: _skip_reminder,
     MARK_OVERDUE: _mark_overdue,
     ESCALATE: _escalate,
+    SEND_REPORT: _send_report,
 }

@@ -117,6 +117,15 @@ class BoundProcess:
             return None
         return max(ends) + timedelta(days=self.bundle.process.link_grace_days)
 
+    def report_at(self, stage: BoundStage) -> datetime | None:
+        """When a meeting's ``send_report`` mails the report: the office hour N working days
+        before the meeting's day (Danish working days); None without the setting."""
+        send = getattr(stage.definition, "send_report", None)
+        if send is None or not stage.events:
+            return None
+        day = to_local(stage.events[0].start).date()
+        return self.slot(add_working_days(day, -send.working_days_before))
+
     def escalation_at(self, stage: BoundStage, deadline: date) -> datetime | None:
         rules = stage.rules
         if rules is None or rules.escalate_after_working_days is None:

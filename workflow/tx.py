@@ -168,14 +168,21 @@ class ProcessTx:
 
     def link(self, t: TaskRecord, token_hash: str, at: datetime) -> None:
         """A personal link of ``t``'s generation; one that exists already stays as it is."""
+        self.link_to(t.stage_id, t.party, t.step, t.link_generation, token_hash, at)
+
+    def link_to(
+        self, stage_id: str, party: str, step: str, generation: int, token_hash: str, at: datetime
+    ) -> None:
+        """A personal link of (stage, party, step) of ``generation`` that is no task's (the
+        report's link of a meeting's invitees, ``workflow.forum_report``)."""
         self._links.append(
             {
                 "token_hash": token_hash,
                 "process_id": self.process.id,
-                "stage_id": t.stage_id,
-                "party": t.party,
-                "step": t.step,
-                "generation": t.link_generation,
+                "stage_id": stage_id,
+                "party": party,
+                "step": step,
+                "generation": generation,
                 "created_at": at,
                 "revoked_at": None,
             }

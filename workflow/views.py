@@ -46,6 +46,8 @@ class StageLike(Protocol):
     def closed_at(self) -> datetime | None: ...
     @property
     def submitted(self) -> bool: ...
+    @property
+    def report_sent(self) -> bool: ...
 
 
 class StateLike(Protocol):
@@ -87,6 +89,7 @@ class StageView:
     opened_at: datetime | None = None
     closed_at: datetime | None = None
     submitted: bool = False
+    report_sent: bool = False
 
 
 @dataclass(frozen=True)

@@ -116,7 +116,17 @@ def test_2022_cycle_with_two_late_parties(
         "approval_request": 23,
         "meeting_invitation": 48,
         "submission": 1,
+        "forum_report": 12,
     }
+    # The compiled report to the dialogue forum's invitees (the directors), once each, on
+    # Wednesday 8 June 2022: five working days before the forum of 15 June.
+    for row in (r for r in sent if r.kind == "forum_report"):
+        assert to_local(row.sent_at or row.created_at).date().isoformat() == "2022-06-08"
+        token = make_token(
+            "test-secret", row.process_id or 0, row.stage_id, row.party, "rapport", 1
+        )
+        assert f"https://aftaleflow.example/rapport/{token}" in _text(by_id[row.message_id][1])
+        assert token_hash(token) in link_hashes
 
     for row in sent:
         _envelope, msg = by_id[row.message_id]

@@ -72,5 +72,5 @@ def test_simulate_deliver_sends_the_years_mail_to_the_configured_server(
     received = smtp_server.received
     kinds = Counter(str(m.message["X-Aftaleflow-Key"]).split("/")[4] for m in received)
     assert kinds["invitation"] == 12 and kinds["escalation"] == 2 and kinds["submission"] == 1
-    assert len({m.message["Message-ID"] for m in received}) == len(received) == 96
-    assert "sent: 96" in result.stdout
+    assert len({m.message["Message-ID"] for m in received}) == len(received) == 108
+    assert "sent: 108" in result.stdout

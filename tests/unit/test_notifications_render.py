@@ -63,6 +63,12 @@ CONTEXTS: dict[str, dict[str, Any]] = {
                        {"party": "laeso", "step": "byraad", "status": "approved",
                         "decision": "approved", "meeting_date": "2022-11-24", "agenda_item": "12",
                         "decision_text": "Godkendt", "minutes": "https://laeso.example/ref"}]},
+    "forum_report": {"stage_id": "dialogforum", "step": "rapport",
+                     "link": {"generation": 1, "page": "rapport"},
+                     "source": "fagudvalg-spoergsmaal",
+                     "source_name": "Spørgsmål til de politiske udvalg", "event": {
+        "title": "Socialpolitisk Dialogforum", "start": "2022-06-15T12:00:00+00:00",
+        "end": "2022-06-15T15:00:00+00:00", "location": "Aalborg Kongres & Kultur Center"}},
     "rejection": {"step": "byraad", "stage_id": "politisk-godkendelse",
                   "decision_text": "Byrådet ønsker ændringer i afsnit 3"},
     "digest": {"party": "", "party_name": "", "week": 21,
@@ -251,3 +257,16 @@ def test_render_errors_name_the_mail() -> None:
         render(mail("meeting_invitation", event=bad_event), DA)
     with pytest.raises(RenderError, match="no mail templates for language 'fr'"):
         render(mail("invitation"), FakeSettings(language="fr"))
+
+
+def test_the_forum_report_mail_links_to_the_report_page() -> None:
+    out = render(mail("forum_report"), DA)
+    token = make_token("secret", LinkKey(7, "dialogforum", "laeso", "rapport", 1))
+    assert f"https://aftaleflow.example/rapport/{token}" in out.text
+    assert f'href="https://aftaleflow.example/rapport/{token}"' in out.html
+    assert out.subject.startswith("Opsamling til Socialpolitisk Dialogforum")
+    assert "onsdag den 15. juni 2022 kl. 14.00" in out.text
+    assert "Åbn rapporten" in out.html and "kræver ikke login" in out.text
+    english = render(mail("forum_report"), EN)
+    assert english.subject.startswith("Summary for Socialpolitisk Dialogforum")
+    assert "Open the report" in english.html

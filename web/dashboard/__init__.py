@@ -32,6 +32,7 @@ def register(app: Flask, *, base_url: str) -> None:
         diagram,
         documents,
         downloads,
+        forum_send,
         inbox,
         outbox,
         overview,

@@ -16,7 +16,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
-from web.dashboard import forms
+from web.dashboard import agreement, forms
 from web.dashboard.auth import admin_only, the_user
 from web.dashboard.blueprint import bp
 from web.dashboard.reads import party_or_404, process_or_404, stage_or_404, task
@@ -98,7 +98,7 @@ def _stage_anchor(key: str, stage: str) -> str:
 @admin_only
 def record_outcome(key: str, stage: str) -> Page:
     ctx = _context(key, stage)
-    form = forms.OutcomeForm()
+    form = agreement.outcome_form(key, stage)
 
     def run() -> str:
         at, actor = _now_actor()
@@ -111,6 +111,7 @@ def record_outcome(key: str, stage: str) -> Page:
             at=at,
             actor=actor,
             reason=form.reason.data,
+            document_version=agreement.chosen_version(form),
         )
         return dt(
             "done_outcome", stage=ctx["stage"].definition.name, outcome=label(form.outcome.data)
@@ -338,13 +339,16 @@ def put_up_for_approval(key: str, version: int) -> Page:
     ctx = _context(key)
     ctx["facts"].append(("version", str(version)))
     form = forms.ReasonForm()
+    warning = agreement.put_up_warning(key, version)
 
     def run() -> str:
         at, actor = _now_actor()
         digest = service().put_up_for_approval(
             key, version, at=at, actor=actor, reason=form.reason.data
         )
-        return dt("done_put_up", version=version, sha=digest[:12])
+        return " ".join(
+            filter(None, [dt("done_put_up", version=version, sha=digest[:12]), warning])
+        )
 
     return handle(
         form,
@@ -354,6 +358,7 @@ def put_up_for_approval(key: str, version: int) -> Page:
             url_for("dashboard.document", key=key),
             dt("act_put_up"),
             intro=dt("put_up_intro"),
+            warning=warning,
         ),
         run,
     )

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from flask import flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from web.dashboard import reads
+from web.dashboard import agreement, reads
 from web.dashboard.auth import admin_only, the_user
 from web.dashboard.blueprint import bp
 from web.dashboard.forms import UploadForm
@@ -104,6 +104,7 @@ def _page(key: str, form: UploadForm, refused: str = "") -> str:
         ]
         status = queries.process_status(s, key, bound)
         submission = reads.submission_mail(s, row)
+        recommended = agreement.recommended_version(s, row, bound)
     submission_stage = next((x for x in status.stages if x.kind == "submission"), None)
     sent_doc = (submission.context.get("document") or {}) if submission else {}
     return render_template(
@@ -116,6 +117,7 @@ def _page(key: str, form: UploadForm, refused: str = "") -> str:
         submission=submission,
         submission_stage=submission_stage,
         sent_doc=sent_doc,
+        recommended=recommended,
         form=form,
         refused=refused,
         max_mb=MAX_MB,

@@ -15,7 +15,7 @@ from workflow.links import token_of
 from workflow.storage.models import OutboxRow
 
 #: Mail kinds that carry a personal link (``context.link.generation``).
-LINKED = ("invitation", "reminder", "approval_request", "receipt")
+LINKED = ("invitation", "reminder", "approval_request", "receipt", "forum_report")
 
 
 @bp.get("/udbakke")
@@ -71,10 +71,11 @@ def respondent_link(mail_id: int) -> Response:
             abort(404)
         found = reads.task_by_id(s, mail.process_id, mail.stage_id, mail.party, mail.step)
         kind = found.kind if found is not None else "questionnaire"
+        page = str(mail.context["link"].get("page") or "")  # a report link: /rapport/
         token = token_of(st.responses.service.link_secret, mail.context)
     if token is None:
         abort(404)
-    path = "godkend" if kind == "approval" else "svar"
+    path = page or ("godkend" if kind == "approval" else "svar")
     return redirect(f"{dashboard_state().base_url}/{path}/{token}", code=303)
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from flask import render_template
 from sqlalchemy.orm import Session
 
-from web.dashboard import timeline
+from web.dashboard import agreement, timeline
 from web.dashboard.attachments import process_attachments
 from web.dashboard.blueprint import bp
 from web.dashboard.reads import process_or_404
@@ -86,6 +86,7 @@ def process(key: str) -> str:
         view = process_view(s, row, now)
         upcoming = queries.upcoming_mails(s, row, bound)
         attachments = process_attachments(s, row, bound)
+        path = agreement.path_of(s, row, bound)
     return render_template(
         "dashboard/process.html",
         view=view,
@@ -96,6 +97,7 @@ def process(key: str) -> str:
         last_tick=_tick(view.status.last_tick),
         questionnaires=[s for s in bound.stages if s.kind == "questionnaire"],
         attachments=attachments,
+        path=path,
     )
 
 

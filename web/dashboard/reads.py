@@ -19,6 +19,7 @@ from workflow.storage.models import (
     ContactStatusRow,
     DocumentRow,
     EventRow,
+    LinkRow,
     OutboxRow,
     ProcessRow,
     TaskRow,
@@ -193,14 +194,28 @@ def outbox_counts(s: Session, process: str = "") -> dict[str, int]:
 
 
 def link_generations(s: Session, mails: list[OutboxRow]) -> dict[tuple[Any, ...], int]:
-    """The current link generation of each mail's task: an older link no longer works."""
+    """The current link generation of each mail's task (or, for a link that is no task's,
+    a report link, its newest unrevoked one): an older link no longer works."""
     out: dict[tuple[Any, ...], int] = {}
     for m in mails:
         k = (m.process_id, m.stage_id, m.party, m.step)
         if k not in out and m.process_id is not None:
             t = task_by_id(s, m.process_id, m.stage_id, m.party, m.step)
-            out[k] = t.link_generation if t is not None else 0
+            out[k] = t.link_generation if t is not None else _link_generation(s, m)
     return out
+
+
+def _link_generation(s: Session, m: OutboxRow) -> int:
+    rows = s.execute(
+        select(LinkRow.generation, LinkRow.revoked_at).where(
+            LinkRow.process_id == m.process_id,
+            LinkRow.stage_id == m.stage_id,
+            LinkRow.party == m.party,
+            LinkRow.step == m.step,
+        )
+    ).all()
+    newest = max(rows, default=None, key=lambda r: r[0])
+    return newest[0] if newest is not None and newest[1] is None else 0
 
 
 def outbox_kinds(s: Session) -> list[str]:

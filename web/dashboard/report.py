@@ -19,6 +19,7 @@ from web.dashboard.auth import admin_only, the_user
 from web.dashboard.blueprint import bp
 from web.dashboard.charts import report_charts
 from web.dashboard.forms import max_length
+from web.dashboard.forum_send import forum_sends
 from web.dashboard.report_docx import report_docx as build_docx
 from web.dashboard.report_pdf import report_pdf as build_pdf
 from web.dashboard.report_texts import decimal, percent
@@ -69,6 +70,7 @@ def _page(key: str, stage: str, **editing: Any) -> str:
         decimal=decimal,
         editing=editing,
         attachments=report_attachments(key, stage),
+        forums=forum_sends(key, stage),
     )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from web.dashboard import report_texts
+from web.dashboard import forum_texts, report_texts
 from web.i18n import lang
 from workflow.labels import label
 
@@ -746,6 +746,8 @@ EN: dict[str, str] = {
 
 DA.update(report_texts.DA)
 EN.update(report_texts.EN)
+DA.update(forum_texts.DA)
+EN.update(forum_texts.EN)
 MESSAGES = {"da": DA, "en": EN}
 
 #: Audit events the workflow labels do not name.

@@ -92,6 +92,8 @@ class StageRow(Base):
     closed_at: Mapped[datetime | None]
     submitted_at: Mapped[datetime | None]
     outcome: Mapped[dict[str, Any] | None]
+    #: When the compiled report went to the meeting's invitees (``send_report``), if it did.
+    report_sent_at: Mapped[datetime | None]
 
 
 class TaskRow(Base):

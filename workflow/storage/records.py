@@ -121,10 +121,15 @@ class StageRecord(Record):
     closed_at: datetime | None
     submitted_at: datetime | None
     outcome: dict[str, Any] | None
+    report_sent_at: datetime | None
 
     @property
     def submitted(self) -> bool:
         return self.submitted_at is not None
+
+    @property
+    def report_sent(self) -> bool:
+        return self.report_sent_at is not None
 
 
 class TaskRecord(Record):

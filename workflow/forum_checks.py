@@ -1,0 +1,56 @@
+"""The checks of a meeting's ``send_report`` and a decision's ``recommends_agreement`` that
+need more than one field (``workflow.loader.semantic_problems`` reports them at their line)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from workflow.definition import (
+    ApprovalStage,
+    DecisionStage,
+    MeetingStage,
+    ProcessDefinition,
+    QuestionnaireStage,
+)
+
+
+def forum_problems(proc: ProcessDefinition) -> Iterator[tuple[tuple[Any, ...], str]]:
+    """(location, message) of every problem with the report sending and the recommendation."""
+    from workflow.loader import suggest
+
+    ids = [s.id for s in proc.stages]
+    questionnaires = [s.id for s in proc.stages if isinstance(s, QuestionnaireStage)]
+    for i, stage in enumerate(proc.stages):
+        if isinstance(stage, MeetingStage) and stage.send_report is not None:
+            src = stage.send_report.source
+            loc = ("stages", i, "send_report", "source")
+            if src not in ids:
+                yield loc, f"unknown stage {src!r}{suggest(src, questionnaires or ids)}"
+            elif src not in questionnaires:
+                yield (
+                    loc,
+                    (
+                        f"stage {src!r} is a {proc.stage(src).kind} stage; the report is compiled "
+                        f"from a questionnaire stage ({', '.join(questionnaires) or 'none here'})"
+                    ),
+                )
+            elif ids.index(src) >= i:
+                yield loc, f"the report of {src!r} cannot be sent before that stage runs"
+            if stage.meeting is None:
+                yield (
+                    ("stages", i, "send_report"),
+                    ("send_report needs the stage's meeting: the report goes out before it"),
+                )
+            if not stage.invite:
+                yield (
+                    ("stages", i, "send_report"),
+                    ("send_report mails the stage's invitees; give the roles under 'invite'"),
+                )
+        if isinstance(stage, DecisionStage) and stage.recommends_agreement:
+            later = [s for s in proc.stages[i + 1 :] if isinstance(s, ApprovalStage)]
+            if not later:
+                yield (
+                    ("stages", i, "recommends_agreement"),
+                    ("a decision that recommends the agreement needs an approval stage after it"),
+                )
