@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import Site
+from tests.browser.support import KEY
 from tests.browser.test_accessibility import check
 from tests.browser.test_dashboard import login
 from tests.integration.dashboard_support import add_users
@@ -42,3 +43,16 @@ def test_the_month_view_and_a_feed_address(page: Page, site: Site) -> None:
         str(e["SUMMARY"]) for e in icalendar.Calendar.from_ical(feed.body()).walk("VEVENT")
     ]
     assert "Socialpolitisk Dialogforum" in summaries
+
+
+def test_the_meeting_plan_marks_the_party_at_risk(page: Page, site: Site) -> None:
+    page.set_default_timeout(10_000)
+    add_users(site.db, site.clock())
+    login(page, site)
+    page.goto(f"{site.url}/sekretariat/proces/{KEY}")
+    expect(page.get_by_test_id("plan-risk")).to_contain_text("Læsø Kommune")
+    page.get_by_role("link", name="Mødeplan for godkendelsen").first.click()
+    expect(page.get_by_role("heading", name="Mødeplan for godkendelsen")).to_be_visible()
+    expect(page.locator("tr.plan--risk")).to_have_count(1)
+    expect(page.locator('tr[data-party="laeso"][data-body="byraad"]')).to_contain_text("14.12.2022")
+    check(page, "meeting plan")

@@ -154,3 +154,45 @@ def test_the_feed_address_is_personal_replaced_and_revoked(
         assert outsider.get(second).status_code == 404
         assert "Du har ingen kalenderadresse" in d.client.get("/sekretariat/kalender").text
         assert [e.actor for e in d.events("feed_token_revoked")] == [f"user:{VIEWER}"]
+
+
+def test_a_council_meeting_after_the_deadline_is_flagged_months_ahead(
+    db_url: str, db: Database, socialaftale: Bundle, tmp_path: Path
+) -> None:
+    """April 2022, seven months before the approval deadline (30 November): the shipped 2022
+    calendar has Læsø's byråd meet on 14 December, so Læsø is marked on the process page and
+    in the meeting plan; every other party's plan makes the deadline."""
+    with dashboard(db_url, db, socialaftale, tmp_path, AFTER_INVITATIONS) as d:
+        d.login()
+        page = d.client.get(f"/sekretariat/proces/{KEY}").text
+        notice = page.split('data-testid="plan-risk"', 1)[1].split("</div>", 1)[0]
+        assert "1 part(er) kan ikke nå godkendelsesfristen efter mødeplanen:" in notice
+        assert "Læsø Kommune" in notice and "Aalborg" not in notice
+
+        plan = d.client.get(f"/sekretariat/proces/{KEY}/moedeplan").text
+        assert "Kalenderen er eksempeldata." in plan
+        risky = re.findall(
+            r'<tr data-party="([a-z]+)" data-body="([a-z]+)" class="plan--risk"', plan
+        )
+        assert risky == [("laeso", "byraad")]
+        row = plan.split('data-party="laeso" data-body="byraad"', 1)[1].split("</tr>", 1)[0]
+        assert "14.12.2022" in row and "Risiko: mødet ligger efter fristen" in row
+        row = plan.split('data-party="aalborg" data-body="socialudvalg"', 1)[1].split("</tr>")[0]
+        assert "14.11.2022" in row and "07.11.2022" in row  # meeting, agenda deadline
+
+
+def test_an_agenda_deadline_passed_without_an_agreement_is_a_risk(
+    db_url: str, db: Database, socialaftale: Bundle, tmp_path: Path
+) -> None:
+    """The engine has run to 4 November (before the simulated secretariat puts a version up
+    for approval); on 10 November still no version is up: the socialudvalg meetings whose
+    agenda closed on 7–9 November cannot take the item, and the page says so."""
+    with dashboard(db_url, db, socialaftale, tmp_path, datetime(2022, 11, 4, 12, tzinfo=CPH)) as d:
+        d.clock.set(datetime(2022, 11, 10, 12, tzinfo=CPH))
+        d.login()
+        plan = d.client.get(f"/sekretariat/proces/{KEY}/moedeplan").text
+        missed = re.findall(
+            r'<tr data-party="([a-z]+)" data-body="socialudvalg" class="plan--risk"', plan
+        )
+        assert "aalborg" in missed and "laeso" in missed
+        assert "dagsordensfristen er passeret, før aftalen er sendt til godkendelse" in plan

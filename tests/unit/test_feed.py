@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from datetime import date
 
+from tests.conftest import ROOT
+from workflow.approval_risk import approval_risks
 from workflow.calendar import to_local
+from workflow.councils import load_calendars
 from workflow.feed import FeedTask, process_entries
 from workflow.loader import Bundle
 from workflow.timeline import bind
@@ -45,3 +48,21 @@ def test_an_open_stage_reminds_only_who_waits_and_a_cancelled_one_nothing(
     ]
     cancelled = process_entries("k", bound, {Q: "cancelled"}, tasks, {})
     assert not [e for e in cancelled if e.stage == Q]
+
+
+def test_an_extension_past_the_council_meeting_takes_the_party_off_the_risk_list(
+    socialaftale: Bundle,
+) -> None:
+    bound = bind(socialaftale, 2022)
+    calendars = load_calendars(ROOT / "definitions" / "calendars" / "2022.yaml")
+    stage = "politisk-godkendelse"
+
+    def risky(steps: dict[tuple[str, str, str], tuple[str, date | None]]) -> list[str]:
+        found = approval_risks(bound, calendars, steps, agreement_up=True, today=date(2022, 10, 3))
+        return [p.party for sr in found for p in sr.at_risk]
+
+    assert risky({}) == ["laeso"]  # its byråd meets on 14 December, after 30 November
+    extended = {(stage, "laeso", "byraad"): ("pending", date(2022, 12, 16))}
+    assert risky(extended) == []
+    approved = {(stage, "laeso", "byraad"): ("approved", None)}
+    assert risky(approved) == []

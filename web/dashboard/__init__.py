@@ -34,6 +34,7 @@ def register(app: Flask, *, base_url: str) -> None:
         documents,
         downloads,
         inbox,
+        meeting_plan,
         outbox,
         overview,
         party,

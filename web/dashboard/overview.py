@@ -17,7 +17,9 @@ from web.dashboard.reads import process_or_404
 from web.i18n import lang
 from web.state import state
 from workflow import queries
+from workflow.calendar import to_local
 from workflow.queries import ProcessStatus
+from workflow.risk_reads import parties_at_risk
 from workflow.service import bound_for
 from workflow.storage.models import ProcessRow
 
@@ -86,6 +88,7 @@ def process(key: str) -> str:
         view = process_view(s, row, now)
         upcoming = queries.upcoming_mails(s, row, bound)
         attachments = process_attachments(s, row, bound)
+        at_risk = parties_at_risk(s, row, bound, to_local(now).date())
     return render_template(
         "dashboard/process.html",
         view=view,
@@ -96,6 +99,7 @@ def process(key: str) -> str:
         last_tick=_tick(view.status.last_tick),
         questionnaires=[s for s in bound.stages if s.kind == "questionnaire"],
         attachments=attachments,
+        at_risk=at_risk,
     )
 
 
