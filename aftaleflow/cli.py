@@ -188,6 +188,7 @@ def tick(app: App, at_: str | None) -> None:
 
     at = parse_at(at_)
     report = app.service().tick(at, actor="cli")
+    app.service().queue_digests(at)
     record_tick(app.db, report, at)
     for a in report.applied:
         late = f" (forsinket {a.late_by})" if a in report.late else ""
