@@ -191,9 +191,10 @@ def test_sigterm_in_the_middle_of_a_batch_lets_the_batch_finish(
         < log.index("action=scheduler_stopped")
     )
     with opened(sqlite_url(var)) as db, db.sessions() as s:
-        rows = list(s.scalars(select(OutboxRow)))
+        # the invitation batch (4 April 2022 is a Monday: the week's digest waits for 09:00)
+        rows = list(s.scalars(select(OutboxRow).where(OutboxRow.kind != "digest")))
     assert len(rows) == 12 and {r.status for r in rows} == {"sent"}
-    received = smtp_sink.received
+    received = [r for r in smtp_sink.received if "/digest/" not in r.key]
     assert sorted(r.message_id for r in received) == sorted(str(r.message_id) for r in rows)
 
 
