@@ -188,6 +188,7 @@ def tick(app: App, at_: str | None) -> None:
 
     at = parse_at(at_)
     report = app.service().tick(at, actor="cli")
+    app.service().queue_digests(at)
     record_tick(app.db, report, at)
     for a in report.applied:
         late = f" (forsinket {a.late_by})" if a in report.late else ""
@@ -201,10 +202,13 @@ def tick(app: App, at_: str | None) -> None:
 @cli.command()
 @click.argument("key", required=False)
 @click.option("--lang", default=None, help="da (default) or en")
+@click.option("--at", "at_text", default=None, help="Judge the meeting plan as of this day.")
 @pass_app
-def status(app: App, key: str | None, lang: str | None) -> None:
-    """Where the process stands: its stages and a party × stage table."""
+def status(app: App, key: str | None, lang: str | None, at_text: str | None) -> None:
+    """Where the process stands: its stages, a party × stage table, and who cannot make the
+    approval deadline on the councils' meeting calendars."""
     from workflow.queries import process_status, processes
+    from workflow.risk_reads import parties_at_risk
     from workflow.storage.models import ProcessRow
 
     lang = lang or app.settings.language
@@ -230,7 +234,10 @@ def status(app: App, key: str | None, lang: str | None) -> None:
             raise AftaleflowError(
                 f"processen {key!r} findes ikke; kendte: {', '.join(r.key for r in rows)}"
             )
-        st = process_status(s, key, bound_for(prow))
+        bound = bound_for(prow)
+        st = process_status(s, key, bound)
+        today = to_local(parse_at(at_text)).date()
+        at_risk = parties_at_risk(s, prow, bound, today)
     console.print(
         f"[bold]{st.title}[/] ({st.key}) — {label(st.status, lang)}; definition "
         f"{st.definition} {st.definition_hash[:12]}; næste handling {local(st.next_due_at)}"
@@ -282,6 +289,11 @@ def status(app: App, key: str | None, lang: str | None) -> None:
         )
     for address, reason in st.failing_contacts:
         console.print(f"[red]Fejlende adresse[/] {address}: {reason}")
+    if at_risk:
+        console.print(
+            f"[red]Risiko i godkendelsen:[/] {', '.join(at_risk)} kan ikke nå fristen efter "
+            "mødeplanen (se `aftaleflow calendar risks` eller Mødeplan i dashboardet)."
+        )
 
 
 # ---------------------------------------------------------------------- human acts

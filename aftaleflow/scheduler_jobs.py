@@ -97,6 +97,7 @@ class Ticker:
             self.previous = None
         try:
             report = self.service.tick(at, actor=self.actor)
+            self.service.queue_digests(at)  # the weekly status digest, on Mondays
             if self.demo_key:
                 report.applied.extend(demo.secretariat(self.service, self.demo_key, at))
             after = record_tick_state(self.service.db, report, at)

@@ -86,3 +86,14 @@ def format_short(value: datetime | str, lang: str = "da") -> str:
     tables and lists."""
     local = as_local(value)
     return f"{format_day(local.date(), lang)} {format_time(local, lang)}"
+
+
+def format_month(year: int, month: int, lang: str = "da") -> str:
+    """``november 2022`` (da) or ``November 2022`` (en): a month view's heading."""
+    names = EN_MONTHS if lang == "en" else DA_MONTHS
+    return f"{names[month - 1]} {year}"
+
+
+def weekday_names(lang: str = "da") -> tuple[str, ...]:
+    """Monday first: a month view's column headings."""
+    return EN_WEEKDAYS if lang == "en" else DA_WEEKDAYS

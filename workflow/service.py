@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any
 
-from workflow import acts, answering, documents, engine, forum_report, stage_control
+from workflow import acts, answering, digest, documents, engine, forum_report, stage_control
 from workflow.clock import system_clock
 from workflow.defaults import LATE_LOG_THRESHOLD
 from workflow.loader import Bundle
@@ -67,6 +67,10 @@ class Service:
 
     def tick(self, at: datetime, *, actor: str = "scheduler") -> TickReport:
         return engine.tick(self.db, self.transaction, at, actor=actor)
+
+    def queue_digests(self, at: datetime) -> int:
+        """The weekly status digest of every running process, on Mondays (``workflow.digest``)."""
+        return digest.queue_digests(self.db, self.transaction, at)
 
     def next_due(self) -> datetime | None:
         return engine.next_due(self.db)

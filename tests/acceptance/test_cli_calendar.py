@@ -140,3 +140,22 @@ def test_risks_without_a_calendar_file_is_one_clear_error(tmp_path: Path) -> Non
     assert result.returncode == 1
     assert "2024.yaml: file not found" in result.stderr
     assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_status_flags_a_council_that_meets_after_the_deadline_months_ahead(tmp_path: Path) -> None:
+    env = {
+        "AFTALEFLOW_DATABASE_URL": f"sqlite:///{tmp_path}/a.db",
+        "AFTALEFLOW_VAR_DIR": str(tmp_path / "var"),
+    }
+    assert aftaleflow("init", env=env).returncode == 0
+    started = aftaleflow(
+        "start", "definitions/processes/socialaftale.yaml", "--year", "2022",
+        "--at", "2022-01-03T08:00", env=env,
+    )  # fmt: skip
+    assert started.returncode == 0, started.stderr
+    ahead = aftaleflow("status", "--at", "2022-10-03", env=env)  # eight weeks before 30 Nov
+    assert ahead.returncode == 0, ahead.stderr
+    assert "Risiko i godkendelsen: Læsø Kommune kan ikke nå fristen efter mødeplanen" in (
+        " ".join(ahead.stdout.split())
+    )
+    assert "Aalborg Kommune kan" not in ahead.stdout

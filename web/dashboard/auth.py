@@ -37,8 +37,8 @@ from workflow.users import LoginRefused, User
 
 #: How long a log-in lasts at most (wall-clock time).
 SESSION_MAX_AGE = timedelta(hours=12)
-#: Endpoints a visitor reaches without logging in.
-PUBLIC = frozenset({"dashboard.login", "dashboard.static"})
+#: Endpoints a visitor reaches without logging in (the calendar feed carries its own secret).
+PUBLIC = frozenset({"dashboard.login", "dashboard.static", "dashboard.calendar_feed"})
 
 UID, EPOCH, SINCE = "dashboard_uid", "dashboard_epoch", "dashboard_since"
 

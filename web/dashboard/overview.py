@@ -17,7 +17,9 @@ from web.dashboard.reads import process_or_404
 from web.i18n import lang
 from web.state import state
 from workflow import queries
+from workflow.calendar import to_local
 from workflow.queries import ProcessStatus
+from workflow.risk_reads import parties_at_risk
 from workflow.service import bound_for
 from workflow.storage.models import ProcessRow
 
@@ -87,6 +89,7 @@ def process(key: str) -> str:
         upcoming = queries.upcoming_mails(s, row, bound)
         attachments = process_attachments(s, row, bound)
         path = agreement.path_of(s, row, bound)
+        at_risk = parties_at_risk(s, row, bound, to_local(now).date())
     return render_template(
         "dashboard/process.html",
         view=view,
@@ -98,6 +101,7 @@ def process(key: str) -> str:
         questionnaires=[s for s in bound.stages if s.kind == "questionnaire"],
         attachments=attachments,
         path=path,
+        at_risk=at_risk,
     )
 
 

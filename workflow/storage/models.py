@@ -285,6 +285,9 @@ class UserRow(Base):
     """Raised at log-out: every session cookie carrying an older epoch stops working."""
     api_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     api_token_created_at: Mapped[datetime | None]
+    feed_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    """The SHA-256 of the user's private calendar-feed address (``workflow.user_feeds``)."""
+    feed_token_created_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

@@ -1,0 +1,60 @@
+"""The approval stages of a stored process on the councils' calendars: reads the approval steps
+and the calendar file, then plans with ``workflow.approval_risk``. The dashboard's meeting plan,
+its process page and ``aftaleflow status`` all ask here, so they never disagree."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from workflow.approval_risk import StageRisks, approval_risks, calendar_file
+from workflow.councils import MeetingCalendars, load_calendars
+from workflow.errors import AftaleflowError
+from workflow.storage.models import ProcessRow, StageRow, TaskRow
+from workflow.timeline import BoundProcess
+
+
+def calendars_for(row: ProcessRow, bound: BoundProcess) -> tuple[MeetingCalendars | None, str]:
+    """The councils' calendars of the process's year, or None and why not (the path looked
+    for, or the problem with the file)."""
+    path = calendar_file(row.definition_path, bound.year)
+    if not Path(path).is_file():
+        return None, str(path)
+    try:
+        return load_calendars(path), str(path)
+    except AftaleflowError as e:
+        return None, str(e)
+
+
+def stage_risks(s: Session, row: ProcessRow, bound: BoundProcess, today: date) -> list[StageRisks]:
+    """The approval stages on the councils' calendars ([] without a calendar)."""
+    calendars, _ = calendars_for(row, bound)
+    if calendars is None:
+        return []
+    steps = {
+        (t.stage_id, t.party, t.step): (t.status, t.deadline_override)
+        for t in s.scalars(
+            select(TaskRow).where(TaskRow.process_id == row.id, TaskRow.kind == "approval")
+        )
+    }
+    up = bool(row.approval_document_hash)
+    return approval_risks(bound, calendars, steps, agreement_up=up, today=today)
+
+
+def parties_at_risk(s: Session, row: ProcessRow, bound: BoundProcess, today: date) -> list[str]:
+    """The names of the parties at risk in an approval stage that is still to come or open."""
+    open_or_pending = {
+        r.stage_id
+        for r in s.scalars(select(StageRow).where(StageRow.process_id == row.id))
+        if r.status in ("pending", "open")
+    }
+    names = {p.slug: p.name for p in bound.bundle.parties.parties}
+    return [
+        names.get(p.party, p.party)
+        for sr in stage_risks(s, row, bound, today)
+        if sr.stage.id in open_or_pending
+        for p in sr.at_risk
+    ]
