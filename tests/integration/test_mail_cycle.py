@@ -123,7 +123,7 @@ def test_2022_cycle_with_two_late_parties(
     for row in (r for r in sent if r.kind == "forum_report"):
         assert to_local(row.sent_at or row.created_at).date().isoformat() == "2022-06-08"
         token = make_token(
-            "test-secret", row.process_id or 0, row.stage_id, row.party, "rapport", 1
+            "test-secret", LinkKey(row.process_id or 0, row.stage_id, row.party, "rapport", 1)
         )
         assert f"https://aftaleflow.example/rapport/{token}" in _text(by_id[row.message_id][1])
         assert token_hash(token) in link_hashes
