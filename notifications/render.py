@@ -20,6 +20,12 @@ party_name, step, secretariat{name,email}, planned_at, …). Beyond those, each 
   late, deadline and link{generation} (then the mail links back to edit the answer)
 - digest: counts{label: number}, overdue[{party_name, stage_name, deadline,
   working_days_late}], next_mails[{kind, party_name, send_after (ISO)}], optional week
+- meeting_invitation of a workshop that takes sign-ups: also link{generation, path} and
+  signup{capacity, deadline (ISO)}: the party's sign-up link (``workflow.workshops``)
+- workshop_confirmation, workshop_waiting: event, participant{name, role}, promoted (moved up
+  from the waiting list); the confirmation carries the workshop's calendar file
+- workshop_signup_reminder: event, link{generation, path}, signup{capacity, deadline}
+- workshop_below_minimum: event, confirmed, minimum, capacity, signup{deadline}
 """
 
 from __future__ import annotations
@@ -43,7 +49,11 @@ LANGUAGES = ("da", "en")
 KINDS = (
     "invitation", "reminder", "escalation", "receipt", "approval_request",
     "meeting_invitation", "submission", "rejection", "digest",
+    "workshop_confirmation", "workshop_waiting", "workshop_signup_reminder",
+    "workshop_below_minimum",
 )  # fmt: skip
+#: Kinds whose mail carries the event's calendar file.
+CALENDAR_KINDS = ("meeting_invitation", "workshop_confirmation")
 
 #: A body of an approval chain: (indefinite, definite, definite genitive).
 BODIES: dict[str, dict[str, tuple[str, str, str]]] = {
@@ -64,12 +74,18 @@ KIND_LABELS = {
         "receipt": "kvittering", "approval_request": "anmodning om godkendelse",
         "meeting_invitation": "mødeindkaldelse", "submission": "fremsendelse",
         "rejection": "afvisning", "digest": "statusoversigt",
+        "workshop_confirmation": "bekræftelse af tilmelding", "workshop_waiting": "venteliste",
+        "workshop_signup_reminder": "påmindelse om tilmelding",
+        "workshop_below_minimum": "for få tilmeldte",
     },
     "en": {
         "invitation": "invitation", "reminder": "reminder", "escalation": "escalation",
         "receipt": "receipt", "approval_request": "approval request",
         "meeting_invitation": "meeting invitation", "submission": "submission",
         "rejection": "rejection", "digest": "status digest",
+        "workshop_confirmation": "sign-up confirmation", "workshop_waiting": "waiting list",
+        "workshop_signup_reminder": "sign-up reminder",
+        "workshop_below_minimum": "too few sign-ups",
     },
 }  # fmt: skip
 DECISIONS = {
@@ -105,12 +121,14 @@ def one_line(text: object) -> str:
 
 
 def personal_url(base_url: str, secret: str, context: Mapping[str, Any]) -> str | None:
-    """``/svar/<token>`` for a questionnaire task, ``/godkend/<token>`` for an approval step."""
+    """``/svar/<token>`` for a questionnaire task, ``/godkend/<token>`` for an approval step,
+    or the path the link names (``/tilmeld/<token>``: a workshop's sign-up)."""
     token = token_of(secret, context)
     if token is None:
         return None
     step = str(context.get("step") or "")
-    return f"{base_url.rstrip('/')}/{'godkend' if step else 'svar'}/{token}"
+    path = str(context["link"].get("path") or ("godkend" if step else "svar"))
+    return f"{base_url.rstrip('/')}/{path}/{token}"
 
 
 def days(n: object, lang: str = "da") -> str:
@@ -260,7 +278,7 @@ def render(mail: OutgoingMail, settings: MailSettings) -> RenderedMail:
         if mail.kind == "invitation" and mail.questionnaire is not None:
             deadline = str(mail.context.get("deadline") or "")
             attachments += form_attachments(mail.questionnaire, lang=lang, deadline=deadline)
-        if mail.kind == "meeting_invitation":
+        if mail.kind in CALENDAR_KINDS:
             method = str(mail.context["event"].get("method") or "REQUEST").upper()
             ics = build_ics(
                 mail.context,
