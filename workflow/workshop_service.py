@@ -118,6 +118,16 @@ class Workshops:
         rows = self._rows(target.process_id, target.stage_id, target.window.id)
         return [r for r in rows if r.party == target.party and r.status in workshops.ACTIVE]
 
+    def confirmed_count(self, target: SignupTarget) -> int:
+        rows = self._rows(target.process_id, target.stage_id, target.window.id)
+        return sum(1 for r in rows if r.status == workshops.CONFIRMED)
+
+    def waiting_numbers(self, target: SignupTarget) -> dict[int, int]:
+        """Each waiting participant's place on the workshop's waiting list (seq → 1, 2, …)."""
+        rows = self._rows(target.process_id, target.stage_id, target.window.id)
+        waiting = [r.seq for r in rows if r.status == workshops.WAITING]
+        return {seq: i for i, seq in enumerate(waiting, 1)}
+
     def _rows(self, process_id: int, stage_id: str, workshop_id: str) -> list[WorkshopSignupRow]:
         with self.db.sessions() as s:
             return list(

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from web import formatting, i18n
+from web import formatting, i18n, signup_texts
 from web.dashboard import texts
 from workflow import dates, labels, machines
 
@@ -21,6 +21,7 @@ TABLES = {
     "web/dashboard/texts.py": (texts.DA, texts.EN),
     "web/dashboard/texts.py events": (texts.EVENTS_DA, texts.EVENTS_EN),
     "workflow/labels.py": (labels.DA, labels.EN),
+    "web/signup_texts.py": (signup_texts.DA, signup_texts.EN),
 }
 
 
