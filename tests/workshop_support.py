@@ -1,5 +1,6 @@
-"""A small definition for the workshop sign-up tests: one workshops stage with one workshop
-of capacity three (minimum two), for three parties, bound to 2022."""
+"""A small definition for the workshop sign-up tests: a questionnaire (so the compiled report
+exists) and a workshops stage with one workshop of capacity three (minimum two) and one
+without sign-up, for three parties, bound to 2022."""
 
 from __future__ import annotations
 
@@ -22,10 +23,19 @@ name: Workshops med tilmelding
 parties: nordjylland
 participants: [aalborg, hjorring, laeso]
 stages:
+  - id: fagudvalg-spoergsmaal
+    kind: questionnaire
+    name: Spørgsmål til de politiske udvalg
+    questionnaire: fagudvalg
+    opens: Y-04-01
+    send: Y-04-04
+    deadline: Y-05-20
+    closes: Y-06-03
   - id: workshops
     kind: workshops
     name: Faglige workshops
     forum: Faglige workshops
+    requires: []
     opens: Y-09-01
     closes: Y-10-31
     invite: [committee_secretary]
@@ -53,7 +63,8 @@ def workshop_bundle(tmp_path: Path) -> Bundle:
     """The definition above, beside a copy of the shipped party registry."""
     root = tmp_path / "definitions"
     (root / "processes").mkdir(parents=True, exist_ok=True)
-    shutil.copytree(ROOT / "definitions" / "parties", root / "parties", dirs_exist_ok=True)
+    for folder in ("parties", "questionnaires"):
+        shutil.copytree(ROOT / "definitions" / folder, root / folder, dirs_exist_ok=True)
     path = root / "processes" / "workshop-test.yaml"
     path.write_text(DEFINITION, encoding="utf-8")
     return load_bundle(path, reference_year=2022)

@@ -23,6 +23,7 @@ from web.dashboard.report_docx import report_docx as build_docx
 from web.dashboard.report_pdf import report_pdf as build_pdf
 from web.dashboard.report_texts import decimal, percent
 from web.dashboard.texts import dt
+from web.dashboard.workshop_report import workshop_report
 from web.state import state
 from workflow import exports, summaries
 from workflow.errors import ConcurrentUpdate, NotFound
@@ -69,6 +70,7 @@ def _page(key: str, stage: str, **editing: Any) -> str:
         decimal=decimal,
         editing=editing,
         attachments=report_attachments(key, stage),
+        **workshop_report(key),
     )
 
 
