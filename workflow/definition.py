@@ -293,7 +293,10 @@ class Signup(Strict):
                     "give 0 to 120, or a date like Y-09-08"
                 )
             return v
-        DateExpr.parse(v)
+        try:
+            DateExpr.parse(v)
+        except ValueError as e:
+            raise ValueError(f"{e}; or the working days before the workshop, e.g. 5") from None
         return v
 
     @model_validator(mode="after")
