@@ -20,7 +20,7 @@ from werkzeug.wrappers import Response
 from web.security import client_address, csrf
 from web.signup_texts import st
 from web.state import state
-from workflow.errors import GuardRefused, NotFound
+from workflow.errors import ConcurrentUpdate, GuardRefused, NotFound
 from workflow.responses import LinkNotFound
 from workflow.workshop_service import SignupTarget, Workshops
 from workflow.workshops import CONFIRMED, Participant, participant_issues
@@ -77,6 +77,8 @@ def post(token: str) -> Response | tuple[str, int]:
         statuses = workshops().sign_up(target, people, at=now)
     except (GuardRefused, NotFound) as exc:
         return render(target, rows, {}, top=[st("err_refused", reason=str(exc))]), 409
+    except ConcurrentUpdate:
+        return render(target, rows, {}, top=[st("err_busy")]), 409
     confirmed = statuses.count(CONFIRMED)
     waiting = len(statuses) - confirmed
     flash(st("signup_done", confirmed=confirmed, waiting=waiting), "signup")
@@ -100,6 +102,8 @@ def cancel(token: str) -> Response | tuple[str, int]:
         moved = workshops().cancel(target, seq, at=state().now())
     except (GuardRefused, NotFound) as exc:
         return render(target, [_blank()], {}, top=[st("err_refused", reason=str(exc))]), 409
+    except ConcurrentUpdate:
+        return render(target, [_blank()], {}, top=[st("err_busy")]), 409
     flash(st("signup_cancelled", name=mine[seq]), "signup")
     if moved is not None:
         flash(st("signup_moved_up"), "signup")

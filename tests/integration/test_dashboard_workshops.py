@@ -81,6 +81,8 @@ def dash(db_url: str, db: Database, tmp_path: Path) -> Iterator[Dash]:
 
 def test_the_list_the_flag_and_the_xlsx(dash: Dash) -> None:
     dash.login()
+    process = dash.client.get(f"/sekretariat/proces/{dash.key}").text
+    assert f'href="{dash.page}">Workshops og tilmeldinger</a>' in process
     page = dash.client.get(dash.page).text
     assert "3 af 3 pladser besat, 1 på venteliste" in page
     assert page.count('data-status="waiting"') == 1 and "data-flag" not in page

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from web.dashboard.workshop_texts import wt
 from web.state import state
 from workflow.workshop_exports import report_sections
 from workflow.workshop_service import Workshops
@@ -14,4 +13,4 @@ from workflow.workshop_service import Workshops
 def workshop_report(key: str) -> dict[str, Any]:
     """The template variables of the section (``dashboard/_workshops_report.html``)."""
     _, infos = Workshops(state().responses.service).overview(key)
-    return {"workshop_sections": report_sections(infos), "wt": wt}
+    return {"workshop_sections": report_sections(infos)}

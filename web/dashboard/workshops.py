@@ -13,13 +13,19 @@ from web.dashboard.blueprint import bp
 from web.dashboard.workshop_texts import wt
 from web.state import state
 from workflow import exports
-from workflow.errors import GuardRefused, NotFound
+from workflow.errors import ConcurrentUpdate, GuardRefused, NotFound
 from workflow.workshop_exports import participant_tables
 from workflow.workshop_service import WorkshopInfo, Workshops
 from workflow.workshops import CONFIRMED, TEXT_MAX
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FIELDS = ("challenges", "actions", "recommendations")
+
+
+@bp.app_context_processor
+def _texts() -> dict[str, object]:
+    """``wt`` in every template (the process page links to the workshop page)."""
+    return {"wt": wt}
 
 
 def _workshops() -> Workshops:
@@ -44,7 +50,6 @@ def _page(
     return (
         render_template(
             "dashboard/workshops.html",
-            wt=wt,
             key=key,
             title=title,
             infos=infos,
@@ -82,7 +87,7 @@ def workshop_attendance(key: str, stage: str, workshop: str) -> Response | tuple
             at=state().now(),
             actor=the_user().actor,
         )
-    except (GuardRefused, NotFound) as exc:
+    except (GuardRefused, NotFound, ConcurrentUpdate) as exc:
         return _page(key, status=409, error=wt("ws_refused", reason=str(exc)))
     flash(wt("ws_attendance_saved"), "success")
     return redirect(url_for("dashboard.workshops", key=key) + f"#ws-{workshop}", code=303)
@@ -101,6 +106,13 @@ def workshop_conclusions(key: str, stage: str, workshop: str) -> Response | tupl
         )
     except NotFound:
         abort(404)
+    except ConcurrentUpdate as exc:
+        return _page(
+            key,
+            status=409,
+            form={**texts, "workshop": workshop},
+            error=wt("ws_refused", reason=str(exc)),
+        )
     flash(wt("ws_conclusions_saved", version=version), "success")
     return redirect(url_for("dashboard.workshops", key=key) + f"#ws-{workshop}", code=303)
 
