@@ -26,6 +26,8 @@ party_name, step, secretariat{name,email}, planned_at, …). Beyond those, each 
   from the waiting list); the confirmation carries the workshop's calendar file
 - workshop_signup_reminder: event, link{generation, path}, signup{capacity, deadline}
 - workshop_below_minimum: event, confirmed, minimum, capacity, signup{deadline}
+- workshop_cancellation: event (method CANCEL), participant, was (confirmed|waiting): one who
+  had a seat gets the calendar cancellation
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ KINDS = (
     "invitation", "reminder", "escalation", "receipt", "approval_request",
     "meeting_invitation", "submission", "rejection", "digest",
     "workshop_confirmation", "workshop_waiting", "workshop_signup_reminder",
-    "workshop_below_minimum",
+    "workshop_below_minimum", "workshop_cancellation",
 )  # fmt: skip
 #: Kinds whose mail carries the event's calendar file.
 CALENDAR_KINDS = ("meeting_invitation", "workshop_confirmation")
@@ -76,7 +78,7 @@ KIND_LABELS = {
         "rejection": "afvisning", "digest": "statusoversigt",
         "workshop_confirmation": "bekræftelse af tilmelding", "workshop_waiting": "venteliste",
         "workshop_signup_reminder": "påmindelse om tilmelding",
-        "workshop_below_minimum": "for få tilmeldte",
+        "workshop_below_minimum": "for få tilmeldte", "workshop_cancellation": "afmelding",
     },
     "en": {
         "invitation": "invitation", "reminder": "reminder", "escalation": "escalation",
@@ -85,7 +87,7 @@ KIND_LABELS = {
         "rejection": "rejection", "digest": "status digest",
         "workshop_confirmation": "sign-up confirmation", "workshop_waiting": "waiting list",
         "workshop_signup_reminder": "sign-up reminder",
-        "workshop_below_minimum": "too few sign-ups",
+        "workshop_below_minimum": "too few sign-ups", "workshop_cancellation": "cancellation",
     },
 }  # fmt: skip
 DECISIONS = {
@@ -278,7 +280,9 @@ def render(mail: OutgoingMail, settings: MailSettings) -> RenderedMail:
         if mail.kind == "invitation" and mail.questionnaire is not None:
             deadline = str(mail.context.get("deadline") or "")
             attachments += form_attachments(mail.questionnaire, lang=lang, deadline=deadline)
-        if mail.kind in CALENDAR_KINDS:
+        if mail.kind in CALENDAR_KINDS or (
+            mail.kind == "workshop_cancellation" and mail.context.get("was") == "confirmed"
+        ):
             method = str(mail.context["event"].get("method") or "REQUEST").upper()
             ics = build_ics(
                 mail.context,

@@ -79,6 +79,7 @@ DA: dict[str, str] = {
     "workshop_confirmation": "Bekræftelse af workshoptilmelding",
     "workshop_waiting": "Venteliste til workshop",
     "workshop_signup_reminder": "Påmindelse om workshoptilmelding",
+    "workshop_cancellation": "Afmelding fra workshop",
 }
 
 EN: dict[str, str] = {
@@ -151,6 +152,7 @@ EN: dict[str, str] = {
     "workshop_confirmation": "Workshop sign-up confirmation",
     "workshop_waiting": "Workshop waiting list",
     "workshop_signup_reminder": "Workshop sign-up reminder",
+    "workshop_cancellation": "Workshop cancellation",
 }
 
 

@@ -4,7 +4,8 @@ A party signs its participants up through the workshop invitation's personal lin
 first come, first served across parties, in the order of sign-up (``seq``); past the
 workshop's capacity a participant is on the waiting list. Cancelling a confirmed participant
 moves the first one waiting up. Every participant gets a mail: a confirmation with the
-workshop's calendar file, or a "venteliste" mail; one moved up gets a confirmation. The
+workshop's calendar file, or a "venteliste" mail; one moved up gets a confirmation, one
+cancelled a cancellation (with a calendar cancellation if they had a seat). The
 tick reminds parties without sign-ups and tells the secretariat about a workshop below its
 minimum (``workflow.signup_rules`` says when). Afterwards the secretariat records attendance
 and the workshop's conclusions.
@@ -167,6 +168,7 @@ def cancel(
         reason=reason,
         data=data,
     )
+    _cancellation_mail(tx, window, row, at)
     if row.status != CONFIRMED:
         return None
     first = next((r for r in rows if r.status == WAITING), None)
@@ -231,6 +233,29 @@ def _participant_mail(
             seq=seq,
             recipients=(Contact(name=p.name, email=p.email),),
             details=details,
+        ),
+        at,
+    )
+
+
+def _cancellation_mail(
+    tx: ProcessTx, window: SignupWindow, row: WorkshopSignupRow, at: datetime
+) -> None:
+    """The cancelled participant is told; one who had a seat gets a calendar cancellation."""
+    event = {**event_context(window), "method": "CANCEL", "sequence": 1}
+    tx.mail(
+        Mail(
+            kind="workshop_cancellation",
+            stage=window.stage_id,
+            party=row.party,
+            step=window.id,
+            seq=row.seq,
+            recipients=(Contact(name=row.name, email=row.email),),
+            details={
+                "event": event,
+                "participant": {"name": row.name, "role": row.role},
+                "was": row.status,
+            },
         ),
         at,
     )

@@ -87,6 +87,11 @@ def test_four_people_for_three_seats_and_a_cancellation(db: Database, tmp_path: 
     promoted = _mails(db, "workshop_confirmation")[-1]
     assert promoted.recipients[0]["email"] == "dorte@kommune.example"
     assert promoted.context["promoted"] is True
+    (cancelled,) = _mails(db, "workshop_cancellation")
+    assert cancelled.recipients[0]["email"] == "anna@kommune.example"
+    assert (
+        cancelled.context["event"]["method"] == "CANCEL" and cancelled.context["was"] == "confirmed"
+    )
     with db.sessions() as s:
         kinds = Counter(s.scalars(select(EventRow.kind).where(EventRow.kind.like("workshop_%"))))
     assert kinds == {

@@ -63,3 +63,14 @@ def test_the_secretariat_is_told_the_numbers() -> None:
         "For få tilmeldte: Workshop – Sammen om en stærk socialpsykiatri – 1 af mindst 2"
     )
     assert out.text.startswith("Kære sekretariat")
+
+
+def test_a_cancelled_participant_is_told_and_one_with_a_seat_gets_the_calendar_cancel() -> None:
+    out = render(mail("workshop_cancellation"), DA)
+    assert out.subject.startswith("Afmeldt:") and out.text.startswith("Kære Anna Berg")
+    (ics,) = [a for a in out.attachments if a.filename == "aflysning.ics"]
+    cal = icalendar.Calendar.from_ical(ics.content)
+    assert str(cal["METHOD"]) == "CANCEL"
+    assert int(cal.walk("VEVENT")[0]["SEQUENCE"]) == 1
+    waiting = render(mail("workshop_cancellation", was="waiting"), DA)
+    assert not waiting.attachments and "taget af ventelisten" in waiting.text
