@@ -29,7 +29,7 @@ from web import close_app
 from workflow.links import make_token
 from workflow.service import Service
 from workflow.storage.db import Database
-from workflow.storage.models import EventRow, ProcessRow
+from workflow.storage.models import EventRow, OutboxRow, ProcessRow
 from workflow.workshop_service import Workshops
 from workflow.workshops import Participant
 
@@ -132,3 +132,18 @@ def test_a_viewer_sees_but_cannot_act(dash: Dash) -> None:
     dash.clock.set(at("2022-09-21", 14))
     assert dash.post("fremmoede", {"attended": ["1"]}) == 403
     assert dash.post("konklusioner", {"challenges": "x"}) == 403
+
+
+def test_the_demo_opens_a_workshop_invitations_sign_up_link(dash: Dash) -> None:
+    dash.login()
+    with dash.db.sessions() as s:
+        mail_id = s.scalar(
+            select(OutboxRow.id).where(
+                OutboxRow.kind == "meeting_invitation",
+                OutboxRow.step == WORKSHOP,
+                OutboxRow.party == "laeso",
+            )
+        )
+    got = dash.client.get(f"/sekretariat/udbakke/{mail_id}/svarlink")
+    assert got.status_code == 303
+    assert "/tilmeld/" in got.headers["Location"]

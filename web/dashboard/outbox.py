@@ -15,7 +15,15 @@ from workflow.links import make_token
 from workflow.storage.models import OutboxRow
 
 #: Mail kinds that carry a personal link (``context.link.generation``).
-LINKED = ("invitation", "reminder", "approval_request", "receipt")
+LINKED = (
+    "invitation",
+    "reminder",
+    "approval_request",
+    "receipt",
+    # a workshop's invitation and reminder carry its sign-up link (``link.path``: tilmeld)
+    "meeting_invitation",
+    "workshop_signup_reminder",
+)
 
 
 @bp.get("/udbakke")
@@ -70,12 +78,13 @@ def respondent_link(mail_id: int) -> Response:
         if mail is None or not has_link(mail) or mail.process_id is None:
             abort(404)
         generation = int(mail.context["link"]["generation"])
+        named = str(mail.context["link"].get("path") or "")  # a workshop's sign-up: tilmeld
         found = reads.task_by_id(s, mail.process_id, mail.stage_id, mail.party, mail.step)
         kind = found.kind if found is not None else "questionnaire"
         process_id = mail.process_id
         stage, party, step = mail.stage_id, mail.party, mail.step
     token = make_token(st.responses.service.link_secret, process_id, stage, party, step, generation)
-    path = "godkend" if kind == "approval" else "svar"
+    path = named or ("godkend" if kind == "approval" else "svar")
     return redirect(f"{dashboard_state().base_url}/{path}/{token}", code=303)
 
 
