@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from workflow.calendar import to_local
 from workflow.exports import Table
@@ -48,7 +49,7 @@ class WorkshopSection:
     """A workshop in the report: when, how many came, and what it concluded."""
 
     title: str
-    start: object
+    start: datetime
     confirmed: int
     waiting: int
     attended: int | None

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from docx import Document
 from flask.testing import FlaskClient
 from openpyxl import load_workbook
 from sqlalchemy import select
@@ -119,6 +120,18 @@ def test_attendance_after_the_workshop_and_conclusions_in_the_report(dash: Dash)
     text = report.text
     assert 'data-section="workshops"' in text and "2 mødte op" in text
     assert "Fælles akutpladser" in text and "&lt;b&gt;Start tidligt&lt;/b&gt;" in text
+    word = dash.client.get(f"/sekretariat/proces/{dash.key}/rapport/fagudvalg-spoergsmaal.docx")
+    doc = Document(io.BytesIO(word.data))
+    headings = [
+        (p.style.name, p.text) for p in doc.paragraphs if p.style.name.startswith("Heading")
+    ]
+    at_workshops = headings.index(("Heading 1", "Workshops"))
+    assert headings[at_workshops + 1 :][:3] == [
+        ("Heading 2", "Workshop – Sammen om en stærk socialpsykiatri"),
+        ("Heading 3", "Udfordringer"),
+        ("Heading 3", "Handlinger"),
+    ]
+    assert "Fælles akutpladser" in [p.text for p in doc.paragraphs]
     with dash.db.sessions() as s:
         kinds = list(s.scalars(select(EventRow.kind).where(EventRow.actor == "user:anne")))
     assert kinds.count("workshop_attendance_recorded") == 1

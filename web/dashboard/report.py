@@ -23,7 +23,7 @@ from web.dashboard.report_docx import report_docx as build_docx
 from web.dashboard.report_pdf import report_pdf as build_pdf
 from web.dashboard.report_texts import decimal, percent
 from web.dashboard.texts import dt
-from web.dashboard.workshop_report import workshop_report
+from web.dashboard.workshop_report import sections, with_workshops_docx, workshop_report
 from web.state import state
 from workflow import exports, summaries
 from workflow.errors import ConcurrentUpdate, NotFound
@@ -131,7 +131,7 @@ def report_pdf(key: str, stage: str) -> Response:
 
 @bp.get("/proces/<key>/rapport/<stage>.docx")
 def report_docx(key: str, stage: str) -> Response:
-    content = build_docx(_report(key, stage), state().now())
+    content = with_workshops_docx(build_docx(_report(key, stage), state().now()), sections(key))
     return _file(content, DOCX, f"{key}-rapport-{stage}.docx")
 
 
