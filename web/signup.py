@@ -10,13 +10,14 @@ redirects (post/redirect/get) with a message saying who got a seat and who is wa
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
 
 from flask import Blueprint, abort, flash, get_flashed_messages, redirect, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import TooManyRequests
 from werkzeug.wrappers import Response
 
+from web.formatting import format_datetime
+from web.i18n import lang, t
 from web.security import client_address, csrf
 from web.signup_texts import st
 from web.state import state
@@ -64,12 +65,12 @@ def post(token: str) -> Response | tuple[str, int]:
     try:
         csrf.protect()
     except CSRFError:
-        return render(target, rows, {}, top=[st("err_refused", reason="CSRF")]), 400
+        return render(target, rows, {}, top=[t("err_csrf")]), 400
     now = state().now()
     if request.form.get("action") == "add_row":
         return render(target, [*rows, _blank()][:MAX_ROWS], {}), 200
     if not target.can_sign_up(now):
-        return render(target, rows, {}, top=[_closed_text(target, now)]), 409
+        return render(target, rows, {}, top=[_closed_text(target)]), 409
     people, errors, top = _checked(target, rows)
     if errors or top:
         return render(target, rows, errors, top=top), 422
@@ -93,8 +94,10 @@ def cancel(token: str) -> Response | tuple[str, int]:
     try:
         csrf.protect()
         seq = int(request.form.get("seq", ""))
-    except (CSRFError, ValueError):
-        return render(target, [_blank()], {}, top=[st("err_refused", reason="?")]), 400
+    except CSRFError:
+        return render(target, [_blank()], {}, top=[t("err_csrf")]), 400
+    except ValueError:
+        abort(404)
     mine = {r.seq: r.name for r in workshops().party_list(target)}
     if seq not in mine:
         abort(404)
@@ -131,7 +134,7 @@ def _checked(
     """The participants of the filled rows, and what is wrong (by field id), if anything."""
     people: list[Participant] = []
     errors: dict[str, str] = {}
-    taken = {r.email.lower() for r in workshops().party_list(target)}
+    taken = workshops().taken_addresses(target)
     seen: set[str] = set()
     for i, row in enumerate(rows):
         if not any(row.values()):
@@ -149,10 +152,7 @@ def _checked(
     return people, errors, top
 
 
-def _closed_text(target: SignupTarget, now: datetime) -> str:
-    from web.formatting import format_datetime
-    from web.i18n import lang
-
+def _closed_text(target: SignupTarget) -> str:
     if not target.stage_open:
         return st("signup_stage_closed")
     return st("signup_closed", deadline=format_datetime(target.window.deadline, lang()))
@@ -184,5 +184,5 @@ def render(
         done=get_flashed_messages(category_filter=["signup"]),
         can_sign_up=target.can_sign_up(now),
         can_cancel=target.can_cancel(now),
-        closed_text="" if target.can_sign_up(now) else _closed_text(target, now),
+        closed_text="" if target.can_sign_up(now) else _closed_text(target),
     )

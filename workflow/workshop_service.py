@@ -118,6 +118,11 @@ class Workshops:
         rows = self._rows(target.process_id, target.stage_id, target.window.id)
         return [r for r in rows if r.party == target.party and r.status in workshops.ACTIVE]
 
+    def taken_addresses(self, target: SignupTarget) -> set[str]:
+        """The e-mail addresses (lower case) on the workshop's list now, of every party."""
+        rows = self._rows(target.process_id, target.stage_id, target.window.id)
+        return {r.email.lower() for r in rows if r.status in workshops.ACTIVE}
+
     def confirmed_count(self, target: SignupTarget) -> int:
         rows = self._rows(target.process_id, target.stage_id, target.window.id)
         return sum(1 for r in rows if r.status == workshops.CONFIRMED)

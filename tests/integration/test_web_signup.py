@@ -107,8 +107,13 @@ def test_malformed_input_gets_a_danish_message_keeps_what_was_typed_and_saves_no
     page = site.post(site.url(), twice)
     assert page.status_code == 422 and "allerede tilmeldt" in page.text
     assert site.signups() == 0
+    form = {"rows": "1", "name-0": "Anna", "email-0": "anna@k.example", "action": "submit"}
+    assert site.post(site.url("hjorring"), form).status_code == 303
+    again = site.post(site.url(), {**form, "email-0": "ANNA@k.example"})
+    assert again.status_code == 422 and "allerede tilmeldt" in again.text, "another party's"
+    assert site.signups() == 1
     with site.db.sessions() as s:
-        assert s.scalar(select(func.count()).where(OutboxRow.kind.like("workshop_%"))) == 0
+        assert s.scalar(select(func.count()).where(OutboxRow.kind.like("workshop_%"))) == 1
 
 
 def test_signing_up_and_cancelling(site: Site) -> None:
