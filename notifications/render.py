@@ -21,6 +21,14 @@ party_name, step, secretariat{name,email}, planned_at, …). Beyond those, each 
 - forum_report: link{generation, page}, source_name, event{title,start,end,location}
 - digest: counts{label: number}, overdue[{party_name, stage_name, deadline,
   working_days_late}], next_mails[{kind, party_name, send_after (ISO)}], optional week
+- meeting_invitation of a workshop that takes sign-ups: also link{generation, path} and
+  signup{capacity, deadline (ISO)}: the party's sign-up link (``workflow.workshops``)
+- workshop_confirmation, workshop_waiting: event, participant{name, role}, promoted (moved up
+  from the waiting list); the confirmation carries the workshop's calendar file
+- workshop_signup_reminder: event, link{generation, path}, signup{capacity, deadline}
+- workshop_below_minimum: event, confirmed, minimum, capacity, signup{deadline}
+- workshop_cancellation: event (method CANCEL), participant, was (confirmed|waiting): one who
+  had a seat gets the calendar cancellation
 """
 
 from __future__ import annotations
@@ -44,7 +52,11 @@ LANGUAGES = ("da", "en")
 KINDS = (
     "invitation", "reminder", "escalation", "receipt", "approval_request",
     "meeting_invitation", "submission", "rejection", "digest", "forum_report",
+    "workshop_confirmation", "workshop_waiting", "workshop_signup_reminder",
+    "workshop_below_minimum", "workshop_cancellation",
 )  # fmt: skip
+#: Kinds whose mail carries the event's calendar file.
+CALENDAR_KINDS = ("meeting_invitation", "workshop_confirmation")
 
 #: A body of an approval chain: (indefinite, definite, definite genitive).
 BODIES: dict[str, dict[str, tuple[str, str, str]]] = {
@@ -65,12 +77,18 @@ KIND_LABELS = {
         "receipt": "kvittering", "approval_request": "anmodning om godkendelse",
         "meeting_invitation": "mødeindkaldelse", "submission": "fremsendelse",
         "rejection": "afvisning", "digest": "statusoversigt", "forum_report": "rapport",
+        "workshop_confirmation": "bekræftelse af tilmelding", "workshop_waiting": "venteliste",
+        "workshop_signup_reminder": "påmindelse om tilmelding",
+        "workshop_below_minimum": "for få tilmeldte", "workshop_cancellation": "afmelding",
     },
     "en": {
         "invitation": "invitation", "reminder": "reminder", "escalation": "escalation",
         "receipt": "receipt", "approval_request": "approval request",
         "meeting_invitation": "meeting invitation", "submission": "submission",
         "rejection": "rejection", "digest": "status digest", "forum_report": "report",
+        "workshop_confirmation": "sign-up confirmation", "workshop_waiting": "waiting list",
+        "workshop_signup_reminder": "sign-up reminder",
+        "workshop_below_minimum": "too few sign-ups", "workshop_cancellation": "cancellation",
     },
 }  # fmt: skip
 DECISIONS = {
@@ -107,7 +125,8 @@ def one_line(text: object) -> str:
 
 def personal_url(base_url: str, secret: str, context: Mapping[str, Any]) -> str | None:
     """``/svar/<token>`` for a questionnaire task, ``/godkend/<token>`` for an approval step,
-    the link's own ``page`` if it names one (``/rapport/<token>``: a meeting's report)."""
+    the link's own ``page`` if it names one (``/rapport/<token>``: a meeting's report,
+    ``/tilmeld/<token>``: a workshop's sign-up)."""
     token = token_of(secret, context)
     if token is None:
         return None
@@ -264,7 +283,9 @@ def render(mail: OutgoingMail, settings: MailSettings) -> RenderedMail:
         if mail.kind == "invitation" and mail.questionnaire is not None:
             deadline = str(mail.context.get("deadline") or "")
             attachments += form_attachments(mail.questionnaire, lang=lang, deadline=deadline)
-        if mail.kind == "meeting_invitation":
+        if mail.kind in CALENDAR_KINDS or (
+            mail.kind == "workshop_cancellation" and mail.context.get("was") == "confirmed"
+        ):
             method = str(mail.context["event"].get("method") or "REQUEST").upper()
             ics = build_ics(
                 mail.context,

@@ -18,7 +18,7 @@ from flask import Flask, session
 from itsdangerous import URLSafeSerializer
 from jinja2 import StrictUndefined
 
-from web import approve, dashboard, forum_report, pages, respond, routing, security
+from web import approve, dashboard, forum_report, pages, respond, routing, security, signup
 from web.formatting import format_date, format_datetime, format_size, format_types
 from web.i18n import LANGUAGES, choose_language, danish, lang, t
 from web.state import EXTENSION, WebState, state
@@ -107,7 +107,7 @@ def create_app(
         size=lambda v: format_size(int(v), lang()),
         types=lambda v: format_types(list(v), lang()),
     )
-    for blueprint in (pages.bp, respond.bp, approve.bp, forum_report.bp):
+    for blueprint in (pages.bp, respond.bp, approve.bp, forum_report.bp, signup.bp):
         app.register_blueprint(blueprint)
     dashboard.register(app, base_url=base_url)
     return app

@@ -17,6 +17,7 @@ from workflow.storage.models import DocumentRow, OutboxRow
 from workflow.storage.records import StageRecord, TaskRecord
 from workflow.timeline import BoundEvent, BoundStage
 from workflow.tx import ProcessTx
+from workflow.workshops import signup_details
 
 
 def require_running(tx: ProcessTx, what: str) -> None:
@@ -122,6 +123,7 @@ def invite_to_events(tx: ProcessTx, bst: BoundStage, at: datetime) -> None:
                 "method": "REQUEST",
                 "index": i,
             }
+            signup = signup_details(tx, bst.id, party_slug, ev.id, at)
             tx.mail(
                 Mail(
                     kind="meeting_invitation",
@@ -129,7 +131,7 @@ def invite_to_events(tx: ProcessTx, bst: BoundStage, at: datetime) -> None:
                     party=party_slug,
                     step=ev.id,
                     recipients=recipients,
-                    details={"event": event},
+                    details={"event": event, **signup},
                 ),
                 at,
             )

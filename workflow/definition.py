@@ -270,6 +270,44 @@ class Reminder(Strict):
         return self.after_working_days or 0
 
 
+class Signup(Strict):
+    """A workshop people sign up for (``workflow.workshops``): ``capacity`` seats, first come
+    first served, the rest on a waiting list; ``deadline`` a date (``Y-09-08``) or working
+    days before the workshop (``5``); parties without sign-ups are reminded
+    ``remind_days_before`` days before the deadline; fewer than ``minimum`` confirmed
+    participants ``flag_days_before`` days before the workshop flags it to the secretariat."""
+
+    capacity: Annotated[int, Field(ge=1, le=1000)]
+    minimum: Annotated[int, Field(ge=0, le=1000)] = 0
+    deadline: str | int
+    remind_days_before: Annotated[int, Field(ge=0, le=60)] = 3
+    flag_days_before: Annotated[int, Field(ge=0, le=120)] = 7
+
+    @field_validator("deadline")
+    @classmethod
+    def check_deadline(cls, v: str | int) -> str | int:
+        if isinstance(v, int):
+            if not 0 <= v <= 120:
+                raise ValueError(
+                    f"{v} working days before the workshop is not a sign-up deadline; "
+                    "give 0 to 120, or a date like Y-09-08"
+                )
+            return v
+        try:
+            DateExpr.parse(v)
+        except ValueError as e:
+            raise ValueError(f"{e}; or the working days before the workshop, e.g. 5") from None
+        return v
+
+    @model_validator(mode="after")
+    def _minimum(self) -> Signup:
+        if self.minimum > self.capacity:
+            raise LocatedValueError(
+                f"minimum {self.minimum} is more than the capacity {self.capacity}", ("minimum",)
+            )
+        return self
+
+
 class Event(Strict):
     """A dated meeting or workshop that people are invited to."""
 
@@ -283,6 +321,8 @@ class Event(Strict):
     """The event is on the first such weekday on or after ``date`` (a fixed meeting day)."""
     roll: Roll | None = None
     """On a weekend or holiday; by default the stage's ``roll``, else ``keep`` (and a warning)."""
+    signup: Signup | None = None
+    """Workshops only: people sign up through the invitation's personal link."""
 
     @field_validator("date")
     @classmethod

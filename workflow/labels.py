@@ -69,6 +69,22 @@ DA: dict[str, str] = {
     "meeting_invitation": "Mødeindkaldelse",
     "rejection": "Afvisning",
     "digest": "Statusoversigt",
+    # workshop sign-ups (workflow/workshops.py)
+    "remind_signup": "Påmindelse om workshoptilmelding",
+    "flag_workshop": "Workshop tjekket for mindste antal",
+    "workshop_signed_up": "Deltager tilmeldt workshop",
+    "workshop_waitlisted": "Deltager sat på venteliste",
+    "workshop_cancelled": "Workshoptilmelding afmeldt",
+    "workshop_promoted": "Deltager rykket op fra venteliste",
+    "workshop_reminders_sent": "Påmindelser om workshoptilmelding sendt",
+    "workshop_reminders_skipped": "Påmindelser om workshoptilmelding sprunget over",
+    "workshop_below_minimum": "For få tilmeldte til workshop",
+    "workshop_attendance_recorded": "Fremmøde til workshop registreret",
+    "workshop_conclusions_saved": "Workshoppens konklusioner gemt",
+    "workshop_confirmation": "Bekræftelse af workshoptilmelding",
+    "workshop_waiting": "Venteliste til workshop",
+    "workshop_signup_reminder": "Påmindelse om workshoptilmelding",
+    "workshop_cancellation": "Afmelding fra workshop",
 }
 
 EN: dict[str, str] = {
@@ -132,6 +148,21 @@ EN: dict[str, str] = {
     "meeting_invitation": "Meeting invitation",
     "rejection": "Rejection",
     "digest": "Status digest",
+    "remind_signup": "Workshop sign-up reminder",
+    "flag_workshop": "Workshop checked for its minimum",
+    "workshop_signed_up": "Participant signed up for a workshop",
+    "workshop_waitlisted": "Participant put on the waiting list",
+    "workshop_cancelled": "Workshop sign-up cancelled",
+    "workshop_promoted": "Participant moved up from the waiting list",
+    "workshop_reminders_sent": "Workshop sign-up reminders sent",
+    "workshop_reminders_skipped": "Workshop sign-up reminders skipped",
+    "workshop_below_minimum": "Too few sign-ups for a workshop",
+    "workshop_attendance_recorded": "Workshop attendance recorded",
+    "workshop_conclusions_saved": "Workshop conclusions saved",
+    "workshop_confirmation": "Workshop sign-up confirmation",
+    "workshop_waiting": "Workshop waiting list",
+    "workshop_signup_reminder": "Workshop sign-up reminder",
+    "workshop_cancellation": "Workshop cancellation",
 }
 
 

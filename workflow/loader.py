@@ -30,6 +30,7 @@ from workflow.definition import (
     WorkshopStage,
 )
 from workflow.errors import DefinitionError, Problem
+from workflow.signup_rules import signup_problems
 from workflow.yaml_source import locate, read_yaml
 
 M = TypeVar("M", bound=BaseModel)
@@ -404,6 +405,8 @@ def semantic_problems(
                 events = [(("stages", i, "meeting"), m)]
         for loc, ev in events:
             d = DateExpr.parse(ev.date)
+            for sloc, message in signup_problems(stage, ev, year):
+                at((*loc, *sloc), message)
             if d.sort_key(year) < opens.sort_key(year) or (
                 stage.closes and d.sort_key(year) > DateExpr.parse(stage.closes).sort_key(year)
             ):

@@ -19,6 +19,7 @@ from workflow.agenda import (
     chain_due,
     questionnaire_due,
 )
+from workflow.signup_rules import signup_due
 from workflow.timeline import BoundProcess, BoundStage
 from workflow.views import (
     ProcessView,
@@ -179,6 +180,8 @@ def _plan_open(
     elif kind == "approval" and agenda is None:
         _plan_approval(bound, stage, sv, state, c)
     elif kind == "workshops":
+        for what, due, workshop in signup_due(bound, stage, getattr(sv, "outcome", None)):
+            c.offer(Action(what, due, stage.id, step=workshop))
         last = max(e.end for e in stage.events)
         c.offer(Action(COMPLETE_STAGE, last, stage.id, reason="alle workshops er afholdt"))
     elif kind == "submission":

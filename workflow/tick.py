@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from workflow import defaults, machines
+from workflow import defaults, machines, workshop_tick
 from workflow.calendar import to_local, working_days_between
 from workflow.changes import (
     ask,
@@ -248,4 +248,5 @@ APPLY: dict[str, Callable[[ProcessTx, Action, datetime, str, Late], None]] = {
     MARK_OVERDUE: _mark_overdue,
     ESCALATE: _escalate,
     SEND_REPORT: _send_report,
+    **workshop_tick.APPLY,
 }

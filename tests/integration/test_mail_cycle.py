@@ -117,6 +117,10 @@ def test_2022_cycle_with_two_late_parties(
         "meeting_invitation": 48,
         "submission": 1,
         "forum_report": 12,
+        # nobody signs up for the workshops in the simulation: every party is reminded before
+        # each of the three sign-up deadlines, and the secretariat told of each thin workshop
+        "workshop_signup_reminder": 36,
+        "workshop_below_minimum": 3,
     }
     # The compiled report to the dialogue forum's invitees (the directors), once each, on
     # Wednesday 8 June 2022: five working days before the forum of 15 June.
@@ -175,6 +179,18 @@ def test_2022_cycle_with_two_late_parties(
             assert "forsinket" in text
         else:
             assert "arbejdsdage tilbage" in text or "arbejdsdag tilbage" in text
+
+    # Workshop sign-up reminders thread under the workshop's invitation and carry its link.
+    for row in (r for r in sent if r.kind == "workshop_signup_reminder"):
+        msg = by_id[row.message_id][1]
+        parent = by_key[row.thread_key or ""]
+        assert parent.kind == "meeting_invitation" and parent.step == row.step
+        assert msg["In-Reply-To"] == parent.message_id
+        token = make_token(
+            "test-secret", LinkKey(row.process_id or 0, row.stage_id, row.party, row.step, 1)
+        )
+        assert f"https://aftaleflow.example/tilmeld/{token}" in _text(msg)
+        assert f"/tilmeld/{token}" in _text(by_id[parent.message_id][1])
 
     # Escalations name the overdue party to its director.
     for row in (r for r in sent if r.kind == "escalation"):

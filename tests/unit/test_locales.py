@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from web import formatting, i18n
-from web.dashboard import texts
+from web import formatting, i18n, signup_texts
+from web.dashboard import texts, workshop_texts
 from workflow import dates, labels, machines
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -21,6 +21,8 @@ TABLES = {
     "web/dashboard/texts.py": (texts.DA, texts.EN),
     "web/dashboard/texts.py events": (texts.EVENTS_DA, texts.EVENTS_EN),
     "workflow/labels.py": (labels.DA, labels.EN),
+    "web/signup_texts.py": (signup_texts.DA, signup_texts.EN),
+    "web/dashboard/workshop_texts.py": (workshop_texts.DA, workshop_texts.EN),
 }
 
 

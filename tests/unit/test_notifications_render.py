@@ -78,6 +78,29 @@ CONTEXTS: dict[str, dict[str, Any]] = {
                "next_mails": [{"kind": "reminder", "party_name": "Morsø Kommune",
                                "send_after": "2022-05-25T07:00:00+00:00"}]},
 }  # fmt: skip
+WORKSHOP_EVENT = {
+    "id": "socialpsykiatri", "title": "Workshop – Sammen om en stærk socialpsykiatri",
+    "start": "2022-09-21T07:30:00+00:00", "end": "2022-09-21T11:30:00+00:00",
+    "location": "Aalborg", "sequence": 0, "method": "REQUEST"}  # fmt: skip
+SIGNUP = {"capacity": 3, "deadline": "2022-09-14T21:59:59+00:00"}
+CONTEXTS.update({
+    "workshop_confirmation": {"stage_id": "workshops", "step": "socialpsykiatri",
+                              "event": WORKSHOP_EVENT, "promoted": False,
+                              "participant": {"name": "Anna Berg", "role": "Konsulent"}},
+    "workshop_waiting": {"stage_id": "workshops", "step": "socialpsykiatri",
+                         "event": WORKSHOP_EVENT, "promoted": False,
+                         "participant": {"name": "Dorte Dam", "role": ""}},
+    "workshop_signup_reminder": {"stage_id": "workshops", "step": "socialpsykiatri",
+                                 "event": WORKSHOP_EVENT, "signup": SIGNUP,
+                                 "link": {"generation": 1, "page": "tilmeld"}},
+    "workshop_cancellation": {"stage_id": "workshops", "step": "socialpsykiatri",
+                              "event": {**WORKSHOP_EVENT, "method": "CANCEL", "sequence": 1},
+                              "participant": {"name": "Anna Berg", "role": ""},
+                              "was": "confirmed"},
+    "workshop_below_minimum": {"stage_id": "workshops", "step": "socialpsykiatri", "party": "",
+                               "party_name": "", "event": WORKSHOP_EVENT, "confirmed": 1,
+                               "minimum": 2, "capacity": 3, "signup": SIGNUP},
+})  # fmt: skip
 RECIPIENTS = (Recipient("Sekretær for Socialudvalget", "udvalg@laeso.example"),)
 
 

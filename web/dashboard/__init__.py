@@ -41,6 +41,7 @@ def register(app: Flask, *, base_url: str) -> None:
         party,
         report,
         templating,
+        workshops,
     )
     from web.dashboard.blueprint import bp
 

@@ -15,7 +15,16 @@ from workflow.links import token_of
 from workflow.storage.models import OutboxRow
 
 #: Mail kinds that carry a personal link (``context.link.generation``).
-LINKED = ("invitation", "reminder", "approval_request", "receipt", "forum_report")
+LINKED = (
+    "invitation",
+    "reminder",
+    "approval_request",
+    "receipt",
+    "forum_report",
+    # a workshop's invitation and reminder carry its sign-up link (``link.page``: tilmeld)
+    "meeting_invitation",
+    "workshop_signup_reminder",
+)
 
 
 @bp.get("/udbakke")
@@ -71,7 +80,9 @@ def respondent_link(mail_id: int) -> Response:
             abort(404)
         found = reads.task_by_id(s, mail.process_id, mail.stage_id, mail.party, mail.step)
         kind = found.kind if found is not None else "questionnaire"
-        page = str(mail.context["link"].get("page") or "")  # a report link: /rapport/
+        page = str(
+            mail.context["link"].get("page") or ""
+        )  # /rapport/ (a report), /tilmeld/ (a sign-up)
         token = token_of(st.responses.service.link_secret, mail.context)
     if token is None:
         abort(404)

@@ -24,6 +24,7 @@ from web.dashboard.report_docx import report_docx as build_docx
 from web.dashboard.report_pdf import report_pdf as build_pdf
 from web.dashboard.report_texts import decimal, percent
 from web.dashboard.texts import dt
+from web.dashboard.workshop_report import sections, with_workshops_docx, workshop_report
 from web.state import state
 from workflow import exports, summaries
 from workflow.errors import ConcurrentUpdate, NotFound
@@ -71,6 +72,7 @@ def _page(key: str, stage: str, **editing: Any) -> str:
         editing=editing,
         attachments=report_attachments(key, stage),
         forums=forum_sends(key, stage),
+        **workshop_report(key),
     )
 
 
@@ -131,7 +133,7 @@ def report_pdf(key: str, stage: str) -> Response:
 
 @bp.get("/proces/<key>/rapport/<stage>.docx")
 def report_docx(key: str, stage: str) -> Response:
-    content = build_docx(_report(key, stage), state().now())
+    content = with_workshops_docx(build_docx(_report(key, stage), state().now()), sections(key))
     return _file(content, DOCX, f"{key}-rapport-{stage}.docx")
 
 

@@ -336,5 +336,51 @@ class InboundMailRow(Base):
     updated_by: Mapped[str] = mapped_column(String(200), default="")
 
 
+class WorkshopSignupRow(Base):
+    """One participant a party signed up for a workshop (``workflow.workshops``). ``seq``
+    numbers the workshop's sign-ups in the order they came (first come, first served);
+    ``status`` is confirmed, waiting or cancelled; ``attended`` is recorded afterwards."""
+
+    __tablename__ = "workshop_signups"
+    __table_args__ = (
+        UniqueConstraint("process_id", "stage_id", "workshop_id", "seq"),
+        Index("ix_workshop_signups_party", "process_id", "stage_id", "workshop_id", "party"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    process_id: Mapped[int] = mapped_column(ForeignKey("processes.id", ondelete="CASCADE"))
+    stage_id: Mapped[str] = mapped_column(String(100))
+    workshop_id: Mapped[str] = mapped_column(String(100))
+    party: Mapped[str] = mapped_column(String(100))
+    seq: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(200), default="")
+    email: Mapped[str] = mapped_column(String(320))
+    status: Mapped[str] = mapped_column(String(20))
+    signed_up_at: Mapped[datetime]
+    promoted_at: Mapped[datetime | None]
+    cancelled_at: Mapped[datetime | None]
+    attended: Mapped[bool | None] = mapped_column(Boolean)
+
+
+class WorkshopConclusionRow(Base):
+    """One saved version of what a workshop concluded (seed 003: challenges, actions,
+    recommendations); every version is kept, the newest is shown."""
+
+    __tablename__ = "workshop_conclusions"
+    __table_args__ = (UniqueConstraint("process_id", "stage_id", "workshop_id", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    process_id: Mapped[int] = mapped_column(ForeignKey("processes.id", ondelete="CASCADE"))
+    stage_id: Mapped[str] = mapped_column(String(100))
+    workshop_id: Mapped[str] = mapped_column(String(100))
+    version: Mapped[int] = mapped_column(Integer)
+    challenges: Mapped[str] = mapped_column(Text, default="")
+    actions: Mapped[str] = mapped_column(Text, default="")
+    recommendations: Mapped[str] = mapped_column(Text, default="")
+    author: Mapped[str] = mapped_column(String(200))
+    saved_at: Mapped[datetime]
+
+
 #: The tables by name (typed as tables, for Core statements).
 TABLES = Base.metadata.tables

@@ -2,7 +2,7 @@
 itself is shown once and never stored); issuing a new one replaces it, clearing it revokes it
 
 Revision ID: 0013_user_feed_token
-Revises: 0011_stage_report_sent
+Revises: 0012_workshop_signups
 Create Date: 2026-11-29 19:30:00.000000
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import workflow.storage.models
 
 revision = "0013_user_feed_token"
-down_revision = "0011_stage_report_sent"
+down_revision = "0012_workshop_signups"
 branch_labels = None
 depends_on = None
 
