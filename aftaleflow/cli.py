@@ -23,6 +23,7 @@ from aftaleflow.config import Settings, from_env
 from workflow import machines
 from workflow.calendar import to_local
 from workflow.clock import parse_moment
+from workflow.dates import format_sending
 from workflow.errors import AftaleflowError, DefinitionError
 from workflow.labels import label
 from workflow.loader import check_file, is_process_file, load_bundle
@@ -443,7 +444,8 @@ def link() -> None:
 @click.argument("step", required=False, default="")
 @click.option("--process", "key", default=None)
 @click.option("--reason", required=True)
-@click.option("--revoke-only", is_flag=True, help="Stop the link without mailing a new one.")
+@click.option("--revoke-only", is_flag=True, help="Spær linket uden at sende et nyt.")
+@click.option("--now", is_flag=True, help="Send det nye link nu, også uden for kontortid.")
 @click.option("--at", "at_", default=None)
 @click.option("--by", "actor", default="secretariat (cli)")
 @pass_app
@@ -455,22 +457,35 @@ def link_reissue(
     key: str | None,
     reason: str,
     revoke_only: bool,
+    now: bool,
     at_: str | None,
     actor: str,
 ) -> None:
-    """The old link stops working; unless --revoke-only a new one is mailed."""
-    generation = app.service().revoke_link(
+    """Send et nyt link (det gamle virker, til det nye er sendt); --revoke-only spærrer straks."""
+    if revoke_only and now:
+        raise click.UsageError("--now og --revoke-only kan ikke bruges sammen")
+    at = parse_at(at_)
+    change = app.service().revoke_link(
         app.only_key(key),
         stage,
         party,
         step,
-        at=parse_at(at_),
+        at=at,
         actor=actor,
         reason=reason,
         reissue=not revoke_only,
+        now=now,
     )
-    what = "spærret" if revoke_only else "genudstedt og sendt"
-    console.print(f"Link for {party} {step} i {stage} er {what} (link nr. {generation})")
+    who = " ".join(x for x in (party, step) if x)
+    if revoke_only:
+        what = "er spærret"
+    elif change.sends_at is None:
+        what = "er genudstedt; det sendes med invitationen"
+    else:
+        what = f"er genudstedt og {format_sending(change.sends_at, at)}"
+    console.print(f"Linket for {who} i {stage} {what} (link nr. {change.generation})")
+    if change.sends_at is not None:
+        console.print("Det gamle link virker, indtil det nye er sendt.")
 
 
 @cli.group()

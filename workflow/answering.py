@@ -4,6 +4,7 @@ opened, a link revoked or re-issued, a file received. Functions of a ``ProcessTx
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -192,6 +193,15 @@ def open_link(
     return True
 
 
+@dataclass(frozen=True)
+class LinkChange:
+    """A revoked or re-issued link: the task's new generation, and when the mail with the new
+    link is due (None when no mail was queued: revoked only, or the party not yet asked)."""
+
+    generation: int
+    sends_at: datetime | None
+
+
 def revoke_link(
     tx: ProcessTx,
     stage_id: str,
@@ -202,28 +212,30 @@ def revoke_link(
     actor: str,
     reason: str,
     reissue: bool,
-) -> int:
+    now: bool = False,
+) -> LinkChange:
     """Stop a task's personal link (e.g. it was forwarded to the wrong person).
 
-    The task's link generation goes up, so every older token stops working. With
-    ``reissue`` a link for the new generation is made and mailed to the party again (an
-    ``invitation`` or ``approval_request`` with the old generation as its sequence); without
-    it nobody has a working link until the next re-issue. Returns the new generation.
+    The task's link generation goes up. Without ``reissue`` every older token stops working at
+    once, and nobody has a working link until the next re-issue. With ``reissue`` a link for
+    the new generation is made and mailed to the party again (an ``invitation`` or
+    ``approval_request`` with the old generation as its sequence), due at the next office
+    moment or, with ``now``, at once; the link it replaces keeps working until that mail is
+    sent (``workflow.responses`` reads the outbox), older ones stop at once.
     """
     tx.stage(stage_id)
     task = tx.task(stage_id, party, step)
     old = task.link_generation
-    tx.write(
-        update(LinkRow)
-        .where(
-            LinkRow.process_id == tx.process.id,
-            LinkRow.stage_id == stage_id,
-            LinkRow.party == party,
-            LinkRow.step == step,
-            LinkRow.revoked_at.is_(None),
-        )
-        .values(revoked_at=at)
+    mailed = reissue and task.status != "pending"
+    mine = (
+        LinkRow.process_id == tx.process.id,
+        LinkRow.stage_id == stage_id,
+        LinkRow.party == party,
+        LinkRow.step == step,
+        LinkRow.revoked_at.is_(None),
     )
+    kept = (LinkRow.generation < old,) if mailed else ()
+    tx.write(update(LinkRow).where(*mine, *kept).values(revoked_at=at))
     task.link_generation = old + 1
     tx.event(
         at,
@@ -233,11 +245,10 @@ def revoke_link(
         party=party,
         step=step,
         reason=reason,
-        data={"from": old, "to": task.link_generation},
+        data={"from": old, "to": task.link_generation, **({"now": True} if now else {})},
     )
-    if reissue and task.status != "pending":
-        ask(tx, task, at, seq=old, reissued=True)
-    return task.link_generation
+    sends_at = ask(tx, task, at, seq=old, reissued=True, now=now) if mailed else None
+    return LinkChange(task.link_generation, sends_at)
 
 
 def record_upload(

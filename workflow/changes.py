@@ -12,7 +12,7 @@ from workflow import machines
 from workflow.definition import ApprovalStage, QuestionnaireStage
 from workflow.errors import GuardRefused
 from workflow.links import make_token, token_hash
-from workflow.mail import Mail, iso_day
+from workflow.mail import Mail, due_at, iso_day
 from workflow.storage.models import DocumentRow, OutboxRow
 from workflow.storage.records import StageRecord, TaskRecord
 from workflow.timeline import BoundEvent, BoundStage
@@ -209,9 +209,16 @@ def first_mail_kind(t: TaskRecord) -> str:
 
 
 def ask(
-    tx: ProcessTx, t: TaskRecord, at: datetime, *, seq: int = 0, reissued: bool = False
-) -> None:
-    """Queue the mail that asks the party (invitation or approval request) with a fresh link."""
+    tx: ProcessTx,
+    t: TaskRecord,
+    at: datetime,
+    *,
+    seq: int = 0,
+    reissued: bool = False,
+    now: bool = False,
+) -> datetime:
+    """Queue the mail that asks the party (invitation or approval request) with a fresh link;
+    returns when it is due (``now``: at once, else at the next office moment)."""
     bst = tx.bound.stage(t.stage_id)
     definition = bst.definition
     details: dict[str, Any] = {"deadline": iso_day(t.deadline), "link": issue_link(tx, t, at)}
@@ -225,19 +232,19 @@ def ask(
         details["document"] = document_info(tx)
     role = getattr(definition, "recipients", "committee_secretary")
     kind = first_mail_kind(t)
-    tx.mail(
-        Mail(
-            kind=kind,
-            stage=t.stage_id,
-            party=t.party,
-            step=t.step,
-            seq=seq,
-            recipients=tuple(tx.bound.bundle.parties.get(t.party).addresses(role)),
-            details=details,
-            thread_under=kind if reissued else "",
-        ),
-        at,
+    mail = Mail(
+        kind=kind,
+        stage=t.stage_id,
+        party=t.party,
+        step=t.step,
+        seq=seq,
+        recipients=tuple(tx.bound.bundle.parties.get(t.party).addresses(role)),
+        details=details,
+        thread_under=kind if reissued else "",
+        now=now,
     )
+    tx.mail(mail, at)
+    return due_at(mail, tx.bound, at)
 
 
 def notify_secretariat(

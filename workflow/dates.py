@@ -7,6 +7,7 @@ Danish first, in Danish time (Europe/Copenhagen), and the same format everywhere
 - ``format_day``: ``20.05.2022``, for tables
 - ``format_short``: ``20.05.2022 kl. 14.00``, for tables and lists
 - ``format_time``: ``kl. 14.00``
+- ``format_sending``: ``sendes mandag den 7. november 2022 kl. 09.00 (kontortid)`` or ``sendes nu``
 
 English: ``Friday 20 May 2022``, ``… at 14:00``, ``2022-05-20``, ``2022-05-20 14:00``. Pure and
 independent of the process locale, so a server with ``LANG=C`` writes the same text.
@@ -86,3 +87,14 @@ def format_short(value: datetime | str, lang: str = "da") -> str:
     tables and lists."""
     local = as_local(value)
     return f"{format_day(local.date(), lang)} {format_time(local, lang)}"
+
+
+def format_sending(due: datetime | str, at: datetime, lang: str = "da") -> str:
+    """When a queued mail goes out, seen at ``at``: ``sendes nu`` when it is due already, else
+    ``sendes mandag den 7. november 2022 kl. 09.00 (kontortid)`` (it waits for office hours)."""
+    moment = as_local(due)
+    if moment <= at:
+        return "will be sent now" if lang == "en" else "sendes nu"
+    if lang == "en":
+        return f"will be sent {format_datetime(moment, lang)} (office hours)"
+    return f"sendes {format_datetime(moment, lang)} (kontortid)"

@@ -1,7 +1,8 @@
 """Respondent-side operations: what a personal link may see and do.
 
 A personal link's token is looked up by its SHA-256 only. A token that is malformed, unknown,
-revoked, of an older generation than its task, or used after the later of the stage's close
+revoked, of an older generation than its task (the one just re-issued works until the mail with
+its successor is sent), or used after the later of the stage's close
 and the party's (extended) deadline plus ``link_grace_days``
 (``BoundProcess.link_expires_at``) raises ``LinkNotFound``, which says nothing more: the web
 answers every one of them with the same plain 404, so a guesser learns nothing.
@@ -30,6 +31,7 @@ from typing import IO, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from workflow.answering import LinkChange
 from workflow.definition import Contact, Question, Questionnaire, QuestionnaireStage
 from workflow.errors import AftaleflowError, GuardRefused, NotFound
 from workflow.links import make_token, token_hash
@@ -39,6 +41,7 @@ from workflow.storage.models import (
     DocumentRow,
     EventRow,
     LinkRow,
+    OutboxRow,
     ProcessRow,
     StageRow,
     TaskRow,
@@ -417,7 +420,7 @@ class Responses:
                     TaskRow.step == link.step,
                 )
             )
-            if task is None or task.link_generation != link.generation:
+            if task is None or not _current(s, task, link):
                 raise LinkNotFound()
             row = s.get(ProcessRow, link.process_id)
             stage = s.scalar(
@@ -433,7 +436,7 @@ class Responses:
                 task.stage_id,
                 task.party,
                 task.step,
-                task.link_generation,
+                link.generation,
             )
             if not hmac.compare_digest(expected, token):
                 raise LinkNotFound()  # a row that was re-pointed in the database
@@ -462,7 +465,7 @@ class Responses:
                 party_name=party.name,
                 step=task.step,
                 kind=task.kind,
-                generation=task.link_generation,
+                generation=link.generation,
                 task_status=task.status,
                 opened_at=task.opened_at,
                 decision=dict(task.decision) if task.decision else None,
@@ -626,11 +629,48 @@ class Responses:
         actor: str,
         reason: str,
         reissue: bool = True,
-    ) -> int:
-        """Stop a party's link (and by default mail a new one); returns the new generation."""
+        now: bool = False,
+    ) -> LinkChange:
+        """Stop a party's link (and by default mail a new one, ``now`` or at office hours)."""
         return self.service.revoke_link(
-            key, stage_id, party, step, at=at, actor=actor, reason=reason, reissue=reissue
+            key, stage_id, party, step, at=at, actor=actor, reason=reason, reissue=reissue, now=now
         )
+
+    def receipt_due(self, target: Target, version: int) -> datetime | None:
+        """When the receipt for answer ``version`` is due, if it is still waiting to be sent
+        (it waits for office hours); None once it is sent or when none was queued."""
+        with self.db.sessions() as s:
+            row = s.scalar(
+                select(OutboxRow).where(
+                    OutboxRow.process_id == target.process_id,
+                    OutboxRow.kind == "receipt",
+                    OutboxRow.stage_id == target.stage_id,
+                    OutboxRow.party == target.party,
+                    OutboxRow.seq == version,
+                )
+            )
+            return row.next_attempt_at if row is not None and row.status == "queued" else None
+
+
+def _current(s: Session, task: TaskRow, link: LinkRow) -> bool:
+    """Whether ``link`` is the task's working link: of its generation, or of the one before
+    while the mail that carries the re-issued link has not been sent yet (a plain revoke marks
+    that older link revoked, so it never gets here)."""
+    if link.generation == task.link_generation:
+        return True
+    if link.generation != task.link_generation - 1:
+        return False
+    status = s.scalar(
+        select(OutboxRow.status).where(
+            OutboxRow.process_id == task.process_id,
+            OutboxRow.kind.in_(("invitation", "approval_request")),
+            OutboxRow.stage_id == task.stage_id,
+            OutboxRow.party == task.party,
+            OutboxRow.step == task.step,
+            OutboxRow.seq == link.generation,
+        )
+    )
+    return status is not None and status != "sent"
 
 
 def _agreement_up(s: Session, row: ProcessRow) -> dict[str, Any] | None:
