@@ -26,8 +26,17 @@ def _open_questionnaire(tx: ProcessTx, stage_id: str, at: datetime, what: str) -
     stage = tx.stage(stage_id)
     closes_at = tx.bound.stage(stage_id).closes_at
     if stage.status != "open" or (closes_at is not None and at > closes_at):
-        raise GuardRefused(f"the questionnaire is closed; {what}")
+        da, en = _CLOSED[what]
+        raise GuardRefused(
+            f"Spørgeskemaet er lukket; {da}.", en=f"The questionnaire is closed; {en}."
+        )
     return stage
+
+
+_CLOSED = {
+    "submit": ("svar kan ikke længere indsendes", "answers can no longer be submitted"),
+    "draft": ("kladder kan ikke længere gemmes", "drafts can no longer be saved"),
+}
 
 
 def submit_answer(
@@ -49,7 +58,7 @@ def submit_answer(
     noticed the deadline is still late. The party's draft is dropped (the new version holds
     it). With ``receipt`` (extra mail context) a ``receipt`` mail to the party is queued.
     """
-    _open_questionnaire(tx, stage_id, at, "answers can no longer be submitted")
+    _open_questionnaire(tx, stage_id, at, "submit")
     task = tx.task(stage_id, party, "")
     definition = tx.bound.stage(stage_id).definition
     assert isinstance(definition, QuestionnaireStage)
@@ -59,7 +68,10 @@ def submit_answer(
         task.status = machines.fire("questionnaire_task", task.status, "mark_overdue")
         tx.event(at, actor, "overdue", stage=stage_id, party=party)
     if (after_deadline or task.status in ("overdue", "late")) and not definition.accept_late:
-        raise GuardRefused("the deadline has passed and this questionnaire takes no late answers")
+        raise GuardRefused(
+            "Fristen er overskredet, og dette spørgeskema tager ikke imod svar for sent.",
+            en="The deadline has passed and this questionnaire takes no late answers.",
+        )
     before = task.status
     task.status = machines.fire("questionnaire_task", task.status, "submit")
     task.submitted_at = at
@@ -135,10 +147,13 @@ def save_draft(
     keep counting from 1. A party that already submitted may keep a draft of its edits;
     its task stays ``submitted`` (or ``overdue``) meanwhile.
     """
-    _open_questionnaire(tx, stage_id, at, "drafts can no longer be saved")
+    _open_questionnaire(tx, stage_id, at, "draft")
     task = tx.task(stage_id, party, "")
     if task.status == "exempt":
-        raise GuardRefused(f"{party} is exempt from {stage_id}; nothing to save")
+        raise GuardRefused(
+            f"{party} er fritaget i {stage_id}; der er intet at gemme.",
+            en=f"{party} is exempt from {stage_id}; nothing to save.",
+        )
     if machines.can("questionnaire_task", task.status, "save_draft"):
         task.status = machines.fire("questionnaire_task", task.status, "save_draft")
     mine = (

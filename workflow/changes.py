@@ -18,19 +18,60 @@ from workflow.storage.records import StageRecord, TaskRecord
 from workflow.timeline import BoundEvent, BoundStage
 from workflow.tx import ProcessTx
 
+#: A process's or stage's state in a sentence ("the stage is …"): Danish, English.
+STATES: dict[str, tuple[str, str]] = {
+    "pending": ("ikke åbnet endnu", "not open yet"),
+    "open": ("åben", "open"),
+    "blocked": ("blokeret", "blocked"),
+    "completed": ("afsluttet", "completed"),
+    "cancelled": ("annulleret", "cancelled"),
+    "running": ("i gang", "running"),
+}
+#: A manual stage change (the machine's trigger): the verb, and the state it is done from.
+_CHANGES: dict[str, tuple[str, str, str, str]] = {
+    "open": (
+        "åbnes",
+        "opened",
+        "en fase, der ikke er åbnet endnu,",
+        "a stage that is not open yet",
+    ),
+    "complete": ("lukkes", "closed", "en åben fase", "an open stage"),
+    "reopen": ("genåbnes", "reopened", "en afsluttet fase", "a completed stage"),
+}
 
-def require_running(tx: ProcessTx, what: str) -> None:
+
+def state_da(status: str) -> str:
+    return STATES.get(status, (status, status))[0]
+
+
+def state_en(status: str) -> str:
+    return STATES.get(status, (status, status))[1]
+
+
+def stage_name(tx: ProcessTx, stage_id: str) -> str:
+    """How a message names a stage: its name from the definition."""
+    return tx.bound.stage(stage_id).definition.name
+
+
+def guarded_stage(tx: ProcessTx, stage_id: str, trigger: str) -> StageRecord:
+    """The stage for a manual stage change (``open``, ``complete``, ``reopen``), refused
+    unless the process runs and the machine allows it."""
+    verb, verb_en, only, only_en = _CHANGES[trigger]
     p = tx.process
     if p.status != "running":
-        raise GuardRefused(f"process {p.key} is {p.status}; {what} only while it runs")
-
-
-def guarded_stage(tx: ProcessTx, stage_id: str, trigger: str, doing: str, only: str) -> StageRecord:
-    """The stage for a manual stage change, refused unless the machine allows it."""
-    require_running(tx, doing)
+        raise GuardRefused(
+            f"Processen {p.key} er {state_da(p.status)}; en fase kan kun {verb}, "
+            "mens processen er i gang.",
+            en=f"The process {p.key} is {state_en(p.status)}; a stage can only be {verb_en} "
+            "while it runs.",
+        )
     stage = tx.stage(stage_id)
     if not machines.can("stage", stage.status, trigger):
-        raise GuardRefused(f"stage {stage_id!r} is {stage.status}; only {only}")
+        name = stage_name(tx, stage_id)
+        raise GuardRefused(
+            f"Fasen »{name}« er {state_da(stage.status)}; kun {only} kan {verb}.",
+            en=f"The stage »{name}« is {state_en(stage.status)}; only {only_en} can be {verb_en}.",
+        )
     return stage
 
 

@@ -589,7 +589,9 @@ class Responses:
         """Record a council's decision through its link (``Service.record_approval``: a
         rejection blocks the process and tells the secretariat)."""
         if target.kind != "approval":
-            raise GuardRefused("this link is not for an approval")
+            raise GuardRefused(
+                "Linket er ikke til en godkendelse.", en="This link is not for an approval."
+            )
         minutes = decision.minutes_url
         if decision.minutes_file:
             self.service.record_upload(
@@ -689,7 +691,9 @@ def _agreement_up(s: Session, row: ProcessRow) -> dict[str, Any] | None:
 
 def _questionnaire(target: Target) -> Questionnaire:
     if target.questionnaire is None:
-        raise GuardRefused("this link is not for a questionnaire")
+        raise GuardRefused(
+            "Linket er ikke til et spørgeskema.", en="This link is not for a questionnaire."
+        )
     return target.questionnaire
 
 

@@ -114,12 +114,13 @@ def save_summary(
     text = clean_text(text).strip()
     if len(text) > TEXT_MAX:
         raise GuardRefused(
-            f"the summary is {len(text)} characters long; at most {TEXT_MAX} are kept"
+            f"Opsummeringen er {len(text)} tegn lang; højst {TEXT_MAX} tegn gemmes.",
+            en=f"The summary is {len(text)} characters long; at most {TEXT_MAX} are kept.",
         )
     with db.transaction() as s:
         row = s.scalar(select(ProcessRow).where(ProcessRow.key == key))
         if row is None:
-            raise NotFound(f"no process {key!r}")
+            raise NotFound(f"Processen {key!r} findes ikke.", en=f"No process {key!r}.")
         _check_section(row, stage_id, section)
         newest = s.scalar(
             select(ReportSummaryRow)
@@ -175,12 +176,20 @@ def _check_section(row: ProcessRow, stage_id: str, section: str) -> None:
     try:
         stage = bound.stage(stage_id).definition
     except KeyError:
-        raise NotFound(f"process {row.key} has no stage {stage_id!r}") from None
+        raise NotFound(
+            f"Processen {row.key} har ingen fase {stage_id!r}.",
+            en=f"The process {row.key} has no stage {stage_id!r}.",
+        ) from None
     if not isinstance(stage, QuestionnaireStage):
-        raise NotFound(f"stage {stage_id!r} is not a questionnaire; it has no report")
+        raise NotFound(
+            f"Fasen {stage_id!r} er ikke et spørgeskema; den har ingen rapport.",
+            en=f"The stage {stage_id!r} is not a questionnaire; it has no report.",
+        )
     sections = [x.id for x in bound.bundle.questionnaires[stage.questionnaire].sections]
     if section != WHOLE_REPORT and section not in sections:
         raise NotFound(
-            f"the questionnaire of {stage_id!r} has no section {section!r}; "
-            f"its sections are {', '.join(sections)}"
+            f"Spørgeskemaet i {stage_id!r} har intet afsnit {section!r}; "
+            f"dets afsnit er {', '.join(sections)}.",
+            en=f"The questionnaire of {stage_id!r} has no section {section!r}; "
+            f"its sections are {', '.join(sections)}.",
         )

@@ -193,7 +193,10 @@ def test_a_process_from_the_command_line(tmp_path: Path) -> None:
     )
     assert rec.returncode == 0, rec.stderr
     wrong = aftaleflow("record", "outcome", "das-fokus", "--outcome", "held", env=env)
-    assert wrong.returncode == 2 and "only be recorded while it is open" in wrong.stderr
+    assert (
+        wrong.returncode == 2
+        and "et resultat kan kun registreres, mens den er åben" in wrong.stderr
+    )
     status = aftaleflow("status", env=env)
     assert status.returncode == 0, status.stderr
     assert "Nordjysk Socialaftale 2023-2024" in status.stdout

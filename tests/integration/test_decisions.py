@@ -42,7 +42,7 @@ def test_a_rejection_blocks_the_process_and_a_new_vote_unblocks_it(
     svc = Service(db, link_secret="s")
     key = _to_approval(svc, socialaftale)
     assert _status(db, key) == ("running", "open")
-    with pytest.raises(GuardRefused, match="decides after socialudvalg"):
+    with pytest.raises(GuardRefused, match="Byråd beslutter efter Socialudvalg"):
         svc.record_approval(
             key, A, "laeso", "byraad", decision="approved", at=at("2022-11-08"), actor="t"
         )

@@ -332,7 +332,9 @@ def test_record_approval_at_refuses_before_the_stage_opened_or_in_the_future(
     base = ("record", "approval", APPROVAL, "aalborg", "socialudvalg", "--decision", "approved")
     early = cli(db_url, tmp_path, *base, "--at", "2022-11-01T10:00")
     assert early.returncode != 0
-    assert "fasen 'politisk-godkendelse' åbnede først 07.11.2022" in early.stderr + early.stdout
+    assert (
+        "fasen »Aftalen godkendes politisk« åbnede først 07.11.2022" in early.stderr + early.stdout
+    )
     assert "Traceback" not in early.stderr
     future = cli(db_url, tmp_path, *base, "--at", "2999-01-01T10:00")
     assert future.returncode == 2

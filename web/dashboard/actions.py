@@ -55,7 +55,7 @@ def handle(form: FlaskForm, action: Action, run: Callable[[], str]) -> Page:
         try:
             message = run()
         except AftaleflowError as e:
-            refused = str(e)
+            refused = e.text(lang())
         else:
             flash(message, "success")
             return redirect(action.back, code=303)
