@@ -438,7 +438,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         setup_logging(args.log_format, args.log_level)
     except ValueError:
-        return _fail(f"configuration: log level {args.log_level!r}: write DEBUG, INFO or WARNING")
+        return _fail(
+            f"konfiguration: logniveau {args.log_level!r}: skriv DEBUG, INFO eller WARNING"
+        )
     faulthandler.register(signal.SIGUSR1, all_threads=True)  # kill -USR1: where is it stuck?
     try:
         settings = from_env(env)
@@ -446,7 +448,7 @@ def main(argv: list[str] | None = None) -> int:
             settings = listening_address(settings, args.bind, env)
         _check_mail(settings)
     except AftaleflowError as e:
-        return _fail(f"configuration: {e}")
+        return _fail(f"konfiguration: {e}")
     try:
         lock = lock_sqlite_scheduler(settings.database_url)
     except SchedulerAlreadyRunning as e:
@@ -461,7 +463,7 @@ def main(argv: list[str] | None = None) -> int:
     except AftaleflowError as e:
         return _fail(str(e))
     except SQLAlchemyError as e:
-        return _fail(f"database problem at start-up: {describe_failure(settings.database_url, e)}")
+        return _fail(f"databaseproblem ved start: {describe_failure(settings.database_url, e)}")
     finally:
         if db is not None:
             db.dispose()
@@ -521,7 +523,7 @@ def _run(
     try:
         mailer = Mailer(settings, db, clock, exclusive=lock is not None, stopping=stopping)
     except (ValueError, AftaleflowError) as e:  # AFTALEFLOW_SMTP_URL, AFTALEFLOW_MAIL_FROM
-        return _fail(f"configuration: {e}")
+        return _fail(f"konfiguration: {e}")
     except ImportError:
         log.warning(
             "mail delivery is not installed (notifications); only ticking",

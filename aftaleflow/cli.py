@@ -102,7 +102,7 @@ class App:
                 "der er ingen proces endnu; start en med `aftaleflow start DEFINITION --year Å`"
             )
         raise AftaleflowError(
-            "several processes: name one with --process (" + ", ".join(r.key for r in rows) + ")"
+            "der er flere processer: vælg én med --process (" + ", ".join(r.key for r in rows) + ")"
         )
 
 
@@ -157,7 +157,7 @@ def check(files: tuple[Path, ...], year: int | None) -> None:
 
                 print_date_report(load_bundle(f, reference_year=year), year)
     if bad:
-        click.echo(f"{bad} of {len(files)} file(s) have problems", err=True)
+        click.echo(f"{bad} af {len(files)} fil(er) har fejl", err=True)
         sys.exit(1)
 
 
@@ -566,7 +566,9 @@ def simulate(
         from workflow.loader import suggest
 
         x = sorted(unknown)[0]
-        raise AftaleflowError(f"--late names unknown party {x!r}{suggest(x, bundle.participants)}")
+        raise AftaleflowError(
+            f"--late nævner en ukendt part {x!r}{suggest(x, bundle.participants)}"
+        )
     with tempfile.TemporaryDirectory(prefix="aftaleflow-sim-") as tmp:
         db = Database(f"sqlite:///{tmp}/simulation.db")
         db.migrate()

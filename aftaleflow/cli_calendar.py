@@ -117,30 +117,30 @@ def calendar_import(
     target = target or default_calendar_file(year)
     if (body in CYCLE_BODIES) != (party == CYCLE):
         raise AftaleflowError(
-            f"{body} is a body of the cycle: give --party {CYCLE}"
+            f"{body} hører til selve forløbet: skriv --party {CYCLE}"
             if body in CYCLE_BODIES
-            else f"{body} belongs to a party: give --party with its slug, e.g. --party aalborg"
+            else f"{body} hører til en part: skriv --party med partens id, fx --party aalborg"
         )
     try:
         data = ics.read_bytes()
     except OSError as e:
-        raise AftaleflowError(f"cannot read {ics}: {e.strerror or e}") from None
+        raise AftaleflowError(f"{ics} kan ikke læses: {e.strerror or e}") from None
     meetings = meetings_from_ics(data, year, source=str(ics))
     if not meetings:
-        raise AftaleflowError(f"{ics} has no meetings in {year}; nothing was changed")
+        raise AftaleflowError(f"{ics} har ingen møder i {year}; intet er ændret")
     off = [d for d, _ in meetings if why_not_working(d)]
     if off:
         days = ", ".join(f"{format_date(d)} ({why_not_working(d)})" for d in off)
         raise AftaleflowError(
-            f"{ics} has meetings on days that are not working days: {days}; councils meet on "
-            "working days, so correct the calendar first; nothing was changed"
+            f"{ics} har møder på dage, der ikke er arbejdsdage: {days}; rådene mødes på "
+            "arbejdsdage, så ret kalenderen først; intet er ændret"
         )
     existing = target.read_text(encoding="utf-8") if target.exists() else None
     before = 0
     if existing is not None:
         old = load_calendars(target)
         if old.year != year:
-            raise AftaleflowError(f"{target} is the calendar of {old.year}, not {year}")
+            raise AftaleflowError(f"{target} er kalenderen for {old.year}, ikke {year}")
         before = len(old.of(party, body))
     text = merged_text(
         existing, year=year, parties=parties, owner=party, body=body, meetings=meetings

@@ -29,7 +29,7 @@ def imap_config(settings: Settings) -> ImapConfig:
     """The checked ``AFTALEFLOW_IMAP_URL``; raises ``AftaleflowError`` when unset or wrong."""
     if not settings.imap_url:
         raise AftaleflowError(
-            "AFTALEFLOW_IMAP_URL is not set; set it to the mailbox replies come to, e.g. "
+            "AFTALEFLOW_IMAP_URL er ikke sat; sæt den til den postkasse, svarene kommer til, fx "
             "imaps://user:password@imap.example:993/INBOX"
         )
     return ImapConfig.parse(settings.imap_url)

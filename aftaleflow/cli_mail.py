@@ -72,8 +72,8 @@ def make_transport(settings: Settings) -> Transport:
         checked_address(bare_address(settings.mail_from))
     except InvalidAddress:
         raise ConfigurationError(
-            f"AFTALEFLOW_MAIL_FROM={settings.mail_from!r} is not a usable From address; write "
-            "one address, e.g. noreply@kommune.example or Sekretariatet <noreply@kommune.example>"
+            f"AFTALEFLOW_MAIL_FROM={settings.mail_from!r} kan ikke bruges som afsender; skriv "
+            "én adresse, fx noreply@kommune.example eller Sekretariatet <noreply@kommune.example>"
         ) from None
     try:
         return transport_for(

@@ -348,7 +348,7 @@ def deliver_due(
     try:
         checked_address(_envelope_from(settings))
     except InvalidAddress as exc:
-        raise InvalidAddress(f"AFTALEFLOW_MAIL_FROM is not a usable address: {exc}") from exc
+        raise InvalidAddress(f"AFTALEFLOW_MAIL_FROM kan ikke bruges som adresse: {exc}") from exc
     report = DeliveryReport(at, worker)
     due = due_rows(db, at, limit=batch_size, lease=lease)
     if not due:

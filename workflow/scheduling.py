@@ -189,8 +189,8 @@ def lock_sqlite_scheduler(url: str) -> InstanceLock | None:
         handle = open(path, "a+")  # noqa: SIM115 - held open for the life of the process
     except OSError as e:
         raise ConfigurationError(
-            f"cannot create the scheduler's lock file {path} ({e.strerror or e}): the folder "
-            f"{db_file.parent} must be writable for this user (it holds the database too)"
+            f"schedulerens låsefil {path} kan ikke oprettes ({e.strerror or e}): denne bruger "
+            f"skal kunne skrive i mappen {db_file.parent} (den rummer også databasen)"
         ) from None
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
