@@ -199,9 +199,9 @@ def lock_sqlite_scheduler(url: str) -> InstanceLock | None:
         holder = handle.read().strip() or "unknown"
         handle.close()
         raise SchedulerAlreadyRunning(
-            f"another scheduler (pid {holder}) is already running on the SQLite database "
-            f"{db_file}. Only one scheduler may run on SQLite: stop the other one first "
-            "(or, to run several, use PostgreSQL via AFTALEFLOW_DATABASE_URL)."
+            f"en anden scheduler (pid {holder}) kører allerede på SQLite-databasen "
+            f"{db_file}. Der må kun køre én scheduler på SQLite: stop den anden først "
+            "(eller brug PostgreSQL via AFTALEFLOW_DATABASE_URL for at køre flere)."
         ) from None
     handle.seek(0)
     handle.truncate()
