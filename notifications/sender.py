@@ -126,7 +126,7 @@ class NoRecipient(InvalidAddress):
     """Not one of the mail's addresses can be used: the mail fails, the addresses are failing."""
 
     def __init__(self, invalid: Mapping[str, tuple[int, str]]) -> None:
-        super().__init__(f"no usable recipient ({'; '.join(m for _, m in invalid.values())})")
+        super().__init__(f"ingen brugbar modtager ({'; '.join(m for _, m in invalid.values())})")
         self.invalid = dict(invalid)
 
 

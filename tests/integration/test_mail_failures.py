@@ -376,7 +376,7 @@ def test_bad_rows_fail_alone_and_a_bad_sender_address_stops_before_claiming(
     }
     by_key = rows_by_key(mail_db)
     assert "no template for mail kind 'fax'" in (by_key["a"].last_error or "")
-    assert "no usable recipient" in (by_key["b"].last_error or "")
+    assert "ingen brugbar modtager" in (by_key["b"].last_error or "")
     with mail_db.sessions() as s:
         failing = {c.address: c.status for c in s.scalars(select(ContactStatusRow))}
     assert failing == {"no-at-sign": "failing"}, "a render error marks no address failing"
