@@ -92,12 +92,12 @@ def default_calendar_file(year: int) -> Path:
 
 @click.group("calendar")
 def calendar() -> None:
-    """Councils' meeting calendars (mødeplaner): import them and plan approvals on them."""
+    """Rådenes mødeplaner: importér dem, og planlæg godkendelserne efter dem."""
 
 
 @calendar.command("import")
 @click.argument("ics", type=click.Path(path_type=Path))
-@click.option("--party", default=CYCLE, help="The party's slug (for KKR and DAS Social: cycle).")
+@click.option("--party", default=CYCLE, help="Partens id (for KKR og DAS Social: cycle).")
 @click.option("--body", required=True, type=click.Choice(ALL_BODIES))
 @click.option("--year", type=int, required=True)
 @click.option(
@@ -105,13 +105,13 @@ def calendar() -> None:
     "target",
     type=click.Path(path_type=Path),
     default=None,
-    help="The calendar file to merge into (default: definitions/calendars/YEAR.yaml).",
+    help="Kalenderfilen, der flettes ind i (standard: definitions/calendars/ÅR.yaml).",
 )
-@click.option("--parties", default="nordjylland", help="Party registry of a new calendar file.")
+@click.option("--parties", default="nordjylland", help="Partslisten til en ny kalenderfil.")
 def calendar_import(
     ics: Path, party: str, body: str, year: int, target: Path | None, parties: str
 ) -> None:
-    """Merge a council's .ics calendar into the year's calendar file (replaces that body)."""
+    """Flet et råds .ics-kalender ind i årets kalenderfil (erstatter det organs møder)."""
     from workflow.councils_ics import meetings_from_ics
 
     target = target or default_calendar_file(year)
@@ -173,25 +173,25 @@ def write_checked(target: Path, text: str) -> None:
 
 @calendar.command("risks")
 @click.argument("definition", type=click.Path(path_type=Path))
-@click.option("--year", type=int, required=True, help="The preparation year.")
+@click.option("--year", type=int, required=True, help="Forberedelsesåret.")
 @click.option(
     "--calendars",
     "source",
     type=click.Path(path_type=Path),
     default=None,
-    help="The calendar file (default: definitions/calendars/YEAR.yaml).",
+    help="Kalenderfilen (standard: definitions/calendars/ÅR.yaml).",
 )
 @click.option(
     "--minutes-working-days",
     type=click.IntRange(0, 30),
     default=DEFAULT_MINUTES_WORKING_DAYS,
     show_default=True,
-    help="Working days after a meeting until its decision is in.",
+    help="Arbejdsdage efter et møde, til beslutningen foreligger.",
 )
 def calendar_risks(
     definition: Path, year: int, source: Path | None, minutes_working_days: int
 ) -> None:
-    """Mødeplan: each party's planned meeting per approval step, and who cannot make it."""
+    """Mødeplan: hver parts planlagte møde pr. godkendelsestrin, og hvem der ikke når det."""
     from workflow.calendar import to_local
     from workflow.definition import ApprovalStage
     from workflow.loader import load_bundle
