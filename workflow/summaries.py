@@ -135,9 +135,12 @@ def save_summary(
         current = newest.version if newest else 0
         if newest is not None and current != based_on:
             raise ConcurrentUpdate(
-                f"{newest.author} saved version {current} of this summary "
+                f"{newest.author} gemte version {current} af denne opsummering "
+                f"{format_short(newest.saved_at)}, efter du åbnede den; genindlæs siden, flet "
+                "din tekst ind i den nye, og gem igen",
+                en=f"{newest.author} saved version {current} of this summary "
                 f"{format_short(newest.saved_at, 'en')} after you opened it; "
-                "reload the page, merge your text into theirs and save again"
+                "reload the page, merge your text into theirs and save again",
             )
         if newest is not None and newest.text == text:
             return current
