@@ -16,15 +16,16 @@ from workflow.changes import (
     complete_stage,
     document_info,
     notify_secretariat,
+    refuse_before_opened,
     stage_name,
     state_da,
     state_en,
 )
-from workflow.dates import format_day, format_short
+from workflow.dates import format_day
 from workflow.errors import GuardRefused
 from workflow.labels import label
 from workflow.storage.models import AnswerRow, OutboxRow
-from workflow.storage.records import StageRecord, TaskRecord
+from workflow.storage.records import TaskRecord
 from workflow.timeline import BoundStage
 from workflow.tx import ProcessTx
 
@@ -362,30 +363,6 @@ def _cancel_party_reminders(tx: ProcessTx, stage_id: str, party: str) -> int:
         .execution_options(synchronize_session=False)
     )
     return int(result.rowcount or 0)
-
-
-def refuse_before_opened(tx: ProcessTx, stage: StageRecord, at: datetime) -> None:
-    """A decision cannot be recorded as taken before its stage asked for it."""
-    if stage.opened_at is not None and at < stage.opened_at:
-        opened = format_short(stage.opened_at)
-        name = stage_name(tx, stage.stage_id)
-        raise GuardRefused(
-            f"Beslutningen kan ikke registreres {format_short(at)}: "
-            f"fasen »{name}« åbnede først {opened}.",
-            en=f"The decision cannot be recorded at {format_short(at, 'en')}: the stage "
-            f"»{name}« opened only at {format_short(stage.opened_at, 'en')}.",
-        )
-
-
-def refuse_approval_without_agreement(tx: ProcessTx, stage: StageRecord) -> None:
-    if stage.kind == "approval" and not tx.process.approval_document_hash:
-        name = stage_name(tx, stage.stage_id)
-        raise GuardRefused(
-            f"Fasen »{name}« kan ikke åbne, før en version af aftalen er sendt til godkendelse "
-            "(upload den på processens side for aftalen, og send den til godkendelse).",
-            en=f"The stage »{name}« cannot open before a version of the agreement is put up "
-            "for approval (upload it on the process's agreement page and put it up).",
-        )
 
 
 def _approved_version(tx: ProcessTx) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from workflow import machines
+from workflow.dates import format_short
 from workflow.definition import ApprovalStage, QuestionnaireStage
 from workflow.errors import GuardRefused
 from workflow.links import make_token, token_hash
@@ -73,6 +74,30 @@ def guarded_stage(tx: ProcessTx, stage_id: str, trigger: str) -> StageRecord:
             en=f"The stage »{name}« is {state_en(stage.status)}; only {only_en} can be {verb_en}.",
         )
     return stage
+
+
+def refuse_before_opened(tx: ProcessTx, stage: StageRecord, at: datetime) -> None:
+    """A decision cannot be recorded as taken before its stage asked for it."""
+    if stage.opened_at is not None and at < stage.opened_at:
+        opened = format_short(stage.opened_at)
+        name = stage_name(tx, stage.stage_id)
+        raise GuardRefused(
+            f"Beslutningen kan ikke registreres {format_short(at)}: "
+            f"fasen »{name}« åbnede først {opened}.",
+            en=f"The decision cannot be recorded at {format_short(at, 'en')}: the stage "
+            f"»{name}« opened only at {format_short(stage.opened_at, 'en')}.",
+        )
+
+
+def refuse_approval_without_agreement(tx: ProcessTx, stage: StageRecord) -> None:
+    if stage.kind == "approval" and not tx.process.approval_document_hash:
+        name = stage_name(tx, stage.stage_id)
+        raise GuardRefused(
+            f"Fasen »{name}« kan ikke åbne, før en version af aftalen er sendt til godkendelse "
+            "(upload den på processens side for aftalen, og send den til godkendelse).",
+            en=f"The stage »{name}« cannot open before a version of the agreement is put up "
+            "for approval (upload it on the process's agreement page and put it up).",
+        )
 
 
 def open_stage(tx: ProcessTx, stage_id: str, at: datetime, actor: str, **event: Any) -> None:

@@ -5,8 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from workflow import machines
-from workflow.acts import refuse_approval_without_agreement
-from workflow.changes import complete_stage, guarded_stage, open_stage, stage_name
+from workflow.changes import (
+    complete_stage,
+    guarded_stage,
+    open_stage,
+    refuse_approval_without_agreement,
+    stage_name,
+)
 from workflow.errors import GuardRefused
 from workflow.planner import COMPLETE_STAGE, plan
 from workflow.tx import ProcessTx
