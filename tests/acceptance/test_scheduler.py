@@ -62,7 +62,7 @@ def test_a_second_scheduler_on_the_same_sqlite_database_refuses_to_start(
     assert code == 3
     message = second.stderr()
     assert f"en anden scheduler (pid {first.pid}) kører allerede" in message
-    assert "Only one scheduler may run on SQLite" in message
+    assert "Der må kun køre én scheduler på SQLite" in message
     assert "PostgreSQL" in message
     assert "Traceback" not in message
     assert first.alive(), "the first scheduler must be left alone"
