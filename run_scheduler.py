@@ -65,36 +65,36 @@ MIGRATION_LOCK_NS = 0x414D
 def parse_args(argv: list[str] | None, env: Mapping[str, str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(
         prog="run_scheduler.py",
-        description="Aftaleflow's scheduler: ticks the engine and drains the outbox.",
-        epilog="Every flag falls back to the AFTALEFLOW_* variable named in its help. "
-        "Exit codes: 0 stopped cleanly, 2 configuration or database problem, "
-        "3 another scheduler already runs on this SQLite database.",
+        description="Aftaleflows scheduler: kører motorens tick og tømmer udbakken.",
+        epilog="Hvert flag falder tilbage på den AFTALEFLOW_*-variabel, der står i dets hjælp. "
+        "Exitkoder: 0 stoppet pænt, 2 problem med konfiguration eller database, "
+        "3 en anden scheduler kører allerede på denne SQLite-database.",
     )
     p.add_argument("--tick-seconds", type=float, default=None,
-                   help="business seconds between ticks (AFTALEFLOW_TICK_SECONDS, 60)")  # fmt: skip
+                   help="forretningssekunder mellem tick (AFTALEFLOW_TICK_SECONDS, 60)")  # fmt: skip
     p.add_argument("--send-seconds", type=float, default=None,
-                   help="business seconds between outbox drains (AFTALEFLOW_SEND_SECONDS, 30)")  # fmt: skip
+                   help="forretningssekunder mellem tømninger af udbakken (AFTALEFLOW_SEND_SECONDS, 30)")  # fmt: skip
     p.add_argument("--start", default=env.get("AFTALEFLOW_CLOCK_START"),
-                   help="run on a virtual clock from this moment, e.g. 2022-01-10 "
-                        "(AFTALEFLOW_CLOCK_START); Danish time without an offset")  # fmt: skip
+                   help="kør på et virtuelt ur fra dette tidspunkt, fx 2022-01-10 "
+                        "(AFTALEFLOW_CLOCK_START); dansk tid uden forskydning")  # fmt: skip
     p.add_argument("--speed", default=env.get("AFTALEFLOW_CLOCK_SPEED"),
-                   help="virtual clock speed: a factor (172800) or time per second (2d, 12h) "
+                   help="det virtuelle urs hastighed: en faktor (172800) eller tid pr. sekund (2d, 12h) "
                         "(AFTALEFLOW_CLOCK_SPEED)")  # fmt: skip
     p.add_argument("--origin", default=env.get("AFTALEFLOW_CLOCK_ORIGIN"),
-                   help="wall time (Unix seconds or ISO) at which the virtual clock read --start; "
-                        "keeps one timeline across restarts and processes (AFTALEFLOW_CLOCK_ORIGIN)")  # fmt: skip
+                   help="den virkelige tid (Unix-sekunder eller ISO), hvor det virtuelle ur viste --start; "
+                        "holder én tidslinje på tværs af genstarter og processer (AFTALEFLOW_CLOCK_ORIGIN)")  # fmt: skip
     p.add_argument("--demo", action="store_true", default=_flag(env.get("AFTALEFLOW_DEMO")),
-                   help="seed and run the demo: Socialaftale 2022 on a fast clock with a "
-                        "simulated secretariat (AFTALEFLOW_DEMO=1)")  # fmt: skip
+                   help="opret og kør demoen: Socialaftale 2022 på et hurtigt ur med et "
+                        "simuleret sekretariat (AFTALEFLOW_DEMO=1)")  # fmt: skip
     p.add_argument("--web", action="store_true", default=_flag(env.get("AFTALEFLOW_WEB")),
-                   help="also serve the web app in this process (development/demo; use gunicorn "
-                        "in production) (AFTALEFLOW_WEB=1)")  # fmt: skip
+                   help="kør også webappen i denne proces (udvikling/demo; brug gunicorn "
+                        "i drift) (AFTALEFLOW_WEB=1)")  # fmt: skip
     p.add_argument("--bind", default=env.get("AFTALEFLOW_BIND"),
-                   help="HOST:PORT for --web (AFTALEFLOW_BIND; default: host and port of "
+                   help="VÆRT:PORT til --web (AFTALEFLOW_BIND; standard: vært og port fra "
                         "AFTALEFLOW_BASE_URL)")  # fmt: skip
     p.add_argument("--log-format", choices=("text", "json"),
                    default=env.get("AFTALEFLOW_LOG_FORMAT", "text"),
-                   help="log lines as text or JSON (AFTALEFLOW_LOG_FORMAT)")  # fmt: skip
+                   help="loglinjer som tekst eller JSON (AFTALEFLOW_LOG_FORMAT)")  # fmt: skip
     p.add_argument("--log-level", default=env.get("AFTALEFLOW_LOG_LEVEL", "INFO"),
                    help="DEBUG, INFO, WARNING (AFTALEFLOW_LOG_LEVEL)")  # fmt: skip
     return p.parse_args(argv)
@@ -124,7 +124,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         setup_logging(args.log_format, args.log_level)
     except ValueError:
-        return _fail(f"configuration: log level {args.log_level!r}: write DEBUG, INFO or WARNING")
+        return _fail(
+            f"konfiguration: logniveau {args.log_level!r}: skriv DEBUG, INFO eller WARNING"
+        )
     faulthandler.register(signal.SIGUSR1, all_threads=True)  # kill -USR1: where is it stuck?
     try:
         settings = from_env(env)
@@ -132,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
             settings = listening_address(settings, args.bind, env)
         _check_mail(settings)
     except AftaleflowError as e:
-        return _fail(f"configuration: {e}")
+        return _fail(f"konfiguration: {e}")
     try:
         lock = lock_sqlite_scheduler(settings.database_url)
     except SchedulerAlreadyRunning as e:
@@ -147,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     except AftaleflowError as e:
         return _fail(str(e))
     except SQLAlchemyError as e:
-        return _fail(f"database problem at start-up: {describe_failure(settings.database_url, e)}")
+        return _fail(f"databaseproblem ved start: {describe_failure(settings.database_url, e)}")
     finally:
         if db is not None:
             db.dispose()
@@ -199,7 +201,7 @@ def _run(
     try:
         mailer = Mailer(settings, db, clock, exclusive=lock is not None, stopping=stopping)
     except (ValueError, AftaleflowError) as e:  # AFTALEFLOW_SMTP_URL, AFTALEFLOW_MAIL_FROM
-        return _fail(f"configuration: {e}")
+        return _fail(f"konfiguration: {e}")
     except ImportError:
         log.warning(
             "mail delivery is not installed (notifications); only ticking",

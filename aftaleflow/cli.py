@@ -23,6 +23,7 @@ from aftaleflow.config import Settings, from_env
 from workflow import machines
 from workflow.calendar import to_local
 from workflow.clock import parse_moment
+from workflow.dates import format_sending
 from workflow.errors import AftaleflowError, DefinitionError
 from workflow.labels import label
 from workflow.loader import check_file, is_process_file, load_bundle
@@ -101,7 +102,7 @@ class App:
                 "der er ingen proces endnu; start en med `aftaleflow start DEFINITION --year Å`"
             )
         raise AftaleflowError(
-            "several processes: name one with --process (" + ", ".join(r.key for r in rows) + ")"
+            "der er flere processer: vælg én med --process (" + ", ".join(r.key for r in rows) + ")"
         )
 
 
@@ -111,7 +112,7 @@ pass_app = click.make_pass_decorator(App)
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.pass_context
 def cli(ctx: click.Context) -> None:
-    """Aftaleflow: process and approval workflows for Nordjysk Socialaftale."""
+    """Aftaleflow: proces- og godkendelsesforløb for Nordjysk Socialaftale."""
     if ctx.obj is None and ctx.invoked_subcommand in ("check", "diagram"):
         return  # they read files only: no settings, nothing written under var/
     if ctx.obj is None:
@@ -126,7 +127,7 @@ def cli(ctx: click.Context) -> None:
 @cli.command()
 @pass_app
 def init(app: App) -> None:
-    """Create var/ and bring the database schema up to date (safe to run again)."""
+    """Opret var/ og bring databasens skema up to date (kan køres igen uden skade)."""
     app.settings.var_dir.mkdir(parents=True, exist_ok=True)
     app.settings.mail_dir.mkdir(parents=True, exist_ok=True)
     app.db.migrate()
@@ -135,12 +136,12 @@ def init(app: App) -> None:
 
 @cli.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--year", type=YEAR, default=None, help="Preparation year to check dates against.")
+@click.option("--year", type=YEAR, default=None, help="Forberedelsesåret, datoerne tjekkes mod.")
 def check(files: tuple[Path, ...], year: int | None) -> None:
-    """Check definition files; prints file:line: message for every problem.
+    """Tjek definitionsfiler; skriver fil:linje: besked for hvert problem.
 
-    With ``--year``, a process definition's dates on weekends and Danish holidays are listed
-    with what their rule makes of them; a meeting on such a day is a warning (exit code 0).
+    Med ``--year`` vises en procesdefinitions datoer på weekender og danske helligdage med
+    det, deres regel gør ud af dem; et møde på sådan en dag er en advarsel (exitkode 0).
     """
     bad = 0
     for f in files:
@@ -156,7 +157,7 @@ def check(files: tuple[Path, ...], year: int | None) -> None:
 
                 print_date_report(load_bundle(f, reference_year=year), year)
     if bad:
-        click.echo(f"{bad} of {len(files)} file(s) have problems", err=True)
+        click.echo(f"{bad} af {len(files)} fil(er) har fejl", err=True)
         sys.exit(1)
 
 
@@ -165,12 +166,12 @@ def check(files: tuple[Path, ...], year: int | None) -> None:
 
 @cli.command()
 @click.argument("definition", type=click.Path(path_type=Path))
-@click.option("--year", type=YEAR, required=True, help="The preparation year (2022 → 2023-24).")
-@click.option("--key", default=None, help="Name of the process (default: <id>-<year>).")
-@click.option("--at", "at_", default=None, help="Start time (default: now).")
+@click.option("--year", type=YEAR, required=True, help="Forberedelsesåret (2022 → 2023-24).")
+@click.option("--key", default=None, help="Processens navn (standard: <id>-<år>).")
+@click.option("--at", "at_", default=None, help="Starttidspunkt (standard: nu).")
 @pass_app
 def start(app: App, definition: Path, year: int, key: str | None, at_: str | None) -> None:
-    """Start a process from a definition, bound to a preparation year."""
+    """Start en proces fra en definition, bundet til et forberedelsesår."""
     bundle = load_bundle(definition, reference_year=year)
     key = app.service().start(bundle, year, at=parse_at(at_), actor="cli", key=key)
     console.print(
@@ -180,10 +181,10 @@ def start(app: App, definition: Path, year: int, key: str | None, at_: str | Non
 
 
 @cli.command()
-@click.option("--at", "at_", default=None, help="The moment to tick at (default: now).")
+@click.option("--at", "at_", default=None, help="Tidspunktet for tick (standard: nu).")
 @pass_app
 def tick(app: App, at_: str | None) -> None:
-    """Apply everything that is due (what the scheduler does every minute)."""
+    """Udfør alt, hvad der er forfaldent (det, scheduleren gør hvert minut)."""
     from workflow.scheduling import record_tick
 
     at = parse_at(at_)
@@ -201,12 +202,12 @@ def tick(app: App, at_: str | None) -> None:
 
 @cli.command()
 @click.argument("key", required=False)
-@click.option("--lang", default=None, help="da (default) or en")
-@click.option("--at", "at_text", default=None, help="Judge the meeting plan as of this day.")
+@click.option("--lang", default=None, help="da (standard) eller en")
+@click.option("--at", "at_text", default=None, help="Vurdér mødeplanen pr. denne dag.")
 @pass_app
 def status(app: App, key: str | None, lang: str | None, at_text: str | None) -> None:
-    """Where the process stands: its stages, a party × stage table, and who cannot make the
-    approval deadline on the councils' meeting calendars."""
+    """Hvor processen står: dens faser, en tabel med parter × faser, og hvem der ikke kan nå
+    godkendelsesfristen efter rådenes mødekalendere."""
     from workflow.queries import process_status, processes
     from workflow.risk_reads import parties_at_risk
     from workflow.storage.models import ProcessRow
@@ -301,7 +302,7 @@ def status(app: App, key: str | None, lang: str | None, at_text: str | None) -> 
 
 @cli.group()
 def record() -> None:
-    """Record a meeting outcome, a decision or an approval step."""
+    """Registrér et mødes resultat, en beslutning eller et godkendelsestrin."""
 
 
 @record.command("outcome")
@@ -310,13 +311,13 @@ def record() -> None:
 @click.option(
     "--outcome", type=click.Choice(["held", "approved", "rejected", "postponed"]), required=True
 )
-@click.option("--text", default="", help="Decision text, e.g. 'KKR anbefaler aftalen'.")
-@click.option("--minutes", default="", help="Link to or name of the minutes.")
+@click.option("--text", default="", help="Beslutningstekst, fx 'KKR anbefaler aftalen'.")
+@click.option("--minutes", default="", help="Link til eller navn på referatet.")
 @click.option(
     "--document-version",
     type=int,
     default=None,
-    help="The agreement version a recommending decision (KKR) recommends; default the newest.",
+    help="Den version af aftalen, en anbefalende beslutning (KKR) anbefaler; standard: den nyeste.",
 )
 @click.option("--reason", default="")
 @click.option("--at", "at_", default=None)
@@ -355,7 +356,7 @@ def record_outcome(
 @click.argument("step")
 @click.option("--process", "key", default=None)
 @click.option("--decision", type=click.Choice(["approved", "rejected", "postponed"]), required=True)
-@click.option("--meeting-date", default=None, help="YYYY-MM-DD")
+@click.option("--meeting-date", default=None, help="ÅÅÅÅ-MM-DD")
 @click.option("--agenda-item", default="")
 @click.option("--text", "decision_text", default="")
 @click.option("--minutes", default="")
@@ -405,7 +406,7 @@ def record_approval(
 @cli.command()
 @click.argument("stage")
 @click.argument("party")
-@click.option("--to", "to", required=True, help="The new deadline, YYYY-MM-DD.")
+@click.option("--to", "to", required=True, help="Den nye frist, ÅÅÅÅ-MM-DD.")
 @click.option("--reason", required=True)
 @click.option("--process", "key", default=None)
 @click.option("--at", "at_", default=None)
@@ -421,7 +422,7 @@ def extend(
     at_: str | None,
     actor: str,
 ) -> None:
-    """Extend one party's deadline; its pending reminders move with it."""
+    """Forlæng én parts frist; dens ventende påmindelser flytter med."""
     app.service().extend(
         app.only_key(key),
         stage,
@@ -445,7 +446,7 @@ def extend(
 def exempt(
     app: App, stage: str, party: str, reason: str, key: str | None, at_: str | None, actor: str
 ) -> None:
-    """Exempt a party from a stage (no more reminders)."""
+    """Fritag en part i en fase (ingen flere påmindelser)."""
     app.service().exempt(
         app.only_key(key), stage, party, at=parse_at(at_), actor=actor, reason=reason
     )
@@ -454,7 +455,7 @@ def exempt(
 
 @cli.group()
 def link() -> None:
-    """Personal links: re-issue (mail a new one) or revoke."""
+    """Personlige links: genudsted (send et nyt) eller spær."""
 
 
 @link.command("reissue")
@@ -463,7 +464,8 @@ def link() -> None:
 @click.argument("step", required=False, default="")
 @click.option("--process", "key", default=None)
 @click.option("--reason", required=True)
-@click.option("--revoke-only", is_flag=True, help="Stop the link without mailing a new one.")
+@click.option("--revoke-only", is_flag=True, help="Spær linket uden at sende et nyt.")
+@click.option("--now", is_flag=True, help="Send det nye link nu, også uden for kontortid.")
 @click.option("--at", "at_", default=None)
 @click.option("--by", "actor", default="secretariat (cli)")
 @pass_app
@@ -475,27 +477,40 @@ def link_reissue(
     key: str | None,
     reason: str,
     revoke_only: bool,
+    now: bool,
     at_: str | None,
     actor: str,
 ) -> None:
-    """The old link stops working; unless --revoke-only a new one is mailed."""
-    generation = app.service().revoke_link(
+    """Send et nyt link (det gamle virker, til det nye er sendt); --revoke-only spærrer straks."""
+    if revoke_only and now:
+        raise click.UsageError("--now og --revoke-only kan ikke bruges sammen")
+    at = parse_at(at_)
+    change = app.service().revoke_link(
         app.only_key(key),
         stage,
         party,
         step,
-        at=parse_at(at_),
+        at=at,
         actor=actor,
         reason=reason,
         reissue=not revoke_only,
+        now=now,
     )
-    what = "spærret" if revoke_only else "genudstedt og sendt"
-    console.print(f"Link for {party} {step} i {stage} er {what} (link nr. {generation})")
+    who = " ".join(x for x in (party, step) if x)
+    if revoke_only:
+        what = "er spærret"
+    elif change.sends_at is None:
+        what = "er genudstedt; det sendes med invitationen"
+    else:
+        what = f"er genudstedt og {format_sending(change.sends_at, at)}"
+    console.print(f"Linket for {who} i {stage} {what} (link nr. {change.generation})")
+    if change.sends_at is not None:
+        console.print("Det gamle link virker, indtil det nye er sendt.")
 
 
 @cli.group()
 def document() -> None:
-    """The agreement document: upload versions, put one up for approval."""
+    """Aftaledokumentet: upload versioner, send én til godkendelse."""
 
 
 @document.command("add")
@@ -508,7 +523,7 @@ def document() -> None:
 def document_add(
     app: App, file: Path, key: str | None, note: str, at_: str | None, actor: str
 ) -> None:
-    """Upload a new version of the agreement."""
+    """Upload en ny version af aftalen."""
     import mimetypes
 
     media = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
@@ -534,8 +549,8 @@ def document_add(
 def document_up(
     app: App, version: int | None, key: str | None, reason: str, at_: str | None, actor: str
 ) -> None:
-    """Put a version up for approval (by default the one KKR recommended): every approval
-    records its hash."""
+    """Send en version til godkendelse (som standard den, KKR anbefalede): hver godkendelse
+    gemmer dens hash."""
     svc, process = app.service(), app.only_key(key)
     digest = svc.put_up_for_approval(process, version, at=parse_at(at_), actor=actor, reason=reason)
     rec = svc.recommended_version(process)
@@ -554,18 +569,16 @@ def document_up(
 @cli.command()
 @click.argument("definition", type=click.Path(path_type=Path))
 @click.option("--year", type=YEAR, required=True)
+@click.option("--late", default="", help="Kommaseparerede part-id'er, der svarer efter fristen.")
 @click.option(
-    "--late", default="", help="Comma-separated party slugs that answer after the deadline."
+    "--deliver", is_flag=True, help="Send hver mail gennem den konfigurerede forsendelse."
 )
-@click.option(
-    "--deliver", is_flag=True, help="Deliver every mail through the configured transport."
-)
-@click.option("--all", "show_all", is_flag=True, help="Print every party's line, not a summary.")
+@click.option("--all", "show_all", is_flag=True, help="Skriv hver parts linje, ikke et resumé.")
 @pass_app
 def simulate(
     app: App, definition: Path, year: int, late: str, deliver: bool, show_all: bool
 ) -> None:
-    """Run the whole cycle on a virtual clock in a throw-away database."""
+    """Kør hele forløbet på et virtuelt ur i en database, der smides væk bagefter."""
     from workflow.simulation import simulate as run
 
     bundle = load_bundle(definition, reference_year=year)
@@ -578,7 +591,9 @@ def simulate(
         from workflow.loader import suggest
 
         x = sorted(unknown)[0]
-        raise AftaleflowError(f"--late names unknown party {x!r}{suggest(x, bundle.participants)}")
+        raise AftaleflowError(
+            f"--late nævner en ukendt part {x!r}{suggest(x, bundle.participants)}"
+        )
     with tempfile.TemporaryDirectory(prefix="aftaleflow-sim-") as tmp:
         db = Database(f"sqlite:///{tmp}/simulation.db")
         db.migrate()
@@ -646,7 +661,7 @@ def _print_delivery(db: Database) -> None:
 @cli.command()
 @click.argument("machine", required=False, type=click.Choice(sorted(machines.SPECS)))
 def diagram(machine: str | None) -> None:
-    """Mermaid text of the state machines."""
+    """Tilstandsmaskinerne som Mermaid-tekst."""
     for name in [machine] if machine else sorted(machines.SPECS):
         click.echo(f"%% {name}\n{machines.mermaid(name)}\n")
 

@@ -92,12 +92,12 @@ def default_calendar_file(year: int) -> Path:
 
 @click.group("calendar")
 def calendar() -> None:
-    """Councils' meeting calendars (mødeplaner): import them and plan approvals on them."""
+    """Rådenes mødeplaner: importér dem, og planlæg godkendelserne efter dem."""
 
 
 @calendar.command("import")
 @click.argument("ics", type=click.Path(path_type=Path))
-@click.option("--party", default=CYCLE, help="The party's slug (for KKR and DAS Social: cycle).")
+@click.option("--party", default=CYCLE, help="Partens id (for KKR og DAS Social: cycle).")
 @click.option("--body", required=True, type=click.Choice(ALL_BODIES))
 @click.option("--year", type=int, required=True)
 @click.option(
@@ -105,42 +105,42 @@ def calendar() -> None:
     "target",
     type=click.Path(path_type=Path),
     default=None,
-    help="The calendar file to merge into (default: definitions/calendars/YEAR.yaml).",
+    help="Kalenderfilen, der flettes ind i (standard: definitions/calendars/ÅR.yaml).",
 )
-@click.option("--parties", default="nordjylland", help="Party registry of a new calendar file.")
+@click.option("--parties", default="nordjylland", help="Partslisten til en ny kalenderfil.")
 def calendar_import(
     ics: Path, party: str, body: str, year: int, target: Path | None, parties: str
 ) -> None:
-    """Merge a council's .ics calendar into the year's calendar file (replaces that body)."""
+    """Flet et råds .ics-kalender ind i årets kalenderfil (erstatter det organs møder)."""
     from workflow.councils_ics import meetings_from_ics
 
     target = target or default_calendar_file(year)
     if (body in CYCLE_BODIES) != (party == CYCLE):
         raise AftaleflowError(
-            f"{body} is a body of the cycle: give --party {CYCLE}"
+            f"{body} hører til selve forløbet: skriv --party {CYCLE}"
             if body in CYCLE_BODIES
-            else f"{body} belongs to a party: give --party with its slug, e.g. --party aalborg"
+            else f"{body} hører til en part: skriv --party med partens id, fx --party aalborg"
         )
     try:
         data = ics.read_bytes()
     except OSError as e:
-        raise AftaleflowError(f"cannot read {ics}: {e.strerror or e}") from None
+        raise AftaleflowError(f"{ics} kan ikke læses: {e.strerror or e}") from None
     meetings = meetings_from_ics(data, year, source=str(ics))
     if not meetings:
-        raise AftaleflowError(f"{ics} has no meetings in {year}; nothing was changed")
+        raise AftaleflowError(f"{ics} har ingen møder i {year}; intet er ændret")
     off = [d for d, _ in meetings if why_not_working(d)]
     if off:
         days = ", ".join(f"{format_date(d)} ({why_not_working(d)})" for d in off)
         raise AftaleflowError(
-            f"{ics} has meetings on days that are not working days: {days}; councils meet on "
-            "working days, so correct the calendar first; nothing was changed"
+            f"{ics} har møder på dage, der ikke er arbejdsdage: {days}; rådene mødes på "
+            "arbejdsdage, så ret kalenderen først; intet er ændret"
         )
     existing = target.read_text(encoding="utf-8") if target.exists() else None
     before = 0
     if existing is not None:
         old = load_calendars(target)
         if old.year != year:
-            raise AftaleflowError(f"{target} is the calendar of {old.year}, not {year}")
+            raise AftaleflowError(f"{target} er kalenderen for {old.year}, ikke {year}")
         before = len(old.of(party, body))
     text = merged_text(
         existing, year=year, parties=parties, owner=party, body=body, meetings=meetings
@@ -173,25 +173,25 @@ def write_checked(target: Path, text: str) -> None:
 
 @calendar.command("risks")
 @click.argument("definition", type=click.Path(path_type=Path))
-@click.option("--year", type=int, required=True, help="The preparation year.")
+@click.option("--year", type=int, required=True, help="Forberedelsesåret.")
 @click.option(
     "--calendars",
     "source",
     type=click.Path(path_type=Path),
     default=None,
-    help="The calendar file (default: definitions/calendars/YEAR.yaml).",
+    help="Kalenderfilen (standard: definitions/calendars/ÅR.yaml).",
 )
 @click.option(
     "--minutes-working-days",
     type=click.IntRange(0, 30),
     default=DEFAULT_MINUTES_WORKING_DAYS,
     show_default=True,
-    help="Working days after a meeting until its decision is in.",
+    help="Arbejdsdage efter et møde, til beslutningen foreligger.",
 )
 def calendar_risks(
     definition: Path, year: int, source: Path | None, minutes_working_days: int
 ) -> None:
-    """Mødeplan: each party's planned meeting per approval step, and who cannot make it."""
+    """Mødeplan: hver parts planlagte møde pr. godkendelsestrin, og hvem der ikke når det."""
     from workflow.calendar import to_local
     from workflow.definition import ApprovalStage
     from workflow.loader import load_bundle

@@ -29,7 +29,7 @@ def imap_config(settings: Settings) -> ImapConfig:
     """The checked ``AFTALEFLOW_IMAP_URL``; raises ``AftaleflowError`` when unset or wrong."""
     if not settings.imap_url:
         raise AftaleflowError(
-            "AFTALEFLOW_IMAP_URL is not set; set it to the mailbox replies come to, e.g. "
+            "AFTALEFLOW_IMAP_URL er ikke sat; sæt den til den postkasse, svarene kommer til, fx "
             "imaps://user:password@imap.example:993/INBOX"
         )
     return ImapConfig.parse(settings.imap_url)
@@ -37,15 +37,17 @@ def imap_config(settings: Settings) -> ImapConfig:
 
 @click.group("inbox")
 def inbox() -> None:
-    """The mailbox replies, bounces and auto-replies come to."""
+    """Postkassen, som svar, returmails og autosvar kommer til."""
 
 
 @inbox.command("fetch")
-@click.option("--at", "at_text", help="Business time (ISO; no offset = Danish time). Default: now.")
-@click.option("--limit", type=click.IntRange(1, 100_000), default=None, help="At most this many.")
+@click.option(
+    "--at", "at_text", help="Forretningstid (ISO; uden forskydning = dansk tid). Standard: nu."
+)
+@click.option("--limit", type=click.IntRange(1, 100_000), default=None, help="Højst så mange.")
 @click.pass_context
 def fetch_once(ctx: click.Context, at_text: str | None, limit: int | None) -> None:
-    """Read every new message once: store it, match it to the mail it answers, move it."""
+    """Læs hver ny besked én gang: gem den, knyt den til den mail, den svarer på, og flyt den."""
     settings, db = get_context(ctx)
     config = imap_config(settings)
     at = parse_at(at_text)

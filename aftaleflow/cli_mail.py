@@ -73,8 +73,8 @@ def make_transport(settings: Settings) -> Transport:
         checked_address(bare_address(settings.mail_from))
     except InvalidAddress:
         raise ConfigurationError(
-            f"AFTALEFLOW_MAIL_FROM={settings.mail_from!r} is not a usable From address; write "
-            "one address, e.g. noreply@kommune.example or Sekretariatet <noreply@kommune.example>"
+            f"AFTALEFLOW_MAIL_FROM={settings.mail_from!r} kan ikke bruges som afsender; skriv "
+            "én adresse, fx noreply@kommune.example eller Sekretariatet <noreply@kommune.example>"
         ) from None
     try:
         return transport_for(
@@ -113,15 +113,15 @@ def parse_at(text: str | None) -> datetime:
     "statuses",
     multiple=True,
     type=click.Choice([*STATUSES, "all"]),
-    help="Show only mails with this status (repeatable). Default: all but cancelled.",
+    help="Vis kun mails med denne status (kan gentages). Standard: alle undtagen annullerede.",
 )
-@click.option("--limit", default=200, show_default=True, help="Show at most this many mails.")
+@click.option("--limit", default=200, show_default=True, help="Vis højst så mange mails.")
 @click.pass_context
 def outbox(ctx: click.Context, statuses: tuple[str, ...], limit: int) -> None:
-    """List the mails in the outbox: queued, being sent, sent and failed.
+    """Vis mails i udbakken: i kø, ved at blive sendt, sendt og fejlet.
 
-    `aftaleflow outbox requeued` lists (and cancels) the mails a restored backup would send
-    again."""
+    `aftaleflow outbox requeued` viser (og annullerer) de mails, en gendannet sikkerhedskopi
+    ville sende igen."""
     if ctx.invoked_subcommand is not None:
         return
     _settings, db = get_context(ctx)
@@ -173,14 +173,16 @@ def outbox(ctx: click.Context, statuses: tuple[str, ...], limit: int) -> None:
     "--since",
     "--due-before",
     "since",
-    help="When the restored database took over (ISO; no offset = Danish time), i.e. when the "
-    "lost installation stopped sending. Default: now.",
+    help="Hvornår den gendannede database tog over (ISO; uden forskydning = dansk tid), dvs. "
+    "hvornår den tabte installation holdt op med at sende. Standard: nu.",
 )
-@click.option("--cancel", "ids", multiple=True, type=int, help="Cancel this mail (repeatable).")
-@click.option("--cancel-all", is_flag=True, help="Cancel every mail listed.")
-@click.option("--reason", default="", help="Why (kept in the audit log); needed to cancel.")
+@click.option(
+    "--cancel", "ids", multiple=True, type=int, help="Annullér denne mail (kan gentages)."
+)
+@click.option("--cancel-all", is_flag=True, help="Annullér alle viste mails.")
+@click.option("--reason", default="", help="Hvorfor (gemmes i loggen); kræves for at annullere.")
 @click.option("--by", "actor", default="secretariat (cli)", show_default=True)
-@click.option("--at", "at_text", help="Time of the cancellation (ISO). Default: now.")
+@click.option("--at", "at_text", help="Tidspunkt for annulleringen (ISO). Standard: nu.")
 @click.pass_context
 def requeued(
     ctx: click.Context,
@@ -191,12 +193,12 @@ def requeued(
     actor: str,
     at_text: str | None,
 ) -> None:
-    """After a restore from backup: the mails still waiting that were due before --since.
+    """Efter en gendannelse: de ventende mails, der forfaldt før --since.
 
-    The installation that was lost probably sent them after the backup was taken; started on
-    the restored database, the scheduler would send them again. Review the list, then cancel
-    those already received (--cancel ID … or --cancel-all, with --reason). Run this before
-    starting the scheduler on the restored database.
+    Den installation, der gik tabt, har sikkert sendt dem, efter sikkerhedskopien blev taget;
+    startet på den gendannede database ville scheduleren sende dem igen. Gennemgå listen, og
+    annullér dem, der allerede er modtaget (--cancel ID … eller --cancel-all, med --reason).
+    Kør det, før scheduleren startes på den gendannede database.
     """
     _settings, db = get_context(ctx)
     moment = parse_at(since)
@@ -244,7 +246,9 @@ def requeued(
 
 
 @click.command("send")
-@click.option("--at", "at_text", help="Business time (ISO; no offset = Danish time). Default: now.")
+@click.option(
+    "--at", "at_text", help="Forretningstid (ISO; uden forskydning = dansk tid). Standard: nu."
+)
 @click.option(
     "--batch-size",
     default=defaults.SEND_BATCH_SIZE,
@@ -255,12 +259,12 @@ def requeued(
     "--recover-stuck",
     "recover",
     is_flag=True,
-    help="First queue again the mails a stopped sender left in 'sending'. "
-    "Only when no other sender is running.",
+    help="Sæt først de mails i kø igen, som en stoppet afsender efterlod i 'sending'. "
+    "Kun når ingen anden afsender kører.",
 )
 @click.pass_context
 def send(ctx: click.Context, at_text: str | None, batch_size: int, recover: bool) -> None:
-    """Send every mail that is due now (or at --at), once."""
+    """Send hver mail, der er forfalden nu (eller ved --at), én gang."""
     settings, db = get_context(ctx)
     at = parse_at(at_text)
     transport = make_transport(settings)

@@ -59,16 +59,16 @@ def _read_password(from_stdin: bool) -> str:
 
 @click.group("user")
 def user() -> None:
-    """Secretariat users of the dashboard (roles: admin acts, viewer reads)."""
+    """Sekretariatets brugere af overblikket (roller: admin handler, viewer læser)."""
 
 
 @user.command("add")
 @click.argument("name")
 @click.option("--role", type=click.Choice(users.ROLES), required=True)
-@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.option("--password-stdin", is_flag=True, help="Læs adgangskoden fra standardinput.")
 @click.pass_context
 def add(ctx: click.Context, name: str, role: str, password_stdin: bool) -> None:
-    """Create a user; the password is asked for (or read from stdin)."""
+    """Opret en bruger; der spørges om adgangskoden (eller den læses fra stdin)."""
     db = _db(ctx)
     password = _read_password(password_stdin)
     created = users.add_user(db, name, password, role, at=_now(), actor=ACTOR)
@@ -77,10 +77,10 @@ def add(ctx: click.Context, name: str, role: str, password_stdin: bool) -> None:
 
 @user.command("password")
 @click.argument("name")
-@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.option("--password-stdin", is_flag=True, help="Læs adgangskoden fra standardinput.")
 @click.pass_context
 def password(ctx: click.Context, name: str, password_stdin: bool) -> None:
-    """Set a new password (also unlocks the user and ends their sessions)."""
+    """Sæt en ny adgangskode (låser også brugeren op og afslutter brugerens sessioner)."""
     db = _db(ctx)
     users.set_password(db, name, _read_password(password_stdin), at=_now(), actor=ACTOR)
     console.print(f"Ny adgangskode sat for {users.normalise_name(name)}")
@@ -89,7 +89,7 @@ def password(ctx: click.Context, name: str, password_stdin: bool) -> None:
 @user.command("list")
 @click.pass_context
 def list_(ctx: click.Context) -> None:
-    """The users, their roles, last log-in and whether they are locked."""
+    """Brugerne, deres roller, seneste login og om de er låst."""
     db = _db(ctx)
     found = users.list_users(db)
     if not found:
@@ -113,7 +113,7 @@ def list_(ctx: click.Context) -> None:
 @click.argument("name")
 @click.pass_context
 def api_token(ctx: click.Context, name: str) -> None:
-    """Issue a new API token (printed once; the previous one stops working)."""
+    """Udsted en ny API-nøgle (vises én gang; den forrige holder op med at virke)."""
     db = _db(ctx)
     token = users.issue_api_token(db, name, at=_now(), actor=ACTOR)
     click.echo(token)

@@ -62,8 +62,8 @@ def _secret(var_dir: Path) -> str:
             if key:
                 return key
             raise ConfigurationError(
-                f"{path} is empty; delete it (a new key is made) only if no personal link "
-                "has been sent yet, or restore it from the backup"
+                f"{path} er tom; slet den (så laves en ny nøgle) kun hvis der endnu ikke er sendt "
+                "personlige links, eller hent den fra sikkerhedskopien"
             )
         var_dir.mkdir(parents=True, exist_ok=True)
         key = secrets.token_urlsafe(48)
@@ -71,8 +71,9 @@ def _secret(var_dir: Path) -> str:
         path.chmod(0o600)
     except OSError as e:
         raise ConfigurationError(
-            f"cannot read or write the secret key {path} ({e.strerror or e}): make "
-            "AFTALEFLOW_VAR_DIR a folder Aftaleflow may write to, or set AFTALEFLOW_SECRET_KEY"
+            f"den hemmelige nøgle {path} kan ikke læses eller skrives ({e.strerror or e}): lad "
+            "AFTALEFLOW_VAR_DIR pege på en mappe, Aftaleflow må skrive i, eller sæt "
+            "AFTALEFLOW_SECRET_KEY"
         ) from None
     return key
 
@@ -87,7 +88,7 @@ def _seconds(env: Mapping[str, str], name: str, default: int) -> int:
         value = 0
     if value < 1:
         raise ConfigurationError(
-            f"{name}={raw!r} is not a number of seconds; write a whole number, e.g. {default}"
+            f"{name}={raw!r} er ikke et antal sekunder; skriv et helt tal, fx {default}"
         )
     return value
 
@@ -96,13 +97,13 @@ def _base_url(raw: str) -> str:
     parts = urlsplit(raw)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigurationError(
-            f"AFTALEFLOW_BASE_URL={raw!r} is not a web address; write e.g. "
+            f"AFTALEFLOW_BASE_URL={raw!r} er ikke en webadresse; skriv fx "
             "https://aftaleflow.your-domain.dk or http://127.0.0.1:8000"
         )
     try:
         parts.port  # noqa: B018 - raises for a port that is not a number
     except ValueError:
-        raise ConfigurationError(f"AFTALEFLOW_BASE_URL={raw!r}: the port is not a number") from None
+        raise ConfigurationError(f"AFTALEFLOW_BASE_URL={raw!r}: porten er ikke et tal") from None
     return raw.rstrip("/")
 
 
@@ -115,7 +116,7 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
     domain = env.get("AFTALEFLOW_MAIL_DOMAIN", "aftaleflow.example")
     language = env.get("AFTALEFLOW_LANGUAGE") or "da"
     if language not in LANGUAGES:
-        raise ConfigurationError(f"AFTALEFLOW_LANGUAGE={language!r}: write da or en")
+        raise ConfigurationError(f"AFTALEFLOW_LANGUAGE={language!r}: skriv da eller en")
     return Settings(
         var_dir=var_dir,
         database_url=db_url,

@@ -94,10 +94,10 @@ def seed(
     others = [r.key for r in rows]
     if others:
         raise AftaleflowError(
-            f"the demo only runs on a database of its own, and this one holds "
-            f"{len(others)} other process(es) ({', '.join(sorted(others)[:3])}). Point "
-            "AFTALEFLOW_VAR_DIR (or AFTALEFLOW_DATABASE_URL) somewhere else for the demo, "
-            "or run the scheduler without --demo."
+            f"demoen kører kun på sin egen database, og denne rummer {len(others)} anden/andre "
+            f"proces(ser) ({', '.join(sorted(others)[:3])}). Lad AFTALEFLOW_VAR_DIR (eller "
+            "AFTALEFLOW_DATABASE_URL) pege et andet sted hen til demoen, eller kør scheduleren "
+            "uden --demo."
         )
     try:
         service.start(bundle, year, at=start, actor=ACTOR, key=key)

@@ -46,7 +46,7 @@ def parse_bind(value: str) -> tuple[str, int]:
         if not 0 < port < 65536:
             raise ValueError(port)
     except ValueError:
-        raise AftaleflowError(f"--bind {value!r}: write HOST:PORT, e.g. 127.0.0.1:8000") from None
+        raise AftaleflowError(f"--bind {value!r}: skriv VÆRT:PORT, fx 127.0.0.1:8000") from None
     return host, port
 
 
@@ -94,8 +94,8 @@ def start_web(settings: Settings, clock: Clock, bind: str) -> WebServer | None:
         server = make_server(host, port, app, threaded=True)
     except OSError as e:
         raise AftaleflowError(
-            f"the web app cannot listen on {host}:{port} ({e.strerror or e}); is another "
-            "Aftaleflow running? Give another address with --bind, e.g. "
+            f"webappen kan ikke lytte på {host}:{port} ({e.strerror or e}); kører der allerede "
+            "en Aftaleflow? Vælg en anden adresse med --bind, fx "
             'make run ARGS="--bind 127.0.0.1:8001"'
         ) from None
     thread = threading.Thread(target=server.serve_forever, name="web", daemon=True)

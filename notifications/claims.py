@@ -80,7 +80,7 @@ def recover_stuck(db: Database, at: datetime, *, worker: str = "sender") -> int:
                     "message_id": row.message_id,
                     "claimed_at": row.claimed_at.isoformat() if row.claimed_at else None,
                 },
-                reason="a sender stopped while this mail was being sent",
+                reason="en afsender stoppede, mens mailen blev sendt",
             )
     if rows:
         log.warning(
@@ -267,7 +267,7 @@ def claim_row(
                     "attempts": row.attempts,
                     "claimed_at": row.claimed_at.isoformat() if row.claimed_at else None,
                 },
-                reason="the previous sender stopped before recording the result",
+                reason="den forrige afsender stoppede, før resultatet blev registreret",
             )
     return Claimed(mail, message_id, at, parent, crashed, row.attempts)
 

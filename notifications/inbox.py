@@ -190,11 +190,13 @@ def connect(config: ImapConfig, ssl_context: ssl.SSLContext | None = None) -> It
     except (OSError, IMAPClientError) as e:
         if client is not None:
             _logout(client)
-        raise InboxError(f"cannot read the mailbox {config.description}: {_short(e)}") from e
+        raise InboxError(f"postkassen {config.description} kan ikke læses: {_short(e)}") from e
     try:
         yield client
     except (OSError, IMAPClientError) as e:
-        raise InboxError(f"reading the mailbox {config.description} failed: {_short(e)}") from e
+        raise InboxError(
+            f"læsningen af postkassen {config.description} mislykkedes: {_short(e)}"
+        ) from e
     finally:
         _logout(client)
 

@@ -83,13 +83,13 @@ def checked_address(email: str) -> str:
     """
     addr = one_line(email)
     if not addr or any(c in addr for c in '<>,;"()[]\\ ') or addr.count("@") != 1:
-        raise InvalidAddress(f"not a usable e-mail address: {email!r}")
+        raise InvalidAddress(f"ikke en brugbar mailadresse: {email!r}")
     try:
         Address(addr_spec=addr)
     except (ValueError, TypeError) as exc:  # headerregistry's parse errors are ValueErrors
-        raise InvalidAddress(f"not a usable e-mail address: {email!r} ({exc})") from exc
+        raise InvalidAddress(f"ikke en brugbar mailadresse: {email!r} ({exc})") from exc
     if not _PRINTABLE.match(addr):
-        raise InvalidAddress(f"not a usable e-mail address: {email!r} (not printable ASCII)")
+        raise InvalidAddress(f"ikke en brugbar mailadresse: {email!r} (tegn uden for ASCII)")
     return addr
 
 
@@ -272,7 +272,7 @@ def compose(
 ) -> WireMessage:
     """A multipart/alternative (text, HTML) message, with any attachments around it."""
     if not to:
-        raise InvalidAddress("a mail needs at least one recipient")
+        raise InvalidAddress("en mail skal have mindst én modtager")
     sender_name = secretariat.name or parseaddr(mail_from)[0]
     head = [
         _header("From", _mailbox_tokens(sender_name, bare_address(mail_from))),

@@ -56,7 +56,7 @@ def cancel(
             changed = s.execute(
                 update(OutboxRow)
                 .where(OutboxRow.id == row.id, OutboxRow.status == row.status)
-                .values(status="cancelled", last_error=f"cancelled after a restore: {reason}")
+                .values(status="cancelled", last_error=f"annulleret efter en gendannelse: {reason}")
                 .execution_options(synchronize_session=False)
             )
             if not getattr(changed, "rowcount", 0):

@@ -85,7 +85,7 @@ class NoRecipient(InvalidAddress):
     """Not one of the mail's addresses can be used: the mail fails, the addresses are failing."""
 
     def __init__(self, invalid: Mapping[str, tuple[int, str]]) -> None:
-        super().__init__(f"no usable recipient ({'; '.join(m for _, m in invalid.values())})")
+        super().__init__(f"ingen brugbar modtager ({'; '.join(m for _, m in invalid.values())})")
         self.invalid = dict(invalid)
 
 
@@ -135,7 +135,7 @@ def deliver_due(
     try:
         checked_address(_envelope_from(settings))
     except InvalidAddress as exc:
-        raise InvalidAddress(f"AFTALEFLOW_MAIL_FROM is not a usable address: {exc}") from exc
+        raise InvalidAddress(f"AFTALEFLOW_MAIL_FROM kan ikke bruges som adresse: {exc}") from exc
     report = DeliveryReport(at, worker)
     due = due_rows(db, at, limit=batch_size, lease=lease)
     if not due:

@@ -203,7 +203,7 @@ class SmtpTransport:
             if smtp is not None:
                 _close(smtp)
             raise TransportError(
-                f"cannot use the SMTP relay {c.description}: {_describe(exc)}"
+                f"SMTP-relæet {c.description} kan ikke bruges: {_describe(exc)}"
             ) from exc
 
     @contextmanager
@@ -337,7 +337,7 @@ class FileTransport:
         try:
             self.mail_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise TransportError(f"cannot create the mail folder {self.mail_dir}: {exc}") from exc
+            raise TransportError(f"mailmappen {self.mail_dir} kan ikke oprettes: {exc}") from exc
         yield FileConnection(self.mail_dir)
 
 

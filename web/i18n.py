@@ -74,6 +74,10 @@ DA: dict[str, str] = {
     "confirmation_version": "Version {version}, indsendt {when}.",
     "confirmation_late": "Svaret er modtaget efter fristen og er markeret som for sent.",
     "confirmation_receipt": "En kvittering med svarene bliver sendt til {party} pr. mail.",
+    "confirmation_receipt_later": (
+        "En kvittering med svarene bliver sendt til {party} pr. mail {when}, "
+        "når sekretariatets kontortid begynder."
+    ),
     "confirmation_edit": "I kan rette svaret og indsende igen frem til {until}.",
     "confirmation_edit_link": "Ret svaret",
     "your_answers": "Jeres svar",
@@ -224,6 +228,10 @@ EN: dict[str, str] = {
     "confirmation_version": "Version {version}, submitted {when}.",
     "confirmation_late": "The answers arrived after the deadline and are marked as late.",
     "confirmation_receipt": "A receipt with the answers will be e-mailed to {party}.",
+    "confirmation_receipt_later": (
+        "A receipt with the answers will be e-mailed to {party} on {when}, "
+        "when the secretariat's office hours begin."
+    ),
     "confirmation_edit": "You can correct the answers and submit again until {until}.",
     "confirmation_edit_link": "Correct the answers",
     "your_answers": "Your answers",

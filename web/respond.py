@@ -92,6 +92,8 @@ def confirmation(token: str) -> Response | str:
     latest = answers.latest
     if latest is None or target.questionnaire is None:
         return redirect(url_for(".questionnaire", token=token), 303)
+    st = state()
+    receipt_at = st.responses.receipt_due(target, latest.version)
     return render_template(
         "confirmation.html",
         target=target,
@@ -99,6 +101,8 @@ def confirmation(token: str) -> Response | str:
         versions=answers.versions,
         answers=answer_texts(target.questionnaire, latest.data),
         token=token,
+        receipt_waits=receipt_at is not None and receipt_at > st.now(),
+        receipt_at=receipt_at,
     )
 
 

@@ -13,11 +13,20 @@ from sqlalchemy import select, update
 from workflow import machines
 from workflow.agreement_path import recommend
 from workflow.calendar import to_local
-from workflow.changes import complete_stage, document_info, notify_secretariat
-from workflow.dates import format_day, format_short
+from workflow.changes import (
+    complete_stage,
+    document_info,
+    notify_secretariat,
+    refuse_before_opened,
+    stage_name,
+    state_da,
+    state_en,
+)
+from workflow.dates import format_day
 from workflow.errors import GuardRefused
+from workflow.labels import label
 from workflow.storage.models import AnswerRow, OutboxRow
-from workflow.storage.records import StageRecord, TaskRecord
+from workflow.storage.records import TaskRecord
 from workflow.timeline import BoundStage
 from workflow.tx import ProcessTx
 
@@ -41,16 +50,26 @@ def record_outcome(
     A decision that recommends the agreement records which version (``document_version``,
     by default the newest; ``workflow.agreement_path``)."""
     if outcome not in OUTCOMES:
-        raise GuardRefused("outcome must be one of held, approved, rejected, postponed")
+        raise GuardRefused(
+            "Resultatet skal være held, approved, rejected eller postponed "
+            "(afholdt, godkendt, afvist eller udsat).",
+            en="The outcome must be one of held, approved, rejected, postponed.",
+        )
     stage = tx.stage(stage_id)
+    name = stage_name(tx, stage_id)
     if stage.kind not in ("meeting", "decision"):
         raise GuardRefused(
-            f"stage {stage_id!r} is a {stage.kind} stage; only meeting and "
-            "decision stages take an outcome"
+            f"Fasen »{name}« er {label(stage.kind).lower()}; kun møder og beslutninger "
+            "får et resultat.",
+            en=f"The stage »{name}« is a {stage.kind} stage; only meeting and decision "
+            "stages take an outcome.",
         )
     if stage.status != "open":
         raise GuardRefused(
-            f"stage {stage_id!r} is {stage.status}; an outcome can only be recorded while it is open"
+            f"Fasen »{name}« er {state_da(stage.status)}; et resultat kan kun registreres, "
+            "mens den er åben.",
+            en=f"The stage »{name}« is {state_en(stage.status)}; an outcome can only be "
+            "recorded while it is open.",
         )
     document = recommend(tx, stage_id, outcome, document_version)
     stage.outcome = {
@@ -99,15 +118,26 @@ def record_approval(
     to a file the council sends along: ``minutes_file`` is kept apart, as the minutes).
     """
     if decision not in DECISIONS:
-        raise GuardRefused("decision must be one of approved, rejected, postponed")
+        raise GuardRefused(
+            "Beslutningen skal være approved, rejected eller postponed "
+            "(godkendt, afvist eller udsat).",
+            en="The decision must be one of approved, rejected, postponed.",
+        )
     stage = tx.stage(stage_id)
+    name = stage_name(tx, stage_id)
     if stage.kind != "approval":
-        raise GuardRefused(f"stage {stage_id!r} is not an approval stage")
+        raise GuardRefused(
+            f"Fasen »{name}« er ikke en godkendelsesfase.",
+            en=f"The stage »{name}« is not an approval stage.",
+        )
     if stage.status not in ("open", "blocked"):
         raise GuardRefused(
-            f"stage {stage_id!r} is {stage.status}; approvals are recorded while it is open"
+            f"Fasen »{name}« er {state_da(stage.status)}; godkendelser registreres, "
+            "mens den er åben.",
+            en=f"The stage »{name}« is {state_en(stage.status)}; approvals are recorded "
+            "while it is open.",
         )
-    refuse_before_opened(stage, at)
+    refuse_before_opened(tx, stage, at)
     task = tx.task(stage_id, party, step)
     _require_earlier_steps(tx, stage_id, party, step, task.seq)
     if task.status == "pending":
@@ -147,8 +177,12 @@ def _require_earlier_steps(tx: ProcessTx, stage_id: str, party: str, step: str, 
         if t.seq < seq and t.status not in ("approved", "exempt")
     ]
     if waiting:
+        who = tx.bound.bundle.parties.get(party).name
+        first = ", ".join(label(w) for w in waiting)
+        first_en = ", ".join(label(w, "en") for w in waiting)
         raise GuardRefused(
-            f"{party}: {step} decides after {', '.join(waiting)}, which has not approved yet"
+            f"{who}: {label(step)} beslutter efter {first}, som ikke har godkendt endnu.",
+            en=f"{who}: {label(step, 'en')} decides after {first_en}, which has not approved yet.",
         )
 
 
@@ -208,11 +242,18 @@ def extend(
     stage = tx.stage(stage_id)
     bst = tx.bound.stage(stage_id)
     if bst.deadline is None:
-        raise GuardRefused(f"stage {stage_id!r} has no deadline to extend")
+        name = stage_name(tx, stage_id)
+        raise GuardRefused(
+            f"Fasen »{name}« har ingen frist, der kan forlænges.",
+            en=f"The stage »{name}« has no deadline to extend.",
+        )
     tasks = tx.party_tasks(stage_id, party)
     if stage.status not in ("open", "blocked"):
+        name = stage_name(tx, stage_id)
         raise GuardRefused(
-            f"stage {stage_id!r} is {stage.status}; only an open stage's deadline can be extended"
+            f"Fasen »{name}« er {state_da(stage.status)}; kun en åben fases frist kan forlænges.",
+            en=f"The stage »{name}« is {state_en(stage.status)}; only an open stage's deadline "
+            "can be extended.",
         )
     _check_new_deadline(bst, deadline, at, reason)
     old = tasks[0].deadline or bst.deadline
@@ -257,20 +298,33 @@ def cancel(tx: ProcessTx, *, at: datetime, actor: str, reason: str) -> None:
 def _check_new_deadline(bst: BoundStage, deadline: date, at: datetime, reason: str) -> None:
     """A new deadline the party can meet and the stage can take, with a reason."""
     if not reason.strip():
-        raise GuardRefused("Skriv hvorfor fristen forlænges (begrundelsen kommer i loggen).")
+        raise GuardRefused(
+            "Skriv hvorfor fristen forlænges (begrundelsen kommer i loggen).",
+            en="Write why the deadline is extended (the reason goes to the log).",
+        )
     today = to_local(at).date()
     new = format_day(deadline)
     if deadline < today:
-        raise GuardRefused(f"Den nye frist {new} ligger før i dag ({format_day(today)}).")
+        raise GuardRefused(
+            f"Den nye frist {new} ligger før i dag ({format_day(today)}).",
+            en=f"The new deadline {deadline} is before today ({today}).",
+        )
     opens = to_local(bst.opens_at).date()
     if deadline < opens:
-        raise GuardRefused(f"Den nye frist {new} ligger før fasen åbner ({format_day(opens)}).")
+        raise GuardRefused(
+            f"Den nye frist {new} ligger før fasen åbner ({format_day(opens)}).",
+            en=f"The new deadline {deadline} is before the stage opens ({opens}).",
+        )
     if bst.closes_at is not None and deadline > to_local(bst.closes_at).date():
         closes = format_day(to_local(bst.closes_at).date())
         raise GuardRefused(
             f"Den nye frist {new} ligger efter fasens lukning ({closes}), "
             "og efter lukningen tages der ikke imod svar. Vælg en frist senest "
-            f"{closes}, eller flyt først fasens lukning i procesdefinitionen."
+            f"{closes}, eller flyt først fasens lukning i procesdefinitionen.",
+            en=f"The new deadline {deadline} is after the stage closes "
+            f"({to_local(bst.closes_at).date()}), and no answers are taken after it closes. "
+            "Choose a deadline on or before that day, or first move the stage's close in the "
+            "process definition.",
         )
 
 
@@ -320,24 +374,6 @@ def _cancel_party_reminders(tx: ProcessTx, stage_id: str, party: str) -> int:
         .execution_options(synchronize_session=False)
     )
     return int(result.rowcount or 0)
-
-
-def refuse_before_opened(stage: StageRecord, at: datetime) -> None:
-    """A decision cannot be recorded as taken before its stage asked for it."""
-    if stage.opened_at is not None and at < stage.opened_at:
-        opened = format_short(stage.opened_at)
-        raise GuardRefused(
-            f"Beslutningen kan ikke registreres {format_short(at)}: "
-            f"fasen {stage.stage_id!r} åbnede først {opened}."
-        )
-
-
-def refuse_approval_without_agreement(tx: ProcessTx, stage: StageRecord) -> None:
-    if stage.kind == "approval" and not tx.process.approval_document_hash:
-        raise GuardRefused(
-            f"stage {stage.stage_id!r} cannot open before a version of the agreement is put "
-            "up for approval (upload it on the process's agreement page and put it up)"
-        )
 
 
 def _approved_version(tx: ProcessTx) -> dict[str, Any]:

@@ -4,6 +4,7 @@ opened, a link revoked or re-issued, a file received. Functions of a ``ProcessTx
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -25,8 +26,17 @@ def _open_questionnaire(tx: ProcessTx, stage_id: str, at: datetime, what: str) -
     stage = tx.stage(stage_id)
     closes_at = tx.bound.stage(stage_id).closes_at
     if stage.status != "open" or (closes_at is not None and at > closes_at):
-        raise GuardRefused(f"the questionnaire is closed; {what}")
+        da, en = _CLOSED[what]
+        raise GuardRefused(
+            f"Spørgeskemaet er lukket; {da}.", en=f"The questionnaire is closed; {en}."
+        )
     return stage
+
+
+_CLOSED = {
+    "submit": ("svar kan ikke længere indsendes", "answers can no longer be submitted"),
+    "draft": ("kladder kan ikke længere gemmes", "drafts can no longer be saved"),
+}
 
 
 def submit_answer(
@@ -48,7 +58,7 @@ def submit_answer(
     noticed the deadline is still late. The party's draft is dropped (the new version holds
     it). With ``receipt`` (extra mail context) a ``receipt`` mail to the party is queued.
     """
-    _open_questionnaire(tx, stage_id, at, "answers can no longer be submitted")
+    _open_questionnaire(tx, stage_id, at, "submit")
     task = tx.task(stage_id, party, "")
     definition = tx.bound.stage(stage_id).definition
     assert isinstance(definition, QuestionnaireStage)
@@ -58,7 +68,10 @@ def submit_answer(
         task.status = machines.fire("questionnaire_task", task.status, "mark_overdue")
         tx.event(at, actor, "overdue", stage=stage_id, party=party)
     if (after_deadline or task.status in ("overdue", "late")) and not definition.accept_late:
-        raise GuardRefused("the deadline has passed and this questionnaire takes no late answers")
+        raise GuardRefused(
+            "Fristen er overskredet, og dette spørgeskema tager ikke imod svar for sent.",
+            en="The deadline has passed and this questionnaire takes no late answers.",
+        )
     before = task.status
     task.status = machines.fire("questionnaire_task", task.status, "submit")
     task.submitted_at = at
@@ -134,10 +147,13 @@ def save_draft(
     keep counting from 1. A party that already submitted may keep a draft of its edits;
     its task stays ``submitted`` (or ``overdue``) meanwhile.
     """
-    _open_questionnaire(tx, stage_id, at, "drafts can no longer be saved")
+    _open_questionnaire(tx, stage_id, at, "draft")
     task = tx.task(stage_id, party, "")
     if task.status == "exempt":
-        raise GuardRefused(f"{party} is exempt from {stage_id}; nothing to save")
+        raise GuardRefused(
+            f"{party} er fritaget i {stage_id}; der er intet at gemme.",
+            en=f"{party} is exempt from {stage_id}; nothing to save.",
+        )
     if machines.can("questionnaire_task", task.status, "save_draft"):
         task.status = machines.fire("questionnaire_task", task.status, "save_draft")
     mine = (
@@ -192,6 +208,15 @@ def open_link(
     return True
 
 
+@dataclass(frozen=True)
+class LinkChange:
+    """A revoked or re-issued link: the task's new generation, and when the mail with the new
+    link is due (None when no mail was queued: revoked only, or the party not yet asked)."""
+
+    generation: int
+    sends_at: datetime | None
+
+
 def revoke_link(
     tx: ProcessTx,
     stage_id: str,
@@ -202,28 +227,30 @@ def revoke_link(
     actor: str,
     reason: str,
     reissue: bool,
-) -> int:
+    now: bool = False,
+) -> LinkChange:
     """Stop a task's personal link (e.g. it was forwarded to the wrong person).
 
-    The task's link generation goes up, so every older token stops working. With
-    ``reissue`` a link for the new generation is made and mailed to the party again (an
-    ``invitation`` or ``approval_request`` with the old generation as its sequence); without
-    it nobody has a working link until the next re-issue. Returns the new generation.
+    The task's link generation goes up. Without ``reissue`` every older token stops working at
+    once, and nobody has a working link until the next re-issue. With ``reissue`` a link for
+    the new generation is made and mailed to the party again (an ``invitation`` or
+    ``approval_request`` with the old generation as its sequence), due at the next office
+    moment or, with ``now``, at once; the link it replaces keeps working until that mail is
+    sent (``workflow.responses`` reads the outbox), older ones stop at once.
     """
     tx.stage(stage_id)
     task = tx.task(stage_id, party, step)
     old = task.link_generation
-    tx.write(
-        update(LinkRow)
-        .where(
-            LinkRow.process_id == tx.process.id,
-            LinkRow.stage_id == stage_id,
-            LinkRow.party == party,
-            LinkRow.step == step,
-            LinkRow.revoked_at.is_(None),
-        )
-        .values(revoked_at=at)
+    mailed = reissue and task.status != "pending"
+    mine = (
+        LinkRow.process_id == tx.process.id,
+        LinkRow.stage_id == stage_id,
+        LinkRow.party == party,
+        LinkRow.step == step,
+        LinkRow.revoked_at.is_(None),
     )
+    kept = (LinkRow.generation < old,) if mailed else ()
+    tx.write(update(LinkRow).where(*mine, *kept).values(revoked_at=at))
     task.link_generation = old + 1
     tx.event(
         at,
@@ -233,11 +260,10 @@ def revoke_link(
         party=party,
         step=step,
         reason=reason,
-        data={"from": old, "to": task.link_generation},
+        data={"from": old, "to": task.link_generation, **({"now": True} if now else {})},
     )
-    if reissue and task.status != "pending":
-        ask(tx, task, at, seq=old, reissued=True)
-    return task.link_generation
+    sends_at = ask(tx, task, at, seq=old, reissued=True, now=now) if mailed else None
+    return LinkChange(task.link_generation, sends_at)
 
 
 def record_upload(

@@ -9,30 +9,96 @@ from typing import Any
 from sqlalchemy import func, select
 
 from workflow import machines
+from workflow.dates import format_short
 from workflow.definition import ApprovalStage, QuestionnaireStage
 from workflow.errors import GuardRefused
 from workflow.links import make_token, token_hash
-from workflow.mail import Mail, iso_day
+from workflow.mail import Mail, due_at, iso_day
 from workflow.storage.models import DocumentRow, OutboxRow
 from workflow.storage.records import StageRecord, TaskRecord
 from workflow.timeline import BoundEvent, BoundStage
 from workflow.tx import ProcessTx
 from workflow.workshops import signup_details
 
+#: A process's or stage's state in a sentence ("the stage is …"): Danish, English.
+STATES: dict[str, tuple[str, str]] = {
+    "pending": ("ikke åbnet endnu", "not open yet"),
+    "open": ("åben", "open"),
+    "blocked": ("blokeret", "blocked"),
+    "completed": ("afsluttet", "completed"),
+    "cancelled": ("annulleret", "cancelled"),
+    "running": ("i gang", "running"),
+}
+#: A manual stage change (the machine's trigger): the verb, and the state it is done from.
+_CHANGES: dict[str, tuple[str, str, str, str]] = {
+    "open": (
+        "åbnes",
+        "opened",
+        "en fase, der ikke er åbnet endnu,",
+        "a stage that is not open yet",
+    ),
+    "complete": ("lukkes", "closed", "en åben fase", "an open stage"),
+    "reopen": ("genåbnes", "reopened", "en afsluttet fase", "a completed stage"),
+}
 
-def require_running(tx: ProcessTx, what: str) -> None:
+
+def state_da(status: str) -> str:
+    return STATES.get(status, (status, status))[0]
+
+
+def state_en(status: str) -> str:
+    return STATES.get(status, (status, status))[1]
+
+
+def stage_name(tx: ProcessTx, stage_id: str) -> str:
+    """How a message names a stage: its name from the definition."""
+    return tx.bound.stage(stage_id).definition.name
+
+
+def guarded_stage(tx: ProcessTx, stage_id: str, trigger: str) -> StageRecord:
+    """The stage for a manual stage change (``open``, ``complete``, ``reopen``), refused
+    unless the process runs and the machine allows it."""
+    verb, verb_en, only, only_en = _CHANGES[trigger]
     p = tx.process
     if p.status != "running":
-        raise GuardRefused(f"process {p.key} is {p.status}; {what} only while it runs")
-
-
-def guarded_stage(tx: ProcessTx, stage_id: str, trigger: str, doing: str, only: str) -> StageRecord:
-    """The stage for a manual stage change, refused unless the machine allows it."""
-    require_running(tx, doing)
+        raise GuardRefused(
+            f"Processen {p.key} er {state_da(p.status)}; en fase kan kun {verb}, "
+            "mens processen er i gang.",
+            en=f"The process {p.key} is {state_en(p.status)}; a stage can only be {verb_en} "
+            "while it runs.",
+        )
     stage = tx.stage(stage_id)
     if not machines.can("stage", stage.status, trigger):
-        raise GuardRefused(f"stage {stage_id!r} is {stage.status}; only {only}")
+        name = stage_name(tx, stage_id)
+        raise GuardRefused(
+            f"Fasen »{name}« er {state_da(stage.status)}; kun {only} kan {verb}.",
+            en=f"The stage »{name}« is {state_en(stage.status)}; only {only_en} can be {verb_en}.",
+        )
     return stage
+
+
+def refuse_before_opened(tx: ProcessTx, stage: StageRecord, at: datetime) -> None:
+    """A decision cannot be recorded as taken before its stage asked for it."""
+    if stage.opened_at is not None and at < stage.opened_at:
+        opened = format_short(stage.opened_at)
+        name = stage_name(tx, stage.stage_id)
+        raise GuardRefused(
+            f"Beslutningen kan ikke registreres {format_short(at)}: "
+            f"fasen »{name}« åbnede først {opened}.",
+            en=f"The decision cannot be recorded at {format_short(at, 'en')}: the stage "
+            f"»{name}« opened only at {format_short(stage.opened_at, 'en')}.",
+        )
+
+
+def refuse_approval_without_agreement(tx: ProcessTx, stage: StageRecord) -> None:
+    if stage.kind == "approval" and not tx.process.approval_document_hash:
+        name = stage_name(tx, stage.stage_id)
+        raise GuardRefused(
+            f"Fasen »{name}« kan ikke åbne, før en version af aftalen er sendt til godkendelse "
+            "(upload den på processens side for aftalen, og send den til godkendelse).",
+            en=f"The stage »{name}« cannot open before a version of the agreement is put up "
+            "for approval (upload it on the process's agreement page and put it up).",
+        )
 
 
 def open_stage(tx: ProcessTx, stage_id: str, at: datetime, actor: str, **event: Any) -> None:
@@ -209,9 +275,16 @@ def first_mail_kind(t: TaskRecord) -> str:
 
 
 def ask(
-    tx: ProcessTx, t: TaskRecord, at: datetime, *, seq: int = 0, reissued: bool = False
-) -> None:
-    """Queue the mail that asks the party (invitation or approval request) with a fresh link."""
+    tx: ProcessTx,
+    t: TaskRecord,
+    at: datetime,
+    *,
+    seq: int = 0,
+    reissued: bool = False,
+    now: bool = False,
+) -> datetime:
+    """Queue the mail that asks the party (invitation or approval request) with a fresh link;
+    returns when it is due (``now``: at once, else at the next office moment)."""
     bst = tx.bound.stage(t.stage_id)
     definition = bst.definition
     details: dict[str, Any] = {"deadline": iso_day(t.deadline), "link": issue_link(tx, t, at)}
@@ -225,19 +298,19 @@ def ask(
         details["document"] = document_info(tx)
     role = getattr(definition, "recipients", "committee_secretary")
     kind = first_mail_kind(t)
-    tx.mail(
-        Mail(
-            kind=kind,
-            stage=t.stage_id,
-            party=t.party,
-            step=t.step,
-            seq=seq,
-            recipients=tuple(tx.bound.bundle.parties.get(t.party).addresses(role)),
-            details=details,
-            thread_under=kind if reissued else "",
-        ),
-        at,
+    mail = Mail(
+        kind=kind,
+        stage=t.stage_id,
+        party=t.party,
+        step=t.step,
+        seq=seq,
+        recipients=tuple(tx.bound.bundle.parties.get(t.party).addresses(role)),
+        details=details,
+        thread_under=kind if reissued else "",
+        now=now,
     )
+    tx.mail(mail, at)
+    return due_at(mail, tx.bound, at)
 
 
 def notify_secretariat(

@@ -112,7 +112,7 @@ def parse_moment(value: str) -> datetime:
         dt = datetime.fromisoformat(value.strip())
     except ValueError:
         raise AftaleflowError(
-            f"{value!r} is not a date-time; write e.g. 2022-01-10 or 2022-01-10T09:00"
+            f"{value!r} er ikke et tidspunkt; skriv fx 2022-01-10 eller 2022-01-10T09:00"
         ) from None
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=TZ)
@@ -125,8 +125,8 @@ def parse_speed(value: str) -> float:
     m = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([smhdw]?)x?", text)
     if m is None or float(m.group(1)) <= 0:
         raise AftaleflowError(
-            f"speed {value!r} is not understood; write a factor (172800) or virtual time per "
-            "second of wall time (2d = two days per second, 12h, 30m)"
+            f"hastigheden {value!r} kan ikke forstås; skriv en faktor (172800) eller virtuel tid "
+            "pr. sekund (2d = to dage pr. sekund, 12h, 30m)"
         )
     return float(m.group(1)) * _UNITS.get(m.group(2) or "s", 1.0)
 
@@ -168,8 +168,8 @@ def clock_from(
     if not start and not speed:
         if origin:
             raise AftaleflowError(
-                "a clock origin was given without a start or a speed; set "
-                "AFTALEFLOW_CLOCK_START and/or AFTALEFLOW_CLOCK_SPEED too"
+                "der er givet et udgangspunkt for uret uden start eller hastighed; sæt også "
+                "AFTALEFLOW_CLOCK_START og/eller AFTALEFLOW_CLOCK_SPEED"
             )
         return SystemClock()
     begin = parse_moment(start) if start else datetime.now(UTC)

@@ -44,7 +44,7 @@ WEEKDAY_NAMES = ("mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag", 
 
 def _time_of_day(v: str | None) -> str | None:
     if v is not None and not _TIME.match(v):
-        raise ValueError(f"{v!r} is not a time of day; write HH:MM, e.g. 17:00")
+        raise ValueError(f"{v!r} er ikke et klokkeslæt; skriv TT:MM, fx 17:00")
     return v
 
 
@@ -65,7 +65,7 @@ class MeetingEntry(Strict):
                 return date.fromisoformat(v)
             except ValueError:
                 raise ValueError(
-                    f"{v!r} is not a date; write YYYY-MM-DD, e.g. 2022-11-23"
+                    f"{v!r} er ikke en dato; skriv ÅÅÅÅ-MM-DD, fx 2022-11-23"
                 ) from None
         return v
 
@@ -94,12 +94,12 @@ class BodySchedule(Strict):
         seen: set[date] = set()
         for i, m in enumerate(v):
             if m.date in seen:
-                raise LocatedValueError(f"{m.date} is listed twice", (i, "date"))
+                raise LocatedValueError(f"{m.date} står to gange", (i, "date"))
             seen.add(m.date)
             if not is_working_day(m.date):
                 why = holiday_name(m.date) or WEEKDAY_NAMES[m.date.weekday()]
                 raise LocatedValueError(
-                    f"{m.date} is not a working day ({why}); councils meet on working days",
+                    f"{m.date} er ikke en arbejdsdag ({why}); rådene mødes på arbejdsdage",
                     (i, "date"),
                 )
         return v
@@ -121,7 +121,7 @@ class CalendarFile(Strict):
     def _days(cls, v: dict[str, int]) -> dict[str, int]:
         for k, n in v.items():
             if not 0 <= n <= 60:
-                raise LocatedValueError(f"{n} days is not between 0 and 60", (k,))
+                raise LocatedValueError(f"{n} dage er ikke mellem 0 og 60", (k,))
         return v
 
     @model_validator(mode="after")
@@ -131,7 +131,7 @@ class CalendarFile(Strict):
                 if m.date.year != self.year:
                     loc = (CYCLE, key) if owner == CYCLE else ("councils", owner, key)
                     raise LocatedValueError(
-                        f"{m.date} is not in {self.year}, the year of this file",
+                        f"{m.date} ligger ikke i {self.year}, filens år",
                         (*loc, "meetings", i, "date"),
                     )
         return self
@@ -219,7 +219,7 @@ def load_calendars(path: str | Path) -> MeetingCalendars:
             Problem(
                 file,
                 line_at(node, ("parties",)),
-                f"party registry {model.parties!r} not found in {folder}",
+                f"partslisten {model.parties!r} findes ikke i {folder}",
                 "parties",
             )
         )
@@ -230,7 +230,7 @@ def load_calendars(path: str | Path) -> MeetingCalendars:
                     Problem(
                         file,
                         line_at(node, ("councils", party)),
-                        f"unknown party {party!r}{suggest(party, registry.slugs)}",
+                        f"ukendt part {party!r}{suggest(party, registry.slugs)}",
                         f"councils.{party}",
                     )
                 )
@@ -242,7 +242,7 @@ def load_calendars(path: str | Path) -> MeetingCalendars:
                         Problem(
                             file,
                             line_at(node, ("councils", party, body)),
-                            f"a {kind} has no {body}; its bodies are "
+                            f"en {kind} har ingen {body}; dens organer er "
                             + ", ".join(BODIES_OF_KIND[kind]),
                             f"councils.{party}.{body}",
                         )

@@ -7,6 +7,7 @@ Danish first, in Danish time (Europe/Copenhagen), and the same format everywhere
 - ``format_day``: ``20.05.2022``, for tables
 - ``format_short``: ``20.05.2022 kl. 14.00``, for tables and lists
 - ``format_time``: ``kl. 14.00``
+- ``format_sending``: ``sendes mandag den 7. november 2022 kl. 09.00 (kontortid)`` or ``sendes nu``
 
 English: ``Friday 20 May 2022``, ``… at 14:00``, ``2022-05-20``, ``2022-05-20 14:00``. Pure and
 independent of the process locale, so a server with ``LANG=C`` writes the same text.
@@ -97,3 +98,14 @@ def format_month(year: int, month: int, lang: str = "da") -> str:
 def weekday_names(lang: str = "da") -> tuple[str, ...]:
     """Monday first: a month view's column headings."""
     return EN_WEEKDAYS if lang == "en" else DA_WEEKDAYS
+
+
+def format_sending(due: datetime | str, at: datetime, lang: str = "da") -> str:
+    """When a queued mail goes out, seen at ``at``: ``sendes nu`` when it is due already, else
+    ``sendes mandag den 7. november 2022 kl. 09.00 (kontortid)`` (it waits for office hours)."""
+    moment = as_local(due)
+    if moment <= at:
+        return "will be sent now" if lang == "en" else "sendes nu"
+    if lang == "en":
+        return f"will be sent {format_datetime(moment, lang)} (office hours)"
+    return f"sendes {format_datetime(moment, lang)} (kontortid)"

@@ -62,15 +62,15 @@ class DateExpr:
         m = _DATE_EXPR.match(text)
         if not m:
             raise ValueError(
-                f"{text!r} is not a date; write Y-MM-DD (relative to the preparation year), "
-                "Y+1-MM-DD, or an absolute YYYY-MM-DD"
+                f"{text!r} er ikke en dato; skriv Y-MM-DD (i forhold til forberedelsesåret), "
+                "Y+1-MM-DD eller en fast dato ÅÅÅÅ-MM-DD"
             )
         month, day = int(m["m"]), int(m["d"])
         if not 1 <= month <= 12:
-            raise ValueError(f"{text!r}: month {month} does not exist")
+            raise ValueError(f"{text!r}: måned {month} findes ikke")
         year = int(m["abs"]) if m["abs"] else 2024  # a leap year: Y-02-29 is checked at binding
         if not 1 <= day <= _calendar.monthrange(year, month)[1]:
-            raise ValueError(f"{text!r}: day {day} does not exist in month {month}")
+            raise ValueError(f"{text!r}: dag {day} findes ikke i måned {month}")
         if m["abs"]:
             return cls(None, int(m["abs"]), month, day)
         return cls(int(m["off"] or 0), None, month, day)
@@ -98,7 +98,7 @@ def _date_expr(value: str | None) -> str | None:
 
 def _clock(value: str | None) -> str | None:
     if value is not None and not _TIME.match(value):
-        raise ValueError(f"{value!r} is not a time of day; write HH:MM, e.g. 09:00")
+        raise ValueError(f"{value!r} er ikke et klokkeslæt; skriv TT:MM, fx 09:00")
     return value
 
 
@@ -113,7 +113,7 @@ class Contact(Strict):
     @classmethod
     def _email(cls, v: str) -> str:
         if not _EMAIL.match(v):
-            raise ValueError(f"{v!r} is not an e-mail address")
+            raise ValueError(f"{v!r} er ikke en mailadresse")
         return v
 
 
@@ -127,7 +127,7 @@ class Party(Strict):
     @classmethod
     def _has_secretary(cls, v: dict[str, list[Contact]]) -> dict[str, list[Contact]]:
         if not v.get("committee_secretary"):
-            raise ValueError("every party needs at least one committee_secretary contact")
+            raise ValueError("hver part skal have mindst én committee_secretary-kontakt")
         return v
 
     def addresses(self, role: str) -> list[Contact]:
@@ -146,7 +146,7 @@ class PartyRegistry(Strict):
         seen: set[str] = set()
         for i, p in enumerate(v):
             if p.slug in seen:
-                raise LocatedValueError(f"party {p.slug!r} appears twice", (i, "slug"))
+                raise LocatedValueError(f"parten {p.slug!r} står to gange", (i, "slug"))
             seen.add(p.slug)
         return v
 
@@ -190,12 +190,14 @@ class Question(Strict):
     def _shape(self) -> Question:
         if self.type in ("single_choice", "multiple_choice") and len(self.options) < 2:
             raise LocatedValueError(
-                f"a {self.type} question needs at least two options", ("options",)
+                f"et {self.type}-spørgsmål skal have mindst to svarmuligheder", ("options",)
             )
         if self.type not in ("single_choice", "multiple_choice") and self.options:
-            raise LocatedValueError(f"a {self.type} question takes no options", ("options",))
+            raise LocatedValueError(
+                f"et {self.type}-spørgsmål har ingen svarmuligheder (options)", ("options",)
+            )
         if self.type == "scale" and self.min >= self.max:
-            raise LocatedValueError("a scale needs min < max", ("max",))
+            raise LocatedValueError("en skala skal have min < max", ("max",))
         return self
 
 
@@ -221,7 +223,7 @@ class Questionnaire(Strict):
             for qi, q in enumerate(s.questions):
                 if q.id in seen:
                     raise LocatedValueError(
-                        f"question id {q.id!r} is used twice",
+                        f"spørgsmåls-id'et {q.id!r} er brugt to gange",
                         ("sections", si, "questions", qi, "id"),
                     )
                 seen.add(q.id)
@@ -251,7 +253,7 @@ class Reminder(Strict):
     def _one(self) -> Reminder:
         if (self.before_working_days is None) == (self.after_working_days is None):
             raise ValueError(
-                "a reminder needs exactly one of before_working_days or after_working_days"
+                "en påmindelse skal have præcis én af before_working_days og after_working_days"
             )
         n = (
             self.before_working_days
@@ -259,7 +261,7 @@ class Reminder(Strict):
             else self.after_working_days
         )
         if n is not None and n < 0:
-            raise ValueError("reminder offsets count working days and cannot be negative")
+            raise ValueError("påmindelser tæller arbejdsdage og kan ikke være negative")
         return self
 
     @property
@@ -418,7 +420,7 @@ class QuestionnaireStage(StageBase, ReminderRules):
     @model_validator(mode="after")
     def _deadline(self) -> QuestionnaireStage:
         if (self.deadline is None) == (self.deadline_working_days is None):
-            raise ValueError("give exactly one of deadline or deadline_working_days")
+            raise ValueError("angiv præcis én af deadline og deadline_working_days")
         return self
 
 
@@ -457,7 +459,7 @@ class SubmissionStage(StageBase):
     def _nothing_to_roll(self) -> SubmissionStage:
         if self.roll is not None:
             raise LocatedValueError(
-                "a submission stage has no deadline or meeting to roll; remove 'roll'", ("roll",)
+                "en fremsendelsesfase har ingen frist eller møde at rulle; fjern 'roll'", ("roll",)
             )
         return self
 

@@ -27,7 +27,7 @@ def add_document(
 ) -> int:
     """Store a new draft version of the agreement; returns its version number."""
     if not content:
-        raise GuardRefused("the file is empty")
+        raise GuardRefused("Filen er tom.", en="The file is empty.")
     digest = hashlib.sha256(content).hexdigest()
     pid = tx.process.id
     latest = tx.session.scalar(
@@ -83,7 +83,10 @@ def put_up_for_approval(
         )
     )
     if doc is None:
-        raise NotFound(f"process {tx.process.key} has no document version {version}")
+        raise NotFound(
+            f"Processen {tx.process.key} har ingen version {version} af aftalen.",
+            en=f"The process {tx.process.key} has no document version {version}.",
+        )
     previous = tx.process.approval_document_hash
     tx.process.approval_document_hash = doc.sha256
     data: dict[str, Any] = {"version": version, "sha256": doc.sha256, "previous": previous or ""}

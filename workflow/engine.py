@@ -174,7 +174,10 @@ def retry_mail(
         data = _retry_data(mail, outbox_id)
         assert mail is not None
         if tx.process.status == "cancelled":
-            raise GuardRefused(f"processen {key} er annulleret; dens mails sendes ikke")
+            raise GuardRefused(
+                f"processen {key} er annulleret; dens mails sendes ikke",
+                en=f"the process {key} is cancelled; its mails are not sent",
+            )
         tx.write(
             update(OutboxRow)
             .where(OutboxRow.id == outbox_id, OutboxRow.status == "failed")
@@ -196,11 +199,15 @@ def retry_mail(
 def _retry_data(mail: OutboxRow | None, outbox_id: int) -> dict[str, Any]:
     """Refused unless the mail failed; the details of its retry event."""
     if mail is None:
-        raise NotFound(f"mail {outbox_id} findes ikke i udbakken")
+        raise NotFound(
+            f"mail {outbox_id} findes ikke i udbakken",
+            en=f"mail {outbox_id} is not in the outbox",
+        )
     if mail.status != "failed":
         status = MAIL_STATUS_DA.get(mail.status, mail.status)
         raise GuardRefused(
-            f"mail {outbox_id} er {status}; kun en mail, der er fejlet, kan sendes igen"
+            f"mail {outbox_id} er {status}; kun en mail, der er fejlet, kan sendes igen",
+            en=f"mail {outbox_id} is {mail.status}; only a failed mail can be sent again",
         )
     return {
         "outbox_id": mail.id,

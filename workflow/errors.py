@@ -6,10 +6,19 @@ from dataclasses import dataclass
 
 
 class AftaleflowError(Exception):
-    """Something went wrong in Aftaleflow; the message says what to do about it."""
+    """Something went wrong in Aftaleflow; the message says what to do about it.
 
-    def __init__(self, message: str | None = None) -> None:
+    The message is Danish (the CLI and the dashboard are Danish first); ``en`` is its English
+    twin, shown by a page in English (``text``), when the error reaches one.
+    """
+
+    def __init__(self, message: str | None = None, *, en: str | None = None) -> None:
         super().__init__(message or (self.__doc__ or "").strip())
+        self.en = en
+
+    def text(self, lang: str = "da") -> str:
+        """The message in ``lang`` (Danish when it has no English twin)."""
+        return self.en if lang == "en" and self.en else str(self)
 
 
 @dataclass(frozen=True)

@@ -61,7 +61,10 @@ def listing(s: Session, *, status: str = "", classification: str = "", page: int
 def get(s: Session, mail_id: int) -> InboundMailRow:
     row = s.get(InboundMailRow, mail_id)
     if row is None:
-        raise NotFound(f"there is no received mail #{mail_id}")
+        raise NotFound(
+            f"Der er ingen modtaget mail nr. {mail_id}.",
+            en=f"There is no received mail #{mail_id}.",
+        )
     return row
 
 
@@ -69,7 +72,10 @@ def attachment(row: InboundMailRow, index: int) -> dict[str, Any]:
     """The ``index``-th attachment that was kept (raises ``NotFound`` for a refused one)."""
     found = list(row.details.get("attachments") or [])
     if not 0 <= index < len(found) or not found[index].get("stored_as"):
-        raise NotFound(f"mail #{row.id} has no kept attachment {index + 1}")
+        raise NotFound(
+            f"Mail nr. {row.id} har ingen gemt vedhæftet fil nr. {index + 1}.",
+            en=f"Mail #{row.id} has no kept attachment {index + 1}.",
+        )
     return dict(found[index])
 
 
@@ -90,7 +96,10 @@ def assign(
         _still_open(row)
         process = s.scalar(select(ProcessRow).where(ProcessRow.key == process_key))
         if process is None:
-            raise NotFound(f"there is no process {process_key!r}")
+            raise NotFound(
+                f"Processen {process_key!r} findes ikke.",
+                en=f"There is no process {process_key!r}.",
+            )
         task = s.scalar(
             select(TaskRow)
             .where(
@@ -100,7 +109,10 @@ def assign(
             .limit(1)
         )
         if task is None:
-            raise GuardRefused(f"{party} has no task in the stage {stage!r} of {process_key}")
+            raise GuardRefused(
+                f"{party} har ingen opgave i fasen {stage!r} i {process_key}.",
+                en=f"{party} has no task in the stage {stage!r} of {process_key}.",
+            )
         row.process_id, row.stage_id, row.party, row.step = process.id, stage, party, task.step
         row.status, row.matched_by = "assigned", "manual"
         row.updated_at, row.updated_by = at, actor
@@ -121,9 +133,16 @@ def ignore(db: Database, mail_id: int, *, at: datetime, actor: str, reason: str)
 
 def _still_open(row: InboundMailRow) -> None:
     if row.status != "new":
+        status = _STATUS_DA.get(row.status, row.status)
         raise GuardRefused(
-            f"mail #{row.id} is already {row.status}; only a new mail can be assigned or ignored"
+            f"Mail nr. {row.id} er allerede {status}; kun en ny mail kan knyttes til en opgave "
+            "eller lægges til side.",
+            en=f"Mail #{row.id} is already {row.status}; only a new mail can be assigned or "
+            "ignored.",
         )
+
+
+_STATUS_DA = {"assigned": "knyttet til en opgave", "ignored": "ignoreret"}
 
 
 def _event(row: InboundMailRow, kind: str, at: datetime, actor: str, reason: str) -> EventRow:

@@ -1,7 +1,8 @@
 """What a personal link points at: its token resolved to one task, at one moment.
 
 A personal link's token is looked up by its SHA-256 only. A token that is malformed, unknown,
-revoked, of an older generation than its task, or used after the later of the stage's close
+revoked, of an older generation than its task (the one just re-issued works until the mail with
+its successor is sent), or used after the later of the stage's close
 and the party's (extended) deadline plus ``link_grace_days``
 (``BoundProcess.link_expires_at``) raises ``LinkNotFound``, which says nothing more: the web
 answers every one of them with the same plain 404, so a guesser learns nothing.
@@ -24,10 +25,10 @@ from sqlalchemy.orm import Session
 
 from workflow.definition import Contact, Questionnaire, QuestionnaireStage
 from workflow.errors import NotFound
-from workflow.links import make_token, token_hash
+from workflow.links import LinkKey, make_token, token_hash
 from workflow.planner import past_deadline
 from workflow.service import bound_for
-from workflow.storage.models import DocumentRow, LinkRow, ProcessRow, StageRow, TaskRow
+from workflow.storage.models import DocumentRow, LinkRow, OutboxRow, ProcessRow, StageRow, TaskRow
 
 #: A token is 32 bytes of HMAC in URL-safe base64 without padding: 43 characters.
 TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{43}")
@@ -92,8 +93,9 @@ def resolve_target(s: Session, secret: str, token: str, at: datetime, *, via: st
     expired) with no detail. ``via``: the logged-in user acting through the link."""
     if not TOKEN_PATTERN.fullmatch(token or ""):
         raise LinkNotFound()
-    row, stage, task = _linked_task(s, token)
-    if not hmac.compare_digest(make_token(secret, task), token):
+    row, stage, task, generation = _linked_task(s, token)
+    key = LinkKey(row.id, task.stage_id, task.party, task.step, generation)
+    if not hmac.compare_digest(make_token(secret, key), token):
         raise LinkNotFound()  # a row that was re-pointed in the database
     bound = bound_for(row)
     bst = bound.stage(task.stage_id)
@@ -117,7 +119,7 @@ def resolve_target(s: Session, secret: str, token: str, at: datetime, *, via: st
         party_name=bound.bundle.parties.get(task.party).name,
         step=task.step,
         kind=task.kind,
-        generation=task.link_generation,
+        generation=generation,
         task_status=task.status,
         opened_at=task.opened_at,
         decision=dict(task.decision) if task.decision else None,
@@ -141,8 +143,9 @@ def resolve_target(s: Session, secret: str, token: str, at: datetime, *, via: st
     )
 
 
-def _linked_task(s: Session, token: str) -> tuple[ProcessRow, StageRow, TaskRow]:
-    """The process, stage and task of a live link with this token, or ``LinkNotFound``."""
+def _linked_task(s: Session, token: str) -> tuple[ProcessRow, StageRow, TaskRow, int]:
+    """The process, stage and task of a live link with this token, and the link's generation,
+    or ``LinkNotFound``."""
     link = s.scalar(select(LinkRow).where(LinkRow.token_hash == token_hash(token)))
     if link is None or link.revoked_at is not None:
         raise LinkNotFound()
@@ -154,7 +157,7 @@ def _linked_task(s: Session, token: str) -> tuple[ProcessRow, StageRow, TaskRow]
             TaskRow.step == link.step,
         )
     )
-    if task is None or task.link_generation != link.generation:
+    if task is None or not _current(s, task, link):
         raise LinkNotFound()
     row = s.get(ProcessRow, link.process_id)
     stage = s.scalar(
@@ -164,7 +167,28 @@ def _linked_task(s: Session, token: str) -> tuple[ProcessRow, StageRow, TaskRow]
     )
     if row is None or stage is None:
         raise LinkNotFound()
-    return row, stage, task
+    return row, stage, task, link.generation
+
+
+def _current(s: Session, task: TaskRow, link: LinkRow) -> bool:
+    """Whether ``link`` is the task's working link: of its generation, or of the one before
+    while the mail that carries the re-issued link has not been sent yet (a plain revoke marks
+    that older link revoked, so it never gets here)."""
+    if link.generation == task.link_generation:
+        return True
+    if link.generation != task.link_generation - 1:
+        return False
+    status = s.scalar(
+        select(OutboxRow.status).where(
+            OutboxRow.process_id == task.process_id,
+            OutboxRow.kind.in_(("invitation", "approval_request")),
+            OutboxRow.stage_id == task.stage_id,
+            OutboxRow.party == task.party,
+            OutboxRow.step == task.step,
+            OutboxRow.seq == link.generation,
+        )
+    )
+    return status is not None and status != "sent"
 
 
 def _agreement_up(s: Session, row: ProcessRow) -> dict[str, Any] | None:

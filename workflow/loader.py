@@ -123,7 +123,7 @@ def _yaml_loc(root: type[BaseModel], loc: tuple[Any, ...]) -> tuple[Any, ...]:
 
 def suggest(name: str, candidates: typing.Iterable[str]) -> str:
     best = difflib.get_close_matches(str(name), list(candidates), n=1, cutoff=0.6)
-    return f"; did you mean {best[0]!r}?" if best else ""
+    return f"; mente du {best[0]!r}?" if best else ""
 
 
 def _dotted(loc: tuple[Any, ...]) -> str:
@@ -139,51 +139,82 @@ def _message(root: type[BaseModel], err: Any) -> str:
         model = _model_at(root, loc[:-1])
         fields = list(model.model_fields) if model else []
         valid = (
-            f" (valid keys: {', '.join(fields)})" if fields and not suggest(loc[-1], fields) else ""
+            f" (gyldige nøgler: {', '.join(fields)})"
+            if fields and not suggest(loc[-1], fields)
+            else ""
         )
-        return f"unknown key {loc[-1]!r}{suggest(loc[-1], fields)}{valid}"
+        return f"ukendt nøgle {loc[-1]!r}{suggest(loc[-1], fields)}{valid}"
     if kind == "missing":
-        return f"required key {loc[-1]!r} is missing"
+        return f"nøglen {loc[-1]!r} mangler (den skal være der)"
     if kind in ("literal_error", "enum"):
         expected = [
             x.strip(" '") for x in str(ctx.get("expected", "")).replace(" or ", ",").split(",")
         ]
-        return f"{value!r} is not one of {ctx.get('expected')}{suggest(str(value), expected)}"
+        allowed = str(ctx.get("expected", "")).replace(" or ", " eller ")
+        return f"{value!r} er ikke en af {allowed}{suggest(str(value), expected)}"
     if kind == "union_tag_invalid":
         expected = [x.strip(" '") for x in str(ctx.get("expected_tags", "")).split(",")]
         return (
-            f"kind {ctx.get('tag')!r} is not one of {ctx.get('expected_tags')}"
+            f"kind {ctx.get('tag')!r} er ikke en af {ctx.get('expected_tags')}"
             f"{suggest(str(ctx.get('tag')), expected)}"
         )
     if kind == "union_tag_not_found":
-        return "every stage needs a 'kind'"
+        return "hver fase skal have en 'kind'"
     if kind == "string_type" and isinstance(value, bool):
         return (
-            f"expected text but YAML read {value!r} (YAML turns yes/no/on/off into booleans); "
-            "put the value in quotes"
+            f"her skal stå tekst, men YAML læste {value!r} (YAML gør yes/no/on/off til "
+            "sand/falsk); sæt værdien i anførselstegn"
         )
     if kind == "string_type" and isinstance(value, int | float):
-        return f"expected text but found the number {value!r}; put the value in quotes"
+        return f"her skal stå tekst, men der står tallet {value!r}; sæt værdien i anførselstegn"
     if kind in ("int_type", "int_parsing") and isinstance(value, float):
-        return f"expected a whole number, found {value!r}"
+        return f"her skal stå et helt tal, men der står {value!r}"
+    if kind == "int_type" and isinstance(value, str):
+        return f"her skal stå et helt tal, men der står teksten {value!r}; fjern anførselstegnene"
     if kind in ("model_type", "dict_type", "model_attributes_type"):
         found = {
-            list: "a list",
-            str: "text",
-            bool: "a yes/no value",
-            int: "a number",
-            float: "a number",
-        }.get(type(value), f"a {type(value).__name__}")
+            list: "en liste",
+            str: "tekst",
+            bool: "en ja/nej-værdi",
+            int: "et tal",
+            float: "et tal",
+        }.get(type(value), f"en {type(value).__name__}")
         if value is None:
-            found = "nothing"
-        return f"expected a mapping (key: value lines), found {found}"
+            found = "ingenting"
+        return f"her skal stå en tabel (linjer med nøgle: værdi), men der står {found}"
     if kind == "list_type":
-        found = "a mapping" if isinstance(value, dict) else f"{value!r}"
-        return f"expected a list (lines starting with '- ' or [a, b]), found {found}"
+        found = "en tabel" if isinstance(value, dict) else f"{value!r}"
+        return f"her skal stå en liste (linjer, der begynder med '- ', eller [a, b]), men der står {found}"
     if kind == "string_pattern_mismatch":
-        return f"{value!r} is not a valid id: use lowercase letters, digits, '-' and '_'"
+        return f"{value!r} er ikke et gyldigt id: brug små bogstaver, cifre, '-' og '_'"
+    if kind in _PLAIN:
+        try:
+            return _PLAIN[kind].format(**{**ctx, "value": value})
+        except (KeyError, IndexError, ValueError):
+            pass
     msg = str(err["msg"])
     return msg.removeprefix("Value error, ")
+
+
+#: Pydantic's own messages a definition can meet, in Danish ({value} is what was written).
+_PLAIN = {
+    "int_parsing": "{value!r} er ikke et helt tal",
+    "int_type": "{value!r} er ikke et helt tal",
+    "int_from_float": "{value!r} er ikke et helt tal",
+    "float_parsing": "{value!r} er ikke et tal",
+    "float_type": "{value!r} er ikke et tal",
+    "bool_parsing": "{value!r} er ikke en ja/nej-værdi; skriv true eller false",
+    "bool_type": "{value!r} er ikke en ja/nej-værdi; skriv true eller false",
+    "string_type": "her skal stå tekst, men der står {value!r}",
+    "greater_than_equal": "{value!r} skal være mindst {ge}",
+    "greater_than": "{value!r} skal være større end {gt}",
+    "less_than_equal": "{value!r} må højst være {le}",
+    "less_than": "{value!r} skal være mindre end {lt}",
+    "string_too_short": "teksten er for kort (mindst {min_length} tegn)",
+    "string_too_long": "teksten er for lang (højst {max_length} tegn)",
+    "too_short": "der skal være mindst {min_length}",
+    "too_long": "der må højst være {max_length}",
+}
 
 
 def validate(model: type[M], data: Any, node: yaml.Node | None, file: str) -> M:
@@ -268,7 +299,7 @@ def load_bundle(path: str | Path, *, reference_year: int | None = None) -> Bundl
             Problem(
                 str(p),
                 line,
-                f"party registry {process.parties!r} not found in "
+                f"partslisten {process.parties!r} findes ikke i "
                 f"{parties_path.parent}{suggest(process.parties, known)}",
                 "parties",
             )
@@ -289,7 +320,7 @@ def load_bundle(path: str | Path, *, reference_year: int | None = None) -> Bundl
                     Problem(
                         str(p),
                         line,
-                        f"questionnaire {stage.questionnaire!r} not found in {qpath.parent}"
+                        f"spørgeskemaet {stage.questionnaire!r} findes ikke i {qpath.parent}"
                         f"{suggest(stage.questionnaire, known)}",
                         f"stages.{i}.questionnaire",
                     )
@@ -335,7 +366,7 @@ def semantic_problems(
     seen: set[str] = set()
     for i, stage in enumerate(proc.stages):
         if stage.id in seen:
-            at(("stages", i, "id"), f"stage id {stage.id!r} is used twice")
+            at(("stages", i, "id"), f"fase-id'et {stage.id!r} er brugt to gange")
         seen.add(stage.id)
 
     year = reference_year or 2022
@@ -343,12 +374,12 @@ def semantic_problems(
         opens = DateExpr.parse(stage.opens)
         for j, req in enumerate(stage.requires or []):
             if req not in ids:
-                at(("stages", i, "requires", j), f"unknown stage {req!r}{suggest(req, ids)}")
+                at(("stages", i, "requires", j), f"ukendt fase {req!r}{suggest(req, ids)}")
             elif ids.index(req) >= i:
                 at(
                     ("stages", i, "requires", j),
-                    f"stage {stage.id!r} requires {req!r}, which comes after it; "
-                    "stages are listed in the order they run",
+                    f"fasen {stage.id!r} kræver {req!r}, som kommer efter den; "
+                    "faserne står i den rækkefølge, de kører",
                 )
         for req in proc.requirements(stage.id):
             if req in ids and ids.index(req) < i:
@@ -356,30 +387,30 @@ def semantic_problems(
                 if opens.sort_key(year) < before.sort_key(year):
                     at(
                         ("stages", i, "opens"),
-                        f"stage {stage.id!r} opens {opens} but the stage before it, {req!r}, "
-                        f"opens later ({before}): stages are out of order",
+                        f"fasen {stage.id!r} åbner {opens}, men fasen før den, {req!r}, "
+                        f"åbner senere ({before}): faserne står i forkert rækkefølge",
                     )
         if stage.closes and DateExpr.parse(stage.closes).sort_key(year) < opens.sort_key(year):
             at(
                 ("stages", i, "closes"),
-                f"stage {stage.id!r} closes ({stage.closes}) before it opens ({stage.opens})",
+                f"fasen {stage.id!r} lukker ({stage.closes}), før den åbner ({stage.opens})",
             )
         if isinstance(stage, QuestionnaireStage):
             send = DateExpr.parse(stage.send)
             if send.sort_key(year) < opens.sort_key(year):
                 at(
                     ("stages", i, "send"),
-                    f"send date {stage.send} is before the stage opens ({stage.opens})",
+                    f"afsendelsesdatoen {stage.send} ligger før fasen åbner ({stage.opens})",
                 )
             if stage.deadline and DateExpr.parse(stage.deadline).sort_key(year) <= send.sort_key(
                 year
             ):
                 at(
                     ("stages", i, "deadline"),
-                    f"deadline {stage.deadline} is not after the send date {stage.send}",
+                    f"fristen {stage.deadline} ligger ikke efter afsendelsesdatoen {stage.send}",
                 )
             if stage.deadline_working_days is not None and stage.deadline_working_days < 1:
-                at(("stages", i, "deadline_working_days"), "must be at least 1 working day")
+                at(("stages", i, "deadline_working_days"), "skal være mindst 1 arbejdsdag")
             q = bundle.questionnaires.get(stage.questionnaire)
             if q is not None:
                 qids = [x.id for x in q.questions]
@@ -387,14 +418,14 @@ def semantic_problems(
                     if qid not in qids:
                         at(
                             ("stages", i, "report_questions", j),
-                            f"unknown question {qid!r} in questionnaire {q.id!r}{suggest(qid, qids)}",
+                            f"ukendt spørgsmål {qid!r} i spørgeskemaet {q.id!r}{suggest(qid, qids)}",
                         )
         if isinstance(stage, ApprovalStage) and DateExpr.parse(stage.deadline).sort_key(
             year
         ) < opens.sort_key(year):
             at(
                 ("stages", i, "deadline"),
-                f"deadline {stage.deadline} is before the stage opens ({stage.opens})",
+                f"fristen {stage.deadline} ligger før fasen åbner ({stage.opens})",
             )
         events: list[tuple[tuple[Any, ...], Event]] = []
         if isinstance(stage, WorkshopStage):
@@ -412,8 +443,8 @@ def semantic_problems(
             ):
                 at(
                     (*loc, "date"),
-                    f"{ev.title!r} on {ev.date} falls outside the stage "
-                    f"({stage.opens} to {stage.closes or 'open end'})",
+                    f"{ev.title!r} den {ev.date} ligger uden for fasen "
+                    f"({stage.opens} til {stage.closes or 'åben slutning'})",
                 )
 
     for loc, message in forum_problems(proc):
@@ -422,7 +453,7 @@ def semantic_problems(
     slugs = bundle.parties.slugs
     for j, slug in enumerate(proc.participants or []):
         if slug not in slugs:
-            at(("participants", j), f"unknown party {slug!r}{suggest(slug, slugs)}")
+            at(("participants", j), f"ukendt part {slug!r}{suggest(slug, slugs)}")
 
     if problems:
         return problems

@@ -15,6 +15,7 @@ from typing import Any
 from transitions import Machine
 
 from workflow.errors import GuardRefused
+from workflow.labels import label
 
 
 @dataclass(frozen=True)
@@ -131,10 +132,23 @@ def fire(name: str, state: str, trigger: str) -> str:
         return _table(name)[(trigger, state)]
     except KeyError:
         allowed = sorted(t for (t, s) in _table(name) if s == state)
+        what = f"{name.replace('_', ' ')} that is {state!r}"
+        holder = _NAMES_DA.get(name, name)
         raise GuardRefused(
-            f"cannot {trigger.replace('_', ' ')} a {name.replace('_', ' ')} that is {state!r}"
-            + (f"; allowed now: {', '.join(allowed)}" if allowed else "; it is final")
+            f"Handlingen »{trigger}« er ikke mulig: {holder} har status »{label(state)}«"
+            + (f"; mulige nu: {', '.join(allowed)}." if allowed else " (det er endeligt)."),
+            en=f"Cannot {trigger.replace('_', ' ')} a {what}"
+            + (f"; allowed now: {', '.join(allowed)}." if allowed else "; it is final."),
         ) from None
+
+
+#: The machines as a Danish message names them.
+_NAMES_DA = {
+    "process": "processen",
+    "stage": "fasen",
+    "questionnaire_task": "spørgeskemaopgaven",
+    "approval_step": "godkendelsestrinnet",
+}
 
 
 def can(name: str, state: str, trigger: str) -> bool:

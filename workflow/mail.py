@@ -46,6 +46,8 @@ class Mail:
     #: The kind of the earlier mail of the same task this one threads under (a reminder under
     #: its invitation), if any; that mail's sequence is 0.
     thread_under: str = ""
+    #: Due at once, not at the next office moment (the secretariat chose "send now").
+    now: bool = False
 
     def key(self, process_id: int) -> str:
         return mail_key(process_id, self.stage, self.party, self.step, self.kind, self.seq)
@@ -117,6 +119,14 @@ def context(
     return ctx
 
 
+def due_at(mail: Mail, bound: BoundProcess, at: datetime) -> datetime:
+    """When ``mail`` queued at ``at`` goes out: at once if it is to be sent now, else at the
+    next office moment of the definition's calendar."""
+    if mail.now:
+        return at
+    return next_office_moment(at, bound.office_hour, bound.office_end)
+
+
 def outbox_row(
     mail: Mail,
     *,
@@ -127,9 +137,8 @@ def outbox_row(
     bound: BoundProcess,
     at: datetime,
 ) -> dict[str, Any]:
-    """The ``outbox`` row for ``mail`` queued at ``at``: due at the next office moment of the
-    definition's calendar."""
-    send_after = next_office_moment(at, bound.office_hour, bound.office_end)
+    """The ``outbox`` row for ``mail`` queued at ``at``, due at ``due_at``."""
+    send_after = due_at(mail, bound, at)
     return {
         "process_id": process_id,
         "idempotency_key": mail.key(process_id),

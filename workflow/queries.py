@@ -97,7 +97,7 @@ def approval_badge(steps: list[TaskRow]) -> Cell:
 def process_status(s: Session, key: str, bound: BoundProcess) -> ProcessStatus:
     row = s.scalar(select(ProcessRow).where(ProcessRow.key == key))
     if row is None:
-        raise NotFound(f"no process {key!r}")
+        raise NotFound(f"Processen {key!r} findes ikke.", en=f"No process {key!r}.")
     stage_rows = {
         r.stage_id: r for r in s.scalars(select(StageRow).where(StageRow.process_id == row.id))
     }

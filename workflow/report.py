@@ -105,9 +105,15 @@ def compiled_report(
     try:
         d = bound.stage(stage_id).definition
     except KeyError:
-        raise NotFound(f"process {row.key} has no stage {stage_id!r}") from None
+        raise NotFound(
+            f"Processen {row.key} har ingen fase {stage_id!r}.",
+            en=f"The process {row.key} has no stage {stage_id!r}.",
+        ) from None
     if not isinstance(d, QuestionnaireStage):
-        raise NotFound(f"stage {stage_id!r} is not a questionnaire; it has no report")
+        raise NotFound(
+            f"Fasen {stage_id!r} er ikke et spørgeskema; den har ingen rapport.",
+            en=f"The stage {stage_id!r} is not a questionnaire; it has no report.",
+        )
     q = bound.bundle.questionnaires[d.questionnaire]
     names = {p.slug: p.name for p in bound.bundle.parties.parties}
     answers = {

@@ -19,11 +19,12 @@ from typing import Any
 
 from sqlalchemy import select
 
+from workflow.answering import LinkChange
 from workflow.definition import Questionnaire
 from workflow.errors import GuardRefused
 from workflow.link_target import CLOSED, LinkNotFound, Target, resolve_target
 from workflow.service import Service
-from workflow.storage.models import AnswerRow, DocumentRow, EventRow
+from workflow.storage.models import AnswerRow, DocumentRow, EventRow, OutboxRow
 from workflow.validation import AnswerInvalid, Decision, answer_texts, validate_answers
 
 
@@ -175,7 +176,9 @@ class Responses:
         """Record a council's decision through its link (``Service.record_approval``: a
         rejection blocks the process and tells the secretariat)."""
         if target.kind != "approval":
-            raise GuardRefused("this link is not for an approval")
+            raise GuardRefused(
+                "Linket er ikke til en godkendelse.", en="This link is not for an approval."
+            )
         minutes = decision.minutes_url
         if decision.minutes_file:
             self.service.record_upload(
@@ -215,14 +218,32 @@ class Responses:
         actor: str,
         reason: str,
         reissue: bool = True,
-    ) -> int:
-        """Stop a party's link (and by default mail a new one); returns the new generation."""
+        now: bool = False,
+    ) -> LinkChange:
+        """Stop a party's link (and by default mail a new one, ``now`` or at office hours)."""
         return self.service.revoke_link(
-            key, stage_id, party, step, at=at, actor=actor, reason=reason, reissue=reissue
+            key, stage_id, party, step, at=at, actor=actor, reason=reason, reissue=reissue, now=now
         )
+
+    def receipt_due(self, target: Target, version: int) -> datetime | None:
+        """When the receipt for answer ``version`` is due, if it is still waiting to be sent
+        (it waits for office hours); None once it is sent or when none was queued."""
+        with self.db.sessions() as s:
+            row = s.scalar(
+                select(OutboxRow).where(
+                    OutboxRow.process_id == target.process_id,
+                    OutboxRow.kind == "receipt",
+                    OutboxRow.stage_id == target.stage_id,
+                    OutboxRow.party == target.party,
+                    OutboxRow.seq == version,
+                )
+            )
+            return row.next_attempt_at if row is not None and row.status == "queued" else None
 
 
 def _questionnaire(target: Target) -> Questionnaire:
     if target.questionnaire is None:
-        raise GuardRefused("this link is not for a questionnaire")
+        raise GuardRefused(
+            "Linket er ikke til et spørgeskema.", en="This link is not for a questionnaire."
+        )
     return target.questionnaire

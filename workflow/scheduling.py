@@ -189,8 +189,8 @@ def lock_sqlite_scheduler(url: str) -> InstanceLock | None:
         handle = open(path, "a+")  # noqa: SIM115 - held open for the life of the process
     except OSError as e:
         raise ConfigurationError(
-            f"cannot create the scheduler's lock file {path} ({e.strerror or e}): the folder "
-            f"{db_file.parent} must be writable for this user (it holds the database too)"
+            f"schedulerens låsefil {path} kan ikke oprettes ({e.strerror or e}): denne bruger "
+            f"skal kunne skrive i mappen {db_file.parent} (den rummer også databasen)"
         ) from None
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -199,9 +199,9 @@ def lock_sqlite_scheduler(url: str) -> InstanceLock | None:
         holder = handle.read().strip() or "unknown"
         handle.close()
         raise SchedulerAlreadyRunning(
-            f"another scheduler (pid {holder}) is already running on the SQLite database "
-            f"{db_file}. Only one scheduler may run on SQLite: stop the other one first "
-            "(or, to run several, use PostgreSQL via AFTALEFLOW_DATABASE_URL)."
+            f"en anden scheduler (pid {holder}) kører allerede på SQLite-databasen "
+            f"{db_file}. Der må kun køre én scheduler på SQLite: stop den anden først "
+            "(eller brug PostgreSQL via AFTALEFLOW_DATABASE_URL for at køre flere)."
         ) from None
     handle.seek(0)
     handle.truncate()

@@ -251,13 +251,23 @@ class Service:
         actor: str,
         reason: str,
         reissue: bool = True,
-    ) -> int:
+        now: bool = False,
+    ) -> answering.LinkChange:
+        """Revoke a task's link, and with ``reissue`` mail a new one (``now``: at once)."""
         with self.transaction(key) as tx:
-            generation = answering.revoke_link(
-                tx, stage_id, party, step, at=at, actor=actor, reason=reason, reissue=reissue
+            change = answering.revoke_link(
+                tx,
+                stage_id,
+                party,
+                step,
+                at=at,
+                actor=actor,
+                reason=reason,
+                reissue=reissue,
+                now=now,
             )
             tx.commit()
-        return generation
+        return change
 
     def record_upload(
         self,

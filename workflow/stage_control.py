@@ -5,8 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from workflow import machines
-from workflow.acts import refuse_approval_without_agreement
-from workflow.changes import complete_stage, guarded_stage, open_stage
+from workflow.changes import (
+    complete_stage,
+    guarded_stage,
+    open_stage,
+    refuse_approval_without_agreement,
+    stage_name,
+)
 from workflow.errors import GuardRefused
 from workflow.planner import COMPLETE_STAGE, plan
 from workflow.tx import ProcessTx
@@ -18,17 +23,18 @@ def open_now(tx: ProcessTx, stage_id: str, *, at: datetime, actor: str, reason: 
     Refused unless the process runs, the stage is pending and every stage it requires
     is finished. A questionnaire opened early still sends its invitations on its send date.
     """
-    stage = guarded_stage(
-        tx, stage_id, "open", "a stage can be opened", "a pending stage can be opened"
-    )
+    stage = guarded_stage(tx, stage_id, "open")
     waiting = [
         r
         for r in tx.bound.bundle.process.requirements(stage_id)
         if tx.stages[r].status not in ("completed", "cancelled")
     ]
     if waiting:
+        names = ", ".join(f"»{stage_name(tx, w)}«" for w in waiting)
+        name = stage_name(tx, stage_id)
         raise GuardRefused(
-            f"stage {stage_id!r} opens after {', '.join(waiting)}, which is not finished"
+            f"Fasen »{name}« åbner først, når {names} er afsluttet.",
+            en=f"The stage »{name}« opens after {names}, which is not finished.",
         )
     refuse_approval_without_agreement(tx, stage)
     planned = tx.bound.stage(stage_id).opens_at.isoformat()
@@ -43,22 +49,31 @@ def close_now(tx: ProcessTx, stage_id: str, *, at: datetime, actor: str, reason:
     stage while a party's chain has not approved (or been exempted), and for the
     submission before the agreement has been sent.
     """
-    stage = guarded_stage(
-        tx, stage_id, "complete", "a stage can be closed", "an open stage can be closed"
-    )
+    stage = guarded_stage(tx, stage_id, "complete")
+    name = stage_name(tx, stage_id)
     if stage.kind in ("meeting", "decision"):
-        raise GuardRefused(f"stage {stage_id!r} is a {stage.kind}; record its outcome to close it")
+        raise GuardRefused(
+            f"Fasen »{name}« er {'et møde' if stage.kind == 'meeting' else 'en beslutning'}; "
+            "registrér resultatet for at lukke den.",
+            en=f"The stage »{name}« is a {stage.kind}; record its outcome to close it.",
+        )
     if stage.kind == "approval":
         missing = sorted(
             {t.party for t in tx.state.tasks_of(stage_id) if t.status not in ("approved", "exempt")}
         )
         if missing:
+            who = ", ".join(tx.bound.bundle.parties.get(m).name for m in missing)
             raise GuardRefused(
-                f"stage {stage_id!r} cannot close while {', '.join(missing)} "
-                "has not approved; record the approvals or exempt the party first"
+                f"Fasen »{name}« kan ikke lukkes, før {who} har godkendt; registrér "
+                "godkendelserne eller fritag parten først.",
+                en=f"The stage »{name}« cannot close while {who} has not approved; record "
+                "the approvals or exempt the party first.",
             )
     if stage.kind == "submission" and stage.submitted_at is None:
-        raise GuardRefused(f"stage {stage_id!r} cannot close before the agreement has been sent")
+        raise GuardRefused(
+            f"Fasen »{name}« kan ikke lukkes, før aftalen er sendt.",
+            en=f"The stage »{name}« cannot close before the agreement has been sent.",
+        )
     complete_stage(tx, stage, at, actor, reason, {"manual": True})
 
 
@@ -69,13 +84,8 @@ def reopen(tx: ProcessTx, stage_id: str, *, at: datetime, actor: str, reason: st
     would close again at once (its closing date has passed, or everything it waits for
     is done): nothing is changed then.
     """
-    stage = guarded_stage(
-        tx,
-        stage_id,
-        "reopen",
-        "a stage can be reopened",
-        "a completed stage can be reopened",
-    )
+    stage = guarded_stage(tx, stage_id, "reopen")
+    name = stage_name(tx, stage_id)
     bound = tx.bound
     started = [
         b.id
@@ -84,9 +94,10 @@ def reopen(tx: ProcessTx, stage_id: str, *, at: datetime, actor: str, reason: st
         and tx.stages[b.id].status != "pending"
     ]
     if started:
+        later = ", ".join(f"»{stage_name(tx, b)}«" for b in started)
         raise GuardRefused(
-            f"stage {stage_id!r} cannot be reopened: {', '.join(started)}, which "
-            "follows it, has started"
+            f"Fasen »{name}« kan ikke genåbnes: {later}, der følger efter den, er begyndt.",
+            en=f"The stage »{name}« cannot be reopened: {later}, which follows it, has started.",
         )
     stage.status = machines.fire("stage", stage.status, "reopen")
     stage.closed_at = None
@@ -96,7 +107,9 @@ def reopen(tx: ProcessTx, stage_id: str, *, at: datetime, actor: str, reason: st
         if a.kind == COMPLETE_STAGE and a.stage == stage_id
     ]
     if again:
+        why = again[0].reason
         raise GuardRefused(
-            f"stage {stage_id!r} would close again at once ({again[0].reason}); it was not reopened"
+            f"Fasen »{name}« ville lukke igen med det samme ({why}); den er ikke genåbnet.",
+            en=f"The stage »{name}« would close again at once ({why}); it was not reopened.",
         )
     tx.event(at, actor, "stage_reopened", stage=stage_id, reason=reason)

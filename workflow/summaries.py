@@ -114,12 +114,13 @@ def save_summary(
     text = clean_text(text).strip()
     if len(text) > TEXT_MAX:
         raise GuardRefused(
-            f"the summary is {len(text)} characters long; at most {TEXT_MAX} are kept"
+            f"Opsummeringen er {len(text)} tegn lang; højst {TEXT_MAX} tegn gemmes.",
+            en=f"The summary is {len(text)} characters long; at most {TEXT_MAX} are kept.",
         )
     with db.transaction() as s:
         row = s.scalar(select(ProcessRow).where(ProcessRow.key == key))
         if row is None:
-            raise NotFound(f"no process {key!r}")
+            raise NotFound(f"Processen {key!r} findes ikke.", en=f"No process {key!r}.")
         _check_section(row, stage_id, section)
         newest = s.scalar(
             select(ReportSummaryRow)
@@ -134,9 +135,12 @@ def save_summary(
         current = newest.version if newest else 0
         if newest is not None and current != based_on:
             raise ConcurrentUpdate(
-                f"{newest.author} saved version {current} of this summary "
+                f"{newest.author} gemte version {current} af denne opsummering "
+                f"{format_short(newest.saved_at)}, efter du åbnede den; genindlæs siden, flet "
+                "din tekst ind i den nye, og gem igen",
+                en=f"{newest.author} saved version {current} of this summary "
                 f"{format_short(newest.saved_at, 'en')} after you opened it; "
-                "reload the page, merge your text into theirs and save again"
+                "reload the page, merge your text into theirs and save again",
             )
         if newest is not None and newest.text == text:
             return current
@@ -175,12 +179,20 @@ def _check_section(row: ProcessRow, stage_id: str, section: str) -> None:
     try:
         stage = bound.stage(stage_id).definition
     except KeyError:
-        raise NotFound(f"process {row.key} has no stage {stage_id!r}") from None
+        raise NotFound(
+            f"Processen {row.key} har ingen fase {stage_id!r}.",
+            en=f"The process {row.key} has no stage {stage_id!r}.",
+        ) from None
     if not isinstance(stage, QuestionnaireStage):
-        raise NotFound(f"stage {stage_id!r} is not a questionnaire; it has no report")
+        raise NotFound(
+            f"Fasen {stage_id!r} er ikke et spørgeskema; den har ingen rapport.",
+            en=f"The stage {stage_id!r} is not a questionnaire; it has no report.",
+        )
     sections = [x.id for x in bound.bundle.questionnaires[stage.questionnaire].sections]
     if section != WHOLE_REPORT and section not in sections:
         raise NotFound(
-            f"the questionnaire of {stage_id!r} has no section {section!r}; "
-            f"its sections are {', '.join(sections)}"
+            f"Spørgeskemaet i {stage_id!r} har intet afsnit {section!r}; "
+            f"dets afsnit er {', '.join(sections)}.",
+            en=f"The questionnaire of {stage_id!r} has no section {section!r}; "
+            f"its sections are {', '.join(sections)}.",
         )

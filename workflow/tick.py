@@ -89,7 +89,9 @@ def advance(tx: ProcessTx, at: datetime, actor: str) -> list[Applied]:
             }
             APPLY[action.kind](tx, action, at, actor, late)
             applied.append(Applied(p.key, action, at))
-    raise AftaleflowError(f"process {p.key}: the planner did not settle; please report this")
+    raise AftaleflowError(
+        f"processen {p.key}: planlæggeren faldt ikke til ro; meld venligst fejlen"
+    )
 
 
 # ---------------------------------------------------------------------- one function per kind

@@ -153,7 +153,7 @@ def bind(bundle: Bundle, year: int) -> BoundProcess:
         try:
             return DateExpr.parse(text).bind(year)
         except ValueError:
-            problems.append(Problem(bundle.path, None, f"{text} does not exist in {year}", field))
+            problems.append(Problem(bundle.path, None, f"{text} findes ikke i {year}", field))
             return date(year, 1, 1)
 
     def deadline_day(text: str, st: Stage, field: str) -> date:
@@ -173,7 +173,7 @@ def bind(bundle: Bundle, year: int) -> BoundProcess:
                 bound_ev = _event(ev, st, year)
             except ValueError:
                 problems.append(
-                    Problem(bundle.path, None, f"{ev.date} does not exist in {year}", f"{sub}.date")
+                    Problem(bundle.path, None, f"{ev.date} findes ikke i {year}", f"{sub}.date")
                 )
                 continue
             on = to_local(bound_ev.start).date()
@@ -182,8 +182,8 @@ def bind(bundle: Bundle, year: int) -> BoundProcess:
                     Problem(
                         bundle.path,
                         None,
-                        f"{ev.title!r} falls on {on} in {year} (after its weekday and roll rules), "
-                        f"outside the stage ({first} to {last or 'open end'})",
+                        f"{ev.title!r} falder {on} i {year} (efter sine regler for ugedag og "
+                        f"rulning), uden for fasen ({first} til {last or 'åben slutning'})",
                         f"{sub}.date",
                     )
                 )
@@ -222,8 +222,8 @@ def bind(bundle: Bundle, year: int) -> BoundProcess:
                 Problem(
                     bundle.path,
                     None,
-                    f"the deadline falls on {deadline} in {year} (after its roll rule), after the "
-                    f"stage closes ({to_local(closes_at).date()})",
+                    f"fristen falder {deadline} i {year} (efter sin regel for rulning), efter at "
+                    f"fasen lukker ({to_local(closes_at).date()})",
                     f"{f}.deadline",
                 )
             )
@@ -244,8 +244,8 @@ def bind(bundle: Bundle, year: int) -> BoundProcess:
                         Problem(
                             bundle.path,
                             None,
-                            f"reminder {j + 1} ({moment.date()}) falls before the invitation goes out "
-                            f"({start.date()}) in {year}",
+                            f"påmindelse {j + 1} ({moment.date()}) falder før invitationen sendes "
+                            f"({start.date()}) i {year}",
                             f"{f}.reminders.{j}",
                         )
                     )
@@ -254,8 +254,8 @@ def bind(bundle: Bundle, year: int) -> BoundProcess:
                         Problem(
                             bundle.path,
                             None,
-                            f"reminder {j + 1} ({moment.date()}) falls after the stage closes "
-                            f"({s.closes_at.date()}) in {year}",
+                            f"påmindelse {j + 1} ({moment.date()}) falder efter at fasen lukker "
+                            f"({s.closes_at.date()}) i {year}",
                             f"{f}.reminders.{j}",
                         )
                     )
@@ -265,8 +265,8 @@ def bind(bundle: Bundle, year: int) -> BoundProcess:
                     Problem(
                         bundle.path,
                         None,
-                        f"escalation ({esc.date()}) falls after the stage closes ({s.closes_at.date()}) "
-                        f"in {year}",
+                        f"eskaleringen ({esc.date()}) falder efter at fasen lukker "
+                        f"({s.closes_at.date()}) i {year}",
                         f"{f}.escalate_after_working_days",
                     )
                 )

@@ -27,7 +27,7 @@ class _Loader(yaml.SafeLoader):
             return super().construct_object(node, deep)
         except (ValueError, TypeError, OverflowError) as e:  # e.g. !!int abc, !!float x
             raise yaml.constructor.ConstructorError(
-                None, None, f"cannot read {node.value!r} ({e})", node.start_mark
+                None, None, f"{node.value!r} kan ikke læses ({e})", node.start_mark
             ) from None
 
 
@@ -47,8 +47,8 @@ def _decode(path: Path, raw: bytes) -> str:
                 Problem(
                     str(path),
                     line,
-                    "the file is saved as UTF-16, not UTF-8: save the file as UTF-8 "
-                    "(in Notepad: Save as, Encoding: UTF-8)",
+                    "filen er gemt som UTF-16, ikke UTF-8: gem filen som UTF-8 "
+                    "(i Notesblok: Gem som, Kodning: UTF-8)",
                 )
             ]
         )
@@ -63,8 +63,8 @@ def _decode(path: Path, raw: bytes) -> str:
                 Problem(
                     str(path),
                     line,
-                    f"the file is not UTF-8 (byte 0x{bad.hex()} here, {guess!r} in "
-                    "Windows-1252): save the file as UTF-8 (in Notepad: Save as, Encoding: UTF-8)",
+                    f"filen er ikke UTF-8 (byte 0x{bad.hex()} her, {guess!r} i "
+                    "Windows-1252): gem filen som UTF-8 (i Notesblok: Gem som, Kodning: UTF-8)",
                 )
             ]
         ) from None
@@ -88,8 +88,8 @@ def _duplicate_keys(node: yaml.Node | None, file: str) -> list[Problem]:
                         Problem(
                             file,
                             line,
-                            f"key {k.value!r} is written twice in the same place (lines "
-                            f"{first[k.value]} and {line}); keep one of them",
+                            f"nøglen {k.value!r} står to gange samme sted (linje "
+                            f"{first[k.value]} og {line}); behold den ene",
                             ".".join(str(x) for x in (*loc, k.value)),
                         )
                     )
@@ -104,9 +104,9 @@ def read_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise DefinitionError([Problem(str(path), None, "file not found")]) from None
+        raise DefinitionError([Problem(str(path), None, "filen findes ikke")]) from None
     except OSError as e:
-        raise DefinitionError([Problem(str(path), None, f"cannot read the file: {e}")]) from None
+        raise DefinitionError([Problem(str(path), None, f"filen kan ikke læses: {e}")]) from None
     text = _decode(path, raw)
     try:
         loader = _Loader(text)
@@ -120,11 +120,11 @@ def read_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
             loader.dispose()
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
-        msg = f"not valid YAML: {e.problem or e}"
+        msg = f"ikke gyldig YAML: {e.problem or e}"
         if e.context_mark and "flow" in (e.context or ""):
             # an unclosed [ or {: the parser notices on a later line; name where it starts
             mark = e.context_mark
-            msg += f" ({e.context}; is a closing bracket missing?)"
+            msg += f" ({e.context}; mangler der en afsluttende parentes?)"
         line = mark.line + 1 if mark else None
         raise DefinitionError([Problem(str(path), line, msg)]) from None
     except yaml.reader.ReaderError as e:
@@ -134,20 +134,20 @@ def read_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
                 Problem(
                     str(path),
                     line,
-                    f"not valid YAML: a character that cannot be in text ({e.reason})",
+                    f"ikke gyldig YAML: et tegn, der ikke kan stå i tekst ({e.reason})",
                 )
             ]
         ) from None
     except yaml.YAMLError as e:
-        raise DefinitionError([Problem(str(path), None, f"not valid YAML: {e}")]) from None
+        raise DefinitionError([Problem(str(path), None, f"ikke gyldig YAML: {e}")]) from None
     if data is None:
         raise DefinitionError(
-            [Problem(str(path), 1, "the file is empty; it must hold a mapping (key: value)")]
+            [Problem(str(path), 1, "filen er tom; den skal rumme en tabel (nøgle: værdi)")]
         )
     if not isinstance(data, dict):
         line = node.start_mark.line + 1 if node is not None else 1
         raise DefinitionError(
-            [Problem(str(path), line, "the file must hold a mapping (key: value) at the top")]
+            [Problem(str(path), line, "filen skal rumme en tabel (nøgle: værdi) øverst")]
         )
     return data, node
 

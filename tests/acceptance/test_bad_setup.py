@@ -83,9 +83,12 @@ def test_a_year_out_of_range_is_refused_and_nothing_is_started(tmp_path: Path) -
 @pytest.mark.parametrize(
     ("url", "message"),
     [
-        ("mysql://aftaleflow@localhost/aftaleflow", "names 'mysql'; Aftaleflow runs on SQLite"),
-        ("garbage", "('garbage'…) is not a database URL; write sqlite:///"),
-        ("postgresql+psycopg2://u:hemmelig@db.example/x", "the driver 'postgresql+psycopg2'"),
+        (
+            "mysql://aftaleflow@localhost/aftaleflow",
+            "nævner 'mysql'; Aftaleflow kører kun på SQLite",
+        ),
+        ("garbage", "('garbage'…) er ikke en database-URL; skriv sqlite:///"),
+        ("postgresql+psycopg2://u:hemmelig@db.example/x", "driveren 'postgresql+psycopg2'"),
     ],
 )
 def test_a_database_url_aftaleflow_cannot_use_is_named(
@@ -110,7 +113,7 @@ def test_a_file_that_is_not_a_database_is_named_and_left_alone(tmp_path: Path) -
         aftaleflow("init", env=env),
         scheduler(env=env),
     ):
-        one_clear_line(result, f"{not_a_db} is not a SQLite database")
+        one_clear_line(result, f"{not_a_db} er ikke en SQLite-database")
 
     assert not_a_db.read_bytes() == before
     assert sorted(p.name for p in tmp_path.glob("notes.db*")) == [
@@ -122,9 +125,9 @@ def test_a_file_that_is_not_a_database_is_named_and_left_alone(tmp_path: Path) -
 @pytest.mark.parametrize(
     ("variable", "value", "message"),
     [
-        ("AFTALEFLOW_TICK_SECONDS", "abc", "AFTALEFLOW_TICK_SECONDS='abc' is not a number of"),
-        ("AFTALEFLOW_SEND_SECONDS", "-5", "AFTALEFLOW_SEND_SECONDS='-5' is not a number of"),
-        ("AFTALEFLOW_LANGUAGE", "fr", "AFTALEFLOW_LANGUAGE='fr': write da or en"),
+        ("AFTALEFLOW_TICK_SECONDS", "abc", "AFTALEFLOW_TICK_SECONDS='abc' er ikke et antal"),
+        ("AFTALEFLOW_SEND_SECONDS", "-5", "AFTALEFLOW_SEND_SECONDS='-5' er ikke et antal"),
+        ("AFTALEFLOW_LANGUAGE", "fr", "AFTALEFLOW_LANGUAGE='fr': skriv da eller en"),
         ("AFTALEFLOW_BASE_URL", "aftaleflow.example", "AFTALEFLOW_BASE_URL='aftaleflow.example'"),
     ],
 )
@@ -140,7 +143,7 @@ def test_a_bad_setting_stops_every_entry_point_with_its_name(
 
 def test_a_bad_log_level_stops_the_scheduler(tmp_path: Path) -> None:
     env = _env(tmp_path / "var", AFTALEFLOW_LOG_LEVEL="LOUD")
-    one_clear_line(scheduler(env=env), "log level 'LOUD': write DEBUG, INFO or WARNING")
+    one_clear_line(scheduler(env=env), "logniveau 'LOUD': skriv DEBUG, INFO eller WARNING")
 
 
 def test_a_bad_from_address_stops_the_scheduler_at_once(tmp_path: Path) -> None:
@@ -149,14 +152,14 @@ def test_a_bad_from_address_stops_the_scheduler_at_once(tmp_path: Path) -> None:
 
     line = one_clear_line(
         scheduler("--demo", env=env),
-        "AFTALEFLOW_MAIL_FROM='Sekretariatet noreply@kkr.example' is not a usable From address",
+        "AFTALEFLOW_MAIL_FROM='Sekretariatet noreply@kkr.example' kan ikke bruges som afsender",
     )
 
-    assert line.startswith("aftaleflow scheduler: configuration:")
+    assert line.startswith("aftaleflow scheduler: konfiguration:")
     assert not (var / "aftaleflow.db").exists()  # stopped before the demo was seeded
     # the CLI's mail commands say the same, before touching the outbox
     assert aftaleflow("init", env=env).returncode == 0
-    one_clear_line(aftaleflow("send", env=env), "is not a usable From address")
+    one_clear_line(aftaleflow("send", env=env), "kan ikke bruges som afsender")
 
 
 # ---------------------------------------------------------------------- a read-only var dir
@@ -194,8 +197,8 @@ def test_status_with_a_read_only_var_dir_says_what_is_wrong(read_only_var: Path)
 
     result = aftaleflow("status", env=_env(read_only_var), prefix=_as_another_user())
 
-    line = one_clear_line(result, f"cannot write to the database {db}")
-    assert "read-only" in line and "make that folder" in line
+    line = one_clear_line(result, f"der kan ikke skrives i databasen {db}")
+    assert "skrivebeskyttet" in line and "skrive i mappen" in line
     assert "aftaleflow init" not in result.stderr
     assert db.read_bytes() == before
 
@@ -206,6 +209,6 @@ def test_the_scheduler_with_a_read_only_var_dir_exits_2(read_only_var: Path) -> 
 
     result = scheduler(env=_env(read_only_var), prefix=_as_another_user())
 
-    line = one_clear_line(result, f"cannot create the scheduler's lock file {db}.scheduler.lock")
-    assert f"the folder {read_only_var} must be writable" in line
+    line = one_clear_line(result, f"schedulerens låsefil {db}.scheduler.lock kan ikke oprettes")
+    assert f"skrive i mappen {read_only_var}" in line
     assert sorted(p.name for p in read_only_var.iterdir()) == before

@@ -82,22 +82,27 @@ def test_import_errors_change_nothing(tmp_path: Path) -> None:
     html = tmp_path / "plan.ics"
     html.write_text("<html>Mødeplan</html>", encoding="utf-8")
     cases = [
-        (("--party", "aalborgg", "--body", "byraad"), str(ics), 1, "did you mean 'aalborg'?"),
+        (("--party", "aalborgg", "--body", "byraad"), str(ics), 1, "mente du 'aalborg'?"),
         (
             ("--party", "region-nordjylland", "--body", "byraad"),
             str(ics),
             1,
-            "a region has no byraad",
+            "en region har ingen byraad",
         ),
-        (("--party", "aalborg", "--body", "kkr"), str(ics), 2, "give --party cycle"),
+        (("--party", "aalborg", "--body", "kkr"), str(ics), 2, "skriv --party cycle"),
         (
             ("--party", "aalborg", "--body", "byraad"),
             str(saturday),
             2,
             "lørdag den 10. december 2022",
         ),
-        (("--party", "aalborg", "--body", "byraad"), str(html), 2, "is not an iCalendar"),
-        (("--party", "aalborg", "--body", "byraad"), str(tmp_path / "nope.ics"), 2, "cannot read"),
+        (("--party", "aalborg", "--body", "byraad"), str(html), 2, "er ikke en iCalendar-fil"),
+        (
+            ("--party", "aalborg", "--body", "byraad"),
+            str(tmp_path / "nope.ics"),
+            2,
+            "kan ikke læses",
+        ),
     ]
     for options, file, code, message in cases:
         result = aftaleflow(
@@ -138,7 +143,7 @@ def test_risks_without_a_calendar_file_is_one_clear_error(tmp_path: Path) -> Non
         "--calendars", str(tmp_path / "2024.yaml"),
     )  # fmt: skip
     assert result.returncode == 1
-    assert "2024.yaml: file not found" in result.stderr
+    assert "2024.yaml: filen findes ikke" in result.stderr
     assert "Traceback" not in result.stdout + result.stderr
 
 

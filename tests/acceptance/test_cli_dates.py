@@ -53,7 +53,7 @@ def test_errors_still_fail_with_a_year() -> None:
         "check", "tests/definitions/broken/processes/roll-misspelt.yaml", "--year", "2024"
     )
     assert result.returncode == 1
-    assert "did you mean 'next_working_day'?" in result.stdout
+    assert "mente du 'next_working_day'?" in result.stdout
 
 
 def test_simulate_prints_the_date_report_first(tmp_path: Path) -> None:

@@ -61,8 +61,8 @@ def test_a_second_scheduler_on_the_same_sqlite_database_refuses_to_start(
     code = poll(second.returncode, 60, "the second scheduler did not exit")
     assert code == 3
     message = second.stderr()
-    assert f"another scheduler (pid {first.pid}) is already running" in message
-    assert "Only one scheduler may run on SQLite" in message
+    assert f"en anden scheduler (pid {first.pid}) kører allerede" in message
+    assert "Der må kun køre én scheduler på SQLite" in message
     assert "PostgreSQL" in message
     assert "Traceback" not in message
     assert first.alive(), "the first scheduler must be left alone"
@@ -93,7 +93,7 @@ def test_a_second_scheduler_reaching_the_database_through_a_symlink_refuses_to_s
 
     assert poll(second.returncode, 60, "the second scheduler did not exit") == 3
     message = second.stderr()
-    assert f"another scheduler (pid {first.pid}) is already running" in message
+    assert f"en anden scheduler (pid {first.pid}) kører allerede" in message
     assert str(var / "aftaleflow.db") in message  # the real file, not the link
     assert "Traceback" not in message
     assert first.alive()

@@ -279,3 +279,38 @@ def test_the_timeline_marks_today_on_the_virtual_clock(page: Page, site: Site) -
     page.reload()
     september = page.locator(".timeline__today").get_attribute("x1")
     assert april and september and float(september) > float(april)
+
+
+def test_a_link_reissued_on_a_saturday_waits_for_monday_and_the_old_one_works_until_then(
+    page: Page, site: Site, socialaftale: Bundle
+) -> None:
+    """Issue 11 point 5: the secretariat is told when the new link goes out; the committee's
+    old link keeps working over the weekend and stops when the new one is sent."""
+    from tests.browser.test_answering import mail_to, personal_link, secretary
+
+    site.clock.set(datetime(2022, 4, 9, 11, 0, tzinfo=TZ))  # a Saturday
+    first = site.deliver()  # the invitations of 4 April go out
+    old = personal_link(mail_to(first, secretary(socialaftale, "aalborg"), "Spørgsmål"), site)
+    add_users(site.db, site.clock())
+    login(page, site)
+    page.goto(f"{site.url}{PROCESS}/part/aalborg")
+    page.get_by_role("link", name="Send nyt link: Spørgsmål til de politiske udvalg").click()
+    expect(page.get_by_label("Send nu, også uden for kontortid")).not_to_be_checked()
+    expect(page.get_by_text("Det gamle link virker, indtil det nye er sendt.")).to_be_visible()
+    accessible(page, "reissue")
+    page.get_by_label("Begrundelse").fill("Linket gik til en forkert")
+    page.get_by_role("button", name="Send nyt link").click()
+    expect(page.get_by_role("status").first).to_contain_text(
+        "der sendes mandag den 11. april 2022 kl. 09.00 (kontortid)"
+    )
+
+    assert site.deliver() == []  # the weekend: nothing goes out
+    page.goto(old)
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Spørgsmål til de politiske")
+
+    site.clock.set(datetime(2022, 4, 11, 9, 0, tzinfo=TZ))
+    again = mail_to(site.deliver(), secretary(socialaftale, "aalborg"), "Spørgsmål")
+    new = personal_link(again, site)
+    assert new != old
+    assert page.goto(old).status == 404  # type: ignore[union-attr]
+    assert page.goto(new).status == 200  # type: ignore[union-attr]

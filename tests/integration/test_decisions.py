@@ -42,7 +42,7 @@ def test_a_rejection_blocks_the_process_and_a_new_vote_unblocks_it(
     svc = Service(db, link_secret="s")
     key = _to_approval(svc, socialaftale)
     assert _status(db, key) == ("running", "open")
-    with pytest.raises(GuardRefused, match="decides after socialudvalg"):
+    with pytest.raises(GuardRefused, match="Byråd beslutter efter Socialudvalg"):
         svc.record_approval(
             key, A, "laeso", "byraad", decision="approved", at=at("2022-11-08"), actor="t"
         )
@@ -119,7 +119,7 @@ def test_an_exempt_party_gets_no_more_reminders(db: Database, socialaftale: Bund
     svc.tick(at("2022-03-04"))
     svc.record_outcome(key, "kkr-igangsaetter", outcome="approved", at=at("2022-03-25"), actor="t")
     svc.tick(at("2022-04-04", 9))
-    with pytest.raises(NotFound, match="did you mean 'fagudvalg-spoergsmaal'"):
+    with pytest.raises(NotFound, match="mente du 'fagudvalg-spoergsmaal'"):
         svc.exempt(key, "fagudvalg-spørgsmål", "laeso", at=at("2022-04-05"), actor="t", reason="x")
     svc.exempt(
         key,

@@ -65,7 +65,7 @@ def test_inbox_fetch_once(aftaleflow: Callable[..., Ran], imap_server: ImapServe
 @pytest.mark.parametrize(
     ("url", "says"),
     [
-        ("", "AFTALEFLOW_IMAP_URL is not set"),
+        ("", "AFTALEFLOW_IMAP_URL er ikke sat"),
         ("imap://u:secret@imap.nord.example/INBOX", "would send the password unencrypted"),
     ],
 )
@@ -82,7 +82,9 @@ def test_inbox_fetch_reports_a_refused_login(
 ) -> None:
     url = imap_server.url(tls="plain").replace("hemmelig", "forkert")
     done = aftaleflow("inbox", "fetch", AFTALEFLOW_IMAP_URL=url)
-    assert done.returncode == 2 and "cannot read the mailbox" in done.stderr, done.stderr
+    assert (
+        done.returncode == 2 and "postkassen" in done.stderr and "kan ikke læses" in done.stderr
+    ), done.stderr
     assert "Traceback" not in done.stderr and "forkert" not in done.stderr
 
 

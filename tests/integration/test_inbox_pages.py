@@ -121,7 +121,7 @@ def test_an_admin_assigns_or_ignores_an_unmatched_mail(
         again = d.form(
             url, {"process_key": KEY, "stage": QUESTIONNAIRE, "party": "laeso", "reason": "x"}
         )
-        assert again.status_code == 409 and "already assigned" in again.text
+        assert again.status_code == 409 and "er allerede knyttet til en opgave" in again.text
 
         ignored = d.form(f"/sekretariat/indbakke/{spam}/ignorer", {"reason": "Spam"})
         assert ignored.status_code == 303

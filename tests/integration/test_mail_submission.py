@@ -106,7 +106,7 @@ def test_no_approval_request_before_an_agreement_is_up_then_every_request_names_
     assert requests == []
     assert next(x.status for x in st.stages if x.id == APPROVAL) == "pending"
     assert st.waiting_for_agreement == ["Aftalen godkendes politisk"]
-    with pytest.raises(GuardRefused, match="put up for approval"):
+    with pytest.raises(GuardRefused, match="sendt til godkendelse"):
         svc.open_stage(key, APPROVAL, at=at("2022-11-14"), actor="sekretariatet", reason="nu")
 
     svc.add_document(

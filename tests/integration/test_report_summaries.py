@@ -78,19 +78,19 @@ def test_versions_are_kept_with_author_and_audited(db: Database, key: str) -> No
 def test_a_stale_edit_is_refused_naming_who_saved_in_between(db: Database, key: str) -> None:
     save_summary(db, key, Q, "temaer", "A", based_on=0, at=at("2022-06-01"), actor="anne")
     save_summary(db, key, Q, "temaer", "B", based_on=1, at=at("2022-06-01", 13), actor="bo")
-    with pytest.raises(ConcurrentUpdate, match="bo saved version 2"):
+    with pytest.raises(ConcurrentUpdate, match="bo gemte version 2"):
         save_summary(db, key, Q, "temaer", "C", based_on=1, at=at("2022-06-01", 14), actor="anne")
     assert [v for v, _, _ in _history(db, key)["temaer"]] == [2, 1]
 
 
 def test_bad_input_is_refused_and_nothing_is_written(db: Database, key: str) -> None:
-    with pytest.raises(NotFound, match="no section 'visionen'; its sections are vision"):
+    with pytest.raises(NotFound, match="intet afsnit 'visionen'; dets afsnit er vision"):
         save_summary(db, key, Q, "visionen", "x", based_on=0, at=at("2022-06-01"), actor="a")
-    with pytest.raises(NotFound, match="not a questionnaire"):
+    with pytest.raises(NotFound, match="er ikke et spørgeskema"):
         save_summary(db, key, "dialogforum", "", "x", based_on=0, at=at("2022-06-01"), actor="a")
-    with pytest.raises(NotFound, match="no process"):
+    with pytest.raises(NotFound, match="findes ikke"):
         save_summary(db, "nope", Q, "", "x", based_on=0, at=at("2022-06-01"), actor="a")
-    with pytest.raises(GuardRefused, match=f"at most {TEXT_MAX}"):
+    with pytest.raises(GuardRefused, match=f"højst {TEXT_MAX} tegn"):
         save_summary(
             db, key, Q, "", "x" * (TEXT_MAX + 1), based_on=0, at=at("2022-06-01"), actor="a"
         )

@@ -332,7 +332,9 @@ def test_record_approval_at_refuses_before_the_stage_opened_or_in_the_future(
     base = ("record", "approval", APPROVAL, "aalborg", "socialudvalg", "--decision", "approved")
     early = cli(db_url, tmp_path, *base, "--at", "2022-11-01T10:00")
     assert early.returncode != 0
-    assert "fasen 'politisk-godkendelse' åbnede først 07.11.2022" in early.stderr + early.stdout
+    assert (
+        "fasen »Aftalen godkendes politisk« åbnede først 07.11.2022" in early.stderr + early.stdout
+    )
     assert "Traceback" not in early.stderr
     future = cli(db_url, tmp_path, *base, "--at", "2999-01-01T10:00")
     assert future.returncode == 2
@@ -341,3 +343,14 @@ def test_record_approval_at_refuses_before_the_stage_opened_or_in_the_future(
     ok = cli(db_url, tmp_path, *base, "--at", "2022-11-08T10:00")
     assert ok.returncode == 0, ok.stderr
     assert council.step("aalborg", "socialudvalg").status == "approved"
+
+
+def test_danish_content_on_the_english_approval_page_is_marked_danish(council: Council) -> None:
+    r = council.decide("aalborg", "socialudvalg", decision_text="Udvalget anbefaler aftalen.")
+    assert r.status_code == 303
+    page = council.client.get(council.url("aalborg", "socialudvalg") + "?lang=en").text
+    assert '<html lang="en">' in page
+    assert '<p class="caption" lang="da">Aalborg Kommune · Aftalen godkendes politisk</p>' in page
+    assert '<p class="pre" lang="da">Udvalget anbefaler aftalen.</p>' in page
+    danish = council.client.get(council.url("aalborg", "socialudvalg") + "?lang=da").text
+    assert danish.count(' lang="da"') == 1, "only <html>: the whole page is Danish"

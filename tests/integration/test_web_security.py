@@ -18,7 +18,10 @@ from werkzeug.test import TestResponse
 from aftaleflow.config import from_env
 from notifications.outgoing import OutgoingMail
 from notifications.render import render
+from notifications.sender import deliver_due
+from notifications.transports import FileTransport
 from tests.browser.support import AFTER_GRACE, SECRET, process_id, token
+from tests.integration.conftest import make_settings
 from tests.integration.test_web_respond import COMPLETE, Web, make_web
 from web import MAX_BODY_MB, MAX_FILES_MB
 from web.security import MISSES_PER_WINDOW
@@ -37,6 +40,12 @@ PAYLOAD = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 @pytest.fixture
 def web(db_url: str, db: Database, socialaftale: Bundle, tmp_path: Path) -> Iterator[Web]:
     yield from make_web(db_url, db, socialaftale, tmp_path)
+
+
+def deliver(web: Web) -> None:
+    """Send what is due now, as the scheduler would (to .eml files)."""
+    settings = make_settings(web.uploads.parent, web.db, None)
+    deliver_due(web.db, FileTransport(settings.mail_dir), settings, web.clock())
 
 
 def not_found_body(web: Web) -> str:
@@ -93,8 +102,11 @@ def test_forged_revoked_and_expired_tokens_get_the_same_plain_404(web: Web, db: 
         at=web.clock(),
         actor="secretariat",
         reason="forwarded to the wrong person",
-    )
+        now=True,
+    ).generation
     assert generation == 2
+    assert web.client.get(old).status_code == 200  # until the new link is sent
+    deliver(web)
     assert web.client.get(old).text == plain
     new = f"/svar/{token(db, 'aalborg', generation=2)}"
     assert web.client.get(new).status_code == 200

@@ -107,5 +107,5 @@ def test_all_day_floating_and_cancelled_events() -> None:
 
 
 def test_a_file_that_is_not_a_calendar_is_one_clear_error() -> None:
-    with pytest.raises(CalendarImportError, match=r"byraad\.ics is not an iCalendar"):
+    with pytest.raises(CalendarImportError, match=r"byraad\.ics er ikke en iCalendar-fil"):
         meetings_from_ics("<html>Byrådets mødeplan</html>".encode(), 2022, source="byraad.ics")

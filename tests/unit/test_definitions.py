@@ -240,9 +240,9 @@ def test_an_unquoted_date_is_read_as_that_date(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("wrong", "message"),
     [
-        ("2022-02-30", "'2022-02-30': day 30 does not exist in month 2"),
-        ("2022-13-01", "'2022-13-01': month 13 does not exist"),
-        ("2022-02-30 09:00", "'2022-02-30 09:00' is not a date"),
+        ("2022-02-30", "'2022-02-30': dag 30 findes ikke i måned 2"),
+        ("2022-13-01", "'2022-13-01': måned 13 findes ikke"),
+        ("2022-02-30 09:00", "'2022-02-30 09:00' er ikke en dato"),
     ],
 )
 def test_an_unquoted_impossible_date_is_reported_at_its_line(
@@ -268,8 +268,8 @@ def test_a_key_written_twice_names_both_lines(tmp_path: Path) -> None:
     problems = check_file(path)
 
     assert [str(p) for p in problems] == [
-        f"{path}:{first + 1}: [stages.2.deadline] key 'deadline' is written twice in the same "
-        f"place (lines {first} and {first + 1}); keep one of them"
+        f"{path}:{first + 1}: [stages.2.deadline] nøglen 'deadline' står to gange samme "
+        f"sted (linje {first} og {first + 1}); behold den ene"
     ]
 
 
@@ -282,9 +282,9 @@ def test_the_same_key_in_two_stages_is_fine() -> None:
 @pytest.mark.parametrize(
     ("encoding", "line", "message"),
     [
-        ("cp1252", None, "the file is not UTF-8 (byte 0xf8 here, 'ø' in Windows-1252)"),
-        ("utf-16", 1, "the file is saved as UTF-16, not UTF-8"),
-        ("utf-16-le", 1, "the file is saved as UTF-16, not UTF-8"),
+        ("cp1252", None, "filen er ikke UTF-8 (byte 0xf8 her, 'ø' i Windows-1252)"),
+        ("utf-16", 1, "filen er gemt som UTF-16, ikke UTF-8"),
+        ("utf-16-le", 1, "filen er gemt som UTF-16, ikke UTF-8"),
     ],
 )
 def test_a_file_not_in_utf8_says_where_and_to_save_it_as_utf8(
@@ -301,7 +301,7 @@ def test_a_file_not_in_utf8_says_where_and_to_save_it_as_utf8(
     assert len(problems) == 1, problems
     assert problems[0].line == (line or first_non_ascii)
     assert message in problems[0].message
-    assert "save the file as UTF-8" in problems[0].message
+    assert "gem filen som UTF-8" in problems[0].message
 
 
 def test_a_bad_tagged_value_is_reported_at_its_line(tmp_path: Path) -> None:
@@ -310,7 +310,9 @@ def test_a_bad_tagged_value_is_reported_at_its_line(tmp_path: Path) -> None:
 
     problems = check_file(path)
 
-    assert [(p.line, "cannot read 'fourteen'" in p.message) for p in problems] == [(line + 1, True)]
+    assert [(p.line, "'fourteen' kan ikke læses" in p.message) for p in problems] == [
+        (line + 1, True)
+    ]
 
 
 # --------------------------------------------------------------------------- typo suggestions
@@ -353,20 +355,20 @@ def test_a_misspelt_key_gets_a_suggestion_of_the_right_key(
 
     problems = check_file(path)
 
-    unknown = [p for p in problems if f"unknown key {wrong_key!r}" in p.message]
+    unknown = [p for p in problems if f"ukendt nøgle {wrong_key!r}" in p.message]
     assert unknown, "\n".join(map(str, problems))
-    assert f"did you mean {right_key!r}?" in unknown[0].message
+    assert f"mente du {right_key!r}?" in unknown[0].message
     assert unknown[0].line == typo_line
     assert str(unknown[0]).startswith(f"{path}:{typo_line}:")
 
 
 def test_an_unknown_name_gets_a_suggestion_of_a_known_one() -> None:
     problems = check_file(BROKEN / "processes" / "unknown-kind-meting.yaml")
-    assert any("did you mean 'meeting'?" in p.message for p in problems)
+    assert any("mente du 'meeting'?" in p.message for p in problems)
     problems = check_file(BROKEN / "processes" / "unknown-role-invite.yaml")
-    assert any("did you mean 'director'?" in p.message for p in problems)
+    assert any("mente du 'director'?" in p.message for p in problems)
     problems = check_file(BROKEN / "processes" / "unknown-report-question.yaml")
-    assert any("did you mean 'fokusomraader-prioritet'?" in p.message for p in problems)
+    assert any("mente du 'fokusomraader-prioritet'?" in p.message for p in problems)
 
 
 # --------------------------------------------------------------------------- bundle hash

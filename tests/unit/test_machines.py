@@ -18,9 +18,9 @@ def test_questionnaire_task_happy_path_and_late_answer() -> None:
 
 
 def test_a_refused_transition_says_what_is_allowed() -> None:
-    with pytest.raises(GuardRefused, match="allowed now: reopen"):
+    with pytest.raises(GuardRefused, match="mulige nu: reopen"):
         machines.fire("stage", "completed", "open")
-    with pytest.raises(GuardRefused, match="it is final"):
+    with pytest.raises(GuardRefused, match="det er endeligt"):
         machines.fire("process", "completed", "block")
 
 

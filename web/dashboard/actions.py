@@ -23,7 +23,7 @@ from web.dashboard.reads import party_or_404, process_or_404, stage_or_404, task
 from web.dashboard.texts import dt
 from web.i18n import lang
 from web.state import state
-from workflow.dates import format_date
+from workflow.dates import format_date, format_sending
 from workflow.errors import AftaleflowError
 from workflow.labels import label
 from workflow.service import Service
@@ -55,7 +55,7 @@ def handle(form: FlaskForm, action: Action, run: Callable[[], str]) -> Page:
         try:
             message = run()
         except AftaleflowError as e:
-            refused = str(e)
+            refused = e.text(lang())
         else:
             flash(message, "success")
             return redirect(action.back, code=303)
@@ -283,14 +283,26 @@ def reissue_link(key: str, stage: str, party: str, step: str) -> Page:
     ctx = _context(key, stage, party)
     if step:
         ctx["facts"].append(("body", label(step)))
-    form = forms.ReasonForm()
+    form = forms.ReissueForm()
 
     def run() -> str:
         at, actor = _now_actor()
-        generation = service().revoke_link(
-            key, stage, party, step, at=at, actor=actor, reason=form.reason.data, reissue=True
+        change = service().revoke_link(
+            key,
+            stage,
+            party,
+            step,
+            at=at,
+            actor=actor,
+            reason=form.reason.data,
+            reissue=True,
+            now=bool(form.now.data),
         )
-        return dt("done_reissue", party=ctx["party"].name, generation=generation)
+        name, generation = ctx["party"].name, change.generation
+        if change.sends_at is None:
+            return dt("done_reissue_unsent", party=name, generation=generation)
+        when = format_sending(change.sends_at, at, lang())
+        return dt("done_reissue", party=name, generation=generation, when=when)
 
     return handle(
         form,

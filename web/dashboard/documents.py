@@ -15,6 +15,7 @@ from web.dashboard.blueprint import bp
 from web.dashboard.forms import UploadForm
 from web.dashboard.texts import dt
 from web.downloads import MEDIA_TYPES, attachment
+from web.i18n import lang
 from web.state import state
 from web.uploads import overflowed
 from workflow import queries
@@ -75,7 +76,7 @@ def _upload(key: str, form: UploadForm) -> Response | str | tuple[str, int]:
                     note=form.note.data,
                 )
             except AftaleflowError as e:
-                return _page(key, form, refused=str(e)), 409
+                return _page(key, form, refused=e.text(lang())), 409
             flash(dt("done_upload", version=version), "success")
             return redirect(url_for("dashboard.document", key=key), code=303)
     if problem:

@@ -111,6 +111,11 @@ class ExtendForm(FlaskForm):
     reason = reason_field()
 
 
+class ReissueForm(FlaskForm):
+    now = BooleanField("f_send_now")
+    reason = reason_field()
+
+
 class CancelForm(FlaskForm):
     reason = reason_field()
     confirm = BooleanField("f_confirm_cancel", validators=[checked])

@@ -196,7 +196,8 @@ DA: dict[str, str] = {
     ),
     "exempt_intro": "Parten får ingen flere påmindelser i denne fase og tæller som afklaret.",
     "reissue_intro": (
-        "Det gamle link holder op med at virke, og parten får en ny mail med et nyt link. "
+        "Parten får en ny mail med et nyt link; den sendes i kontortiden, medmindre du vælger "
+        "at sende den nu. Det gamle link virker, indtil det nye er sendt. "
         "Brug det fx, hvis et link er sendt til den forkerte."
     ),
     "cancel_warning": "Annulleringen kan ikke fortrydes.",
@@ -213,7 +214,14 @@ DA: dict[str, str] = {
     "done_approval": "Beslutningen er registreret: {party}, {body}: {decision}.",
     "done_extend": "Fristen for {party} er forlænget til {date}.",
     "done_exempt": "{party} er fritaget i »{stage}«.",
-    "done_reissue": "{party} får et nyt link (link nr. {generation}); de ældre links virker ikke længere.",
+    "done_reissue": (
+        "{party} får et nyt link (link nr. {generation}), der {when}. "
+        "Det gamle link virker, indtil det nye er sendt."
+    ),
+    "done_reissue_unsent": (
+        "{party} får et nyt link (link nr. {generation}), når parten inviteres; "
+        "de ældre links virker ikke længere."
+    ),
     "done_cancel": "Processen »{title}« er annulleret.",
     "done_put_up": "Version {version} ({sha}) er sendt til godkendelse.",
     "done_retry": "Mail #{id} er lagt i kø igen.",
@@ -242,6 +250,7 @@ DA: dict[str, str] = {
     "f_new_deadline": "Ny frist",
     "hint_deadline": "Datoen for den nye frist (fristen gælder hele dagen).",
     "f_confirm_cancel": "Ja, annullér processen",
+    "f_send_now": "Send nu, også uden for kontortid",
     "f_file": "Fil",
     "f_note": "Note og begrundelse",
     "hint_file": "PDF, DOCX eller ODT, højst {max_mb} MB.",
@@ -607,8 +616,9 @@ EN: dict[str, str] = {
     "extend_intro": "The party's deadline moves, and its reminders move with it. No other party is affected.",
     "exempt_intro": "The party gets no more reminders in this stage and counts as settled.",
     "reissue_intro": (
-        "The old link stops working and the party gets a new mail with a new link, e.g. "
-        "when a link went to the wrong person."
+        "The party gets a new mail with a new link; it is sent in office hours unless you "
+        "choose to send it now. The old link works until the new one is sent. "
+        "Use it e.g. when a link went to the wrong person."
     ),
     "cancel_warning": "Cancelling cannot be undone.",
     "put_up_intro": (
@@ -623,7 +633,14 @@ EN: dict[str, str] = {
     "done_approval": "The decision is recorded: {party}, {body}: {decision}.",
     "done_extend": "The deadline of {party} is extended to {date}.",
     "done_exempt": "{party} is exempt from “{stage}”.",
-    "done_reissue": "{party} gets a new link (link no. {generation}); the older links no longer work.",
+    "done_reissue": (
+        "{party} gets a new link (link no. {generation}) that {when}. "
+        "The old link works until the new one is sent."
+    ),
+    "done_reissue_unsent": (
+        "{party} gets a new link (link no. {generation}) when the party is invited; "
+        "the older links no longer work."
+    ),
     "done_cancel": "The process “{title}” is cancelled.",
     "done_put_up": "Version {version} ({sha}) is up for approval.",
     "done_retry": "Mail #{id} is queued again.",
@@ -651,6 +668,7 @@ EN: dict[str, str] = {
     "f_new_deadline": "New deadline",
     "hint_deadline": "The date of the new deadline (it lasts the whole day).",
     "f_confirm_cancel": "Yes, cancel the process",
+    "f_send_now": "Send now, even outside office hours",
     "f_file": "File",
     "f_note": "Note and reason",
     "hint_file": "PDF, DOCX or ODT, at most {max_mb} MB.",

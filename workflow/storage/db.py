@@ -29,7 +29,9 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 #: The databases Aftaleflow runs on (its migrations and locks are written for these two).
 BACKENDS = ("sqlite", "postgresql")
-_EXAMPLES = "sqlite:///var/aftaleflow.db or postgresql+psycopg://user:password@host/database"
+_EXAMPLES = (
+    "sqlite:///var/aftaleflow.db eller postgresql+psycopg://bruger:adgangskode@vaert/database"
+)
 
 
 def check_database_url(url: str) -> URL:
@@ -39,20 +41,20 @@ def check_database_url(url: str) -> URL:
     except ArgumentError:
         scheme = url.split("://", 1)[0] if "://" in url else url[:20]
         raise ConfigurationError(
-            f"AFTALEFLOW_DATABASE_URL ({scheme!r}…) is not a database URL; write {_EXAMPLES}"
+            f"AFTALEFLOW_DATABASE_URL ({scheme!r}…) er ikke en database-URL; skriv {_EXAMPLES}"
         ) from None
     backend = u.get_backend_name()
     if backend not in BACKENDS:
         raise ConfigurationError(
-            f"AFTALEFLOW_DATABASE_URL names {backend!r}; Aftaleflow runs on SQLite or PostgreSQL "
-            f"only: write {_EXAMPLES}"
+            f"AFTALEFLOW_DATABASE_URL nævner {backend!r}; Aftaleflow kører kun på SQLite eller "
+            f"PostgreSQL: skriv {_EXAMPLES}"
         )
     try:
         u.get_dialect().import_dbapi()
     except (ArgumentError, ImportError) as e:
         raise ConfigurationError(
-            f"AFTALEFLOW_DATABASE_URL asks for the driver {u.drivername!r}, which is not "
-            f"installed ({e}); for PostgreSQL write postgresql+psycopg://…"
+            f"AFTALEFLOW_DATABASE_URL beder om driveren {u.drivername!r}, som ikke er "
+            f"installeret ({e}); skriv postgresql+psycopg://… til PostgreSQL"
         ) from None
     return u
 
@@ -63,29 +65,28 @@ def describe_failure(url: str, error: BaseException) -> str:
     try:
         u = make_url(url)
     except ArgumentError:
-        return f"the database cannot be used: {text}"
+        return f"databasen kan ikke bruges: {text}"
     where = u.render_as_string()  # hides the password
     if u.get_backend_name() == "sqlite" and u.database and u.database != ":memory:":
         path = Path(u.database)
         folder = path.parent
         if "file is not a database" in text or "not a database" in text:
             return (
-                f"{path} is not a SQLite database (the file holds something else); point "
-                "AFTALEFLOW_DATABASE_URL at the Aftaleflow database, or move the file away "
-                "and run `aftaleflow init`"
+                f"{path} er ikke en SQLite-database (filen rummer noget andet); lad "
+                "AFTALEFLOW_DATABASE_URL pege på Aftaleflows database, eller flyt filen væk "
+                "og kør `aftaleflow init`"
             )
         read_only = [p for p in (path, folder) if p.exists() and not os.access(p, os.W_OK)]
         if read_only or "readonly" in text or "unable to open" in text:
-            which = " and ".join(str(p) for p in read_only) or f"{path} or {folder}"
-            verb = "are" if len(read_only) > 1 else "is"
+            which = " og ".join(str(p) for p in read_only) or f"{path} eller {folder}"
             return (
-                f"cannot write to the database {path}: {which} {verb} read-only ({text}). "
-                f"Aftaleflow writes the database and its -wal and -shm files in {folder}: "
-                "make that folder and the file writable for this user"
+                f"der kan ikke skrives i databasen {path}: {which} er skrivebeskyttet ({text}). "
+                f"Aftaleflow skriver databasen og dens -wal- og -shm-filer i {folder}: "
+                "giv denne bruger lov til at skrive i mappen og filen"
             )
     if "no such table" in text or ("does not exist" in text and "relation" in text):
-        return f"the database {where} has no Aftaleflow tables ({text}); run `aftaleflow init`"
-    return f"the database {where} cannot be used: {text}"
+        return f"databasen {where} har ingen Aftaleflow-tabeller ({text}); kør `aftaleflow init`"
+    return f"databasen {where} kan ikke bruges: {text}"
 
 
 def make_engine(url: str) -> Engine:
@@ -97,9 +98,9 @@ def make_engine(url: str) -> Engine:
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
             except OSError as e:
                 raise ConfigurationError(
-                    f"cannot create the folder of the database {path} ({e.strerror or e}); "
-                    "set AFTALEFLOW_VAR_DIR or AFTALEFLOW_DATABASE_URL to a place this user "
-                    "may write to"
+                    f"mappen til databasen {path} kan ikke oprettes ({e.strerror or e}); "
+                    "lad AFTALEFLOW_VAR_DIR eller AFTALEFLOW_DATABASE_URL pege på et sted, "
+                    "denne bruger må skrive"
                 ) from None
         engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
         event.listen(engine, "connect", _sqlite_pragmas)
@@ -133,7 +134,7 @@ def schema_connection(engine: Engine) -> Iterator[Connection]:
             conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
             conn.commit()
             if conn.exec_driver_sql("PRAGMA foreign_keys").scalar():
-                raise AftaleflowError("could not switch SQLite foreign keys off to migrate")
+                raise AftaleflowError("SQLites fremmednøgler kunne ikke slås fra under migreringen")
             conn.commit()
         try:
             with conn.begin():
@@ -142,8 +143,8 @@ def schema_connection(engine: Engine) -> Iterator[Connection]:
                     broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
                     if broken:
                         raise AftaleflowError(
-                            f"the migration would leave {len(broken)} row(s) pointing at rows "
-                            f"that do not exist (first: {tuple(broken[0])}); nothing was changed"
+                            f"migreringen ville efterlade {len(broken)} række(r), der peger på "
+                            f"rækker, som ikke findes (første: {tuple(broken[0])}); intet er ændret"
                         )
         finally:
             if sqlite:
@@ -175,8 +176,8 @@ def downgrade(engine: Engine, revision: str) -> None:
 def require_schema(engine: Engine) -> None:
     if not inspect(engine).has_table("processes"):
         raise AftaleflowError(
-            f"the database {engine.url.render_as_string()} has no Aftaleflow tables; "
-            "run `aftaleflow init` first"
+            f"databasen {engine.url.render_as_string()} har ingen Aftaleflow-tabeller; "
+            "kør `aftaleflow init` først"
         )
 
 
