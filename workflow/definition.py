@@ -298,7 +298,7 @@ class Signup(Strict):
         try:
             DateExpr.parse(v)
         except ValueError as e:
-            raise ValueError(f"{e}; or the working days before the workshop, e.g. 5") from None
+            raise ValueError(f"{e}; eller antal arbejdsdage før workshoppen, fx 5") from None
         return v
 
     @model_validator(mode="after")
