@@ -33,6 +33,7 @@ def register(app: Flask, *, base_url: str) -> None:
         documents,
         downloads,
         inbox,
+        mail_answers,
         outbox,
         overview,
         party,

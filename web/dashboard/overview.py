@@ -27,6 +27,7 @@ BADGES = (
     "invited",
     "opened",
     "draft",
+    "answered_by_mail",
     "submitted",
     "late",
     "overdue",
