@@ -33,6 +33,7 @@ from notifications.message import (
     compose,
 )
 from notifications.outgoing import Recipient
+from notifications.pause import bounced_among, pause_if_bounced
 from notifications.render import MailSettings, RenderError, render
 from notifications.transports import Connection as TransportConnection
 from notifications.transports import SendResult, Transport, TransportError
@@ -69,7 +70,8 @@ def backoff(failures: int) -> timedelta:
 
 @dataclass(frozen=True)
 class Delivery:
-    """The outcome for one outbox row: ``sent``, ``retry``, ``failed`` or ``lost_claim``."""
+    """The outcome for one outbox row: ``sent``, ``retry``, ``failed``, ``lost_claim`` or
+    ``paused`` (a bounce marked every recipient failing: ``notifications.pause``)."""
 
     outbox_id: int
     key: str
@@ -364,8 +366,9 @@ def deliver_due(
 
     envelope_from = _envelope_from(settings)
     with db.engine.connect() as conn, ExitStack() as smtp_open:
-        addresses = (str(r.get("email") or "").strip() for row in due for r in row.recipients)
+        addresses = [str(r.get("email") or "").strip() for row in due for r in row.recipients]
         failing = failing_among(conn, addresses)
+        bounced = bounced_among(conn, addresses)
         conn.commit()
         recorder = Recorder(conn, at, worker, failing)
         smtp: TransportConnection | None = None
@@ -373,6 +376,10 @@ def deliver_due(
         in_flight: Claimed | None = None
         try:
             for row in pending:
+                if pause_if_bounced(conn, row, at, worker, bounced):
+                    report.deliveries.append(Delivery(row.id, row.idempotency_key, row.kind,
+                                                      "paused", row.message_id or ""))  # fmt: skip
+                    continue
                 in_flight = take(conn, row)
                 if in_flight is None:
                     continue

@@ -29,6 +29,7 @@ def register(app: Flask, *, base_url: str) -> None:
         attachments,
         audit,
         auth,
+        contacts,
         diagram,
         documents,
         downloads,

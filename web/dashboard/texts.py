@@ -131,6 +131,9 @@ DA: dict[str, str] = {
     "act_extend": "Forlæng fristen",
     "act_exempt": "Fritag parten",
     "act_confirm_mail": "Godkend som svar",
+    "act_clear_failing": "Ryd fejlmarkering",
+    "clear_failing_intro": "Adressen er markeret som fejlende (fx af en returmail), og mail til den er sat på pause. Ryd markeringen, når adressen er tjekket: mail på pause sendes så med det samme.",
+    "done_clear_failing": "{address} er ikke længere markeret som fejlende; {n} mail(s) på pause sendes nu.",
     "act_transcribe": "Afskriv i formularen",
     "confirm_mail_intro": "Mailen bliver partens svar: svarene i kladden (læst fra en returneret Word-formular eller skrevet af sekretariatet) og mailens filer gemmes som en indsendt version, markeret »pr. mail«. Svaret tæller som rettidigt, hvis mailen kom før fristen.",
     "done_confirm_mail": "Mailen er godkendt som {party}s svar (version {n}).",
@@ -521,6 +524,9 @@ EN: dict[str, str] = {
     "act_extend": "Extend the deadline",
     "act_exempt": "Exempt the party",
     "act_confirm_mail": "Confirm as the answer",
+    "act_clear_failing": "Clear the failing mark",
+    "clear_failing_intro": "The address is marked failing (e.g. by a bounce), and mail to it is paused. Clear the mark once the address has been checked: paused mail is then sent at once.",
+    "done_clear_failing": "{address} is no longer marked failing; {n} paused mail(s) go out now.",
     "act_transcribe": "Transcribe into the form",
     "confirm_mail_intro": "The mail becomes the party's answer: the answers in the draft (read from a returned Word form or typed by the secretariat) and the mail's files are stored as a submitted version, marked “by mail”. It counts as on time if the mail came before the deadline.",
     "done_confirm_mail": "The mail is confirmed as {party}'s answer (version {n}).",
@@ -835,6 +841,7 @@ EVENTS_DA = {
     "inbound_assigned": "Modtaget mail knyttet til part",
     "inbound_ignored": "Modtaget mail ignoreret",
     "mail_paused": "Mail sat på pause (adressen er meldt fejlende af en returmail)",
+    "contact_cleared": "Fejlmarkering ryddet",
 }
 EVENTS_EN = {
     "process_started": "Process started",
@@ -886,6 +893,7 @@ EVENTS_EN = {
     "inbound_assigned": "Received mail assigned to a party",
     "inbound_ignored": "Received mail ignored",
     "mail_paused": "Mail paused (a bounce reported the address failing)",
+    "contact_cleared": "Failing mark cleared",
 }
 EVENTS = {"da": EVENTS_DA, "en": EVENTS_EN}
 
