@@ -58,11 +58,13 @@ class ReadBack:
 def read_returned_form(content: bytes, questionnaire: Questionnaire) -> ReadBack:
     """The answers in a returned Word form of ``questionnaire`` (see the module's text)."""
     from docx import Document
+    from docx.opc.exceptions import OpcError
+    from lxml.etree import LxmlError
 
     out = ReadBack()
     try:
         doc = Document(io.BytesIO(content))
-    except (ValueError, KeyError, zipfile.BadZipFile, OSError) as e:
+    except (ValueError, KeyError, zipfile.BadZipFile, OSError, OpcError, LxmlError) as e:
         out.note("", "unreadable", type(e).__name__)
         return out
     questions = {q.id: q for q in questionnaire.questions}
