@@ -7,7 +7,7 @@ reminders continue; a stranger with a forged From lands unmatched and changes no
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -15,14 +15,14 @@ from sqlalchemy import select
 
 from tests import mail_samples as samples
 from tests.browser.support import AFTER_INVITATIONS, KEY, QUESTIONNAIRE, SECRET
-from workflow.calendar import TZ
+from workflow.calendar import TZ, to_local
 from workflow.loader import Bundle
 from workflow.service import Service
 from workflow.storage.db import Database
 from workflow.storage.models import AnswerRow, EventRow, InboundMailRow, OutboxRow, TaskRow
 
 from .conftest import SmtpServer
-from .dashboard_support import dashboard
+from .dashboard_support import Dash, dashboard
 from .imap_server import ImapServer
 from .reply_support import filled_form, inbox_fetch, send_invitations
 
@@ -73,92 +73,104 @@ def test_laeso_answers_by_mail_thisted_is_away_and_a_stranger_changes_nothing(
         assert "3 ny(e) mail(s) gemt" in out and "1 svar pr. mail modtaget" in out, out
         assert imap_server.uids("INBOX") == []
 
-        # Læsø: svar modtaget pr. mail, audited as the mail's sender
-        assert task_status(db, "laeso") == "answered_by_mail"
-        (received,) = events(db, "answer_received_by_mail")
-        assert (received.party, received.actor) == ("laeso", "mail:sekretaer@laeso.example")
-        assert received.data["status_before"] == "invited"
-        assert [f["filename"] for f in received.data["files"]] == ["Svar fra Læsø.docx"]
-        notes = {(n["question"], n["note"]) for n in received.data["form"]["notes"]}
-        assert notes == {
-            ("udvidelse-forebyggelse", "several_ticked"),
-            ("temaer-oenskede", "unknown_choice"),
-        }
+        reply_id, draft = laeso_received_with_a_draft(db)
+        thisted_and_the_stranger_change_nothing(db)
+        the_clock_passes_every_reminder_date(db)
+        the_secretariat_confirms(d, reply_id, draft)
 
-        # the Word form's answers are Læsø's draft; what could not be read is not guessed
-        with db.sessions() as s:
-            (draft,) = s.scalars(select(AnswerRow).where(AnswerRow.party == "laeso"))
-        assert draft.state == "draft"
-        assert draft.data == {
-            "vision-egenmestring": 4,
-            "vision-retningspile": ["staa-sammen", "tidlig-indsats"],
-            "fokusomraader-prioritet": "den-gode-alderdom",
-            "temaer-oenskede": ["rehabilitering"],
-            "oevrige-oensker": "Færgen skal med i overvejelserne.",
-        }
 
-        # Thisted's out-of-office is recorded and changes nothing; the stranger is unmatched
-        assert task_status(db, "thisted") == "invited"
-        assert task_status(db, "morso") == "invited"
-        with db.sessions() as s:
-            by_class = {r.classification: r for r in s.scalars(select(InboundMailRow))}
-        assert by_class["auto_reply"].party == "thisted"
-        assert len(events(db, "mail_received")) == 2  # Læsø's and the stranger's
-        with db.sessions() as s:
-            unmatched = s.scalars(
-                select(InboundMailRow).where(InboundMailRow.status == "new")
-            ).all()
-        assert [(m.from_address, m.process_id, m.applied_at) for m in unmatched] == [
-            ("socialudvalg@morso.example", None, None)
-        ]
+def laeso_received_with_a_draft(db: Database) -> tuple[int, dict[str, object]]:
+    """Svar modtaget pr. mail, audited as the mail's sender; the Word form's answers are
+    Læsø's draft, and what could not be read is not guessed."""
+    assert task_status(db, "laeso") == "answered_by_mail"
+    (received,) = events(db, "answer_received_by_mail")
+    assert (received.party, received.actor) == ("laeso", "mail:sekretaer@laeso.example")
+    assert received.data["status_before"] == "invited"
+    assert [f["filename"] for f in received.data["files"]] == ["Svar fra Læsø.docx"]
+    notes = {(n["question"], n["note"]) for n in received.data["form"]["notes"]}
+    assert notes == {
+        ("udvidelse-forebyggelse", "several_ticked"),
+        ("temaer-oenskede", "unknown_choice"),
+    }
+    with db.sessions() as s:
+        (draft,) = s.scalars(select(AnswerRow).where(AnswerRow.party == "laeso"))
+    assert draft.state == "draft"
+    assert draft.data == {
+        "vision-egenmestring": 4,
+        "vision-retningspile": ["staa-sammen", "tidlig-indsats"],
+        "fokusomraader-prioritet": "den-gode-alderdom",
+        "temaer-oenskede": ["rehabilitering"],
+        "oevrige-oensker": "Færgen skal med i overvejelserne.",
+    }
+    return int(received.data["inbound_id"]), dict(draft.data)
 
-        # the clock passes every reminder date, the deadline and the escalation
-        service = Service(db, link_secret=SECRET)
-        day = datetime(2022, 4, 7, 10, 0, tzinfo=TZ)
-        while day < datetime(2022, 6, 2, 10, 0, tzinfo=TZ):
-            service.tick(day)
-            day += timedelta(days=1)
-        assert mails(db, "laeso", "reminder") == [] and mails(db, "laeso", "escalation") == []
-        assert events(db, "overdue", "laeso") == []
-        assert task_status(db, "laeso") == "answered_by_mail"
-        assert len(mails(db, "thisted", "reminder")) == 3  # reminders continue
-        assert len(mails(db, "thisted", "escalation")) == 1
-        assert task_status(db, "thisted") == "overdue"
 
-        # the secretariat confirms the mail as Læsø's answer on the party page
-        d.clock.set(datetime(2022, 6, 1, 11, 0, tzinfo=TZ))
-        d.login()
-        matrix = d.client.get(f"/sekretariat/proces/{KEY}").text
-        assert 'badge--answered_by_mail">Svar modtaget pr. mail</span>' in matrix
-        page = d.client.get(f"/sekretariat/proces/{KEY}/part/laeso").text
-        reply_id = received.data["inbound_id"]
-        assert "Svar modtaget pr. mail" in page and f'id="received-mail-{reply_id}"' in page
-        assert f"/sekretariat/indbakke/{reply_id}/bilag/1" in page  # the Word file
-        assert "Læst fra den returnerede Word-formular: 5 svar" in page
-        assert "flere krydser, hvor der skal være ét" in page
-        url = f"/sekretariat/proces/{KEY}/fase/{QUESTIONNAIRE}/part/laeso/mail/{reply_id}/godkend"
-        assert url in page
-        assert d.form(url, {"reason": ""}).status_code == 400  # a reason is required
-        done = d.form(url, {"reason": "Udvalgets svar pr. mail, gennemgået"})
-        assert done.status_code == 303, done.text
+def thisted_and_the_stranger_change_nothing(db: Database) -> None:
+    """Thisted's out-of-office is recorded and changes nothing; the stranger with Morsø's
+    address in From is unmatched and changes nothing."""
+    assert task_status(db, "thisted") == "invited"
+    assert task_status(db, "morso") == "invited"
+    with db.sessions() as s:
+        auto = s.scalars(
+            select(InboundMailRow).where(InboundMailRow.classification == "auto_reply")
+        ).one()
+        unmatched = s.scalars(select(InboundMailRow).where(InboundMailRow.status == "new")).all()
+    assert (auto.party, auto.applied_at) == ("thisted", None)
+    assert len(events(db, "mail_received")) == 2  # Læsø's and the stranger's
+    assert [(m.from_address, m.process_id, m.applied_at) for m in unmatched] == [
+        ("socialudvalg@morso.example", None, None)
+    ]
+    assert len(events(db, "answer_received_by_mail")) == 1
 
-        with db.sessions() as s:
-            (answer,) = s.scalars(select(AnswerRow).where(AnswerRow.party == "laeso"))
-        assert (answer.state, answer.version, answer.late, answer.by_mail) == (
-            "submitted", 1, False, True,
-        )  # fmt: skip
-        assert answer.data == draft.data
-        assert answer.mail is not None and answer.mail["inbound_id"] == reply_id
-        assert [f["filename"] for f in answer.mail["files"]] == ["Svar fra Læsø.docx"]
-        assert answer.submitted_at is not None
-        assert answer.submitted_at.date() == datetime(2022, 4, 6).date()
-        assert task_status(db, "laeso") == "submitted"
-        (confirmed,) = events(db, "answer_submitted", "laeso")
-        assert (confirmed.actor, confirmed.reason) == (
-            "user:anne",
-            "Udvalgets svar pr. mail, gennemgået",
-        )
-        assert confirmed.data["by_mail"] is True
-        matrix = d.client.get(f"/sekretariat/proces/{KEY}").text
-        assert "badge--submitted" in matrix
-        assert "pr. mail" in d.client.get(f"/sekretariat/proces/{KEY}/part/laeso").text
+
+def the_clock_passes_every_reminder_date(db: Database) -> None:
+    """No reminder, overdue mark or escalation for Læsø; Thisted's continue."""
+    service = Service(db, link_secret=SECRET)
+    day = datetime(2022, 4, 7, 10, 0, tzinfo=TZ)
+    while day < datetime(2022, 6, 2, 10, 0, tzinfo=TZ):
+        service.tick(day)
+        day += timedelta(days=1)
+    assert mails(db, "laeso", "reminder") == [] and mails(db, "laeso", "escalation") == []
+    assert events(db, "overdue", "laeso") == []
+    assert task_status(db, "laeso") == "answered_by_mail"
+    assert len(mails(db, "thisted", "reminder")) == 3  # reminders continue
+    assert len(mails(db, "thisted", "escalation")) == 1
+    assert task_status(db, "thisted") == "overdue"
+
+
+def the_secretariat_confirms(d: Dash, reply_id: int, draft: dict[str, object]) -> None:
+    """The party page shows the mail; "Godkend som svar" stores the answer, by mail."""
+    db = d.db
+    d.clock.set(datetime(2022, 6, 1, 11, 0, tzinfo=TZ))
+    d.login()
+    matrix = d.client.get(f"/sekretariat/proces/{KEY}").text
+    assert 'badge--answered_by_mail">Svar modtaget pr. mail</span>' in matrix
+    page = d.client.get(f"/sekretariat/proces/{KEY}/part/laeso").text
+    assert "Svar modtaget pr. mail" in page and f'id="received-mail-{reply_id}"' in page
+    assert f"/sekretariat/indbakke/{reply_id}/bilag/1" in page  # the Word file
+    assert "Læst fra den returnerede Word-formular: 5 svar" in page
+    assert "flere krydser, hvor der skal være ét" in page
+    url = f"/sekretariat/proces/{KEY}/fase/{QUESTIONNAIRE}/part/laeso/mail/{reply_id}/godkend"
+    assert url in page
+    assert d.form(url, {"reason": ""}).status_code == 400  # a reason is required
+    done = d.form(url, {"reason": "Udvalgets svar pr. mail, gennemgået"})
+    assert done.status_code == 303, done.text
+
+    with db.sessions() as s:
+        (answer,) = s.scalars(select(AnswerRow).where(AnswerRow.party == "laeso"))
+    assert (answer.state, answer.version, answer.late, answer.by_mail) == (
+        "submitted", 1, False, True,
+    )  # fmt: skip
+    assert answer.data == draft
+    assert answer.mail is not None and answer.mail["inbound_id"] == reply_id
+    assert [f["filename"] for f in answer.mail["files"]] == ["Svar fra Læsø.docx"]
+    assert answer.submitted_at is not None
+    assert to_local(answer.submitted_at).date() == date(2022, 4, 6)  # when the mail came
+    assert task_status(db, "laeso") == "submitted"
+    (confirmed,) = events(db, "answer_submitted", "laeso")
+    assert (confirmed.actor, confirmed.reason) == (
+        "user:anne",
+        "Udvalgets svar pr. mail, gennemgået",
+    )
+    assert confirmed.data["by_mail"] is True
+    assert "pr. mail" in d.client.get(f"/sekretariat/proces/{KEY}/part/laeso").text
