@@ -174,3 +174,8 @@ def the_secretariat_confirms(d: Dash, reply_id: int, draft: dict[str, object]) -
     )
     assert confirmed.data["by_mail"] is True
     assert "pr. mail" in d.client.get(f"/sekretariat/proces/{KEY}/part/laeso").text
+    report = d.client.get(f"/sekretariat/proces/{KEY}/rapport/{QUESTIONNAIRE}").text
+    row = report.split('<tr data-party="laeso"', 1)[1].split("</tr>", 1)[0]
+    assert 'data-status="answered"' in row and "Svaret (pr. mail)" in row  # the coverage
+    other = report.split('<tr data-party="aalborg"', 1)[1].split("</tr>", 1)[0]
+    assert "pr. mail" not in other
