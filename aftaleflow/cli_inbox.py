@@ -15,6 +15,8 @@ from aftaleflow.cli_mail import get_context, parse_at
 from aftaleflow.config import Settings
 from notifications.inbox import FetchReport, ImapConfig, fetch
 from workflow.errors import AftaleflowError
+from workflow.mail_replies import take_in
+from workflow.service import Service
 
 CLASSES_DA = {
     "reply": "svar",
@@ -60,7 +62,11 @@ def fetch_once(ctx: click.Context, at_text: str | None, limit: int | None) -> No
         worker=f"cli@{socket.gethostname()}:{os.getpid()}",
         limit=limit,
     )
+    taken = take_in(Service(db, link_secret=settings.secret_key), settings.upload_dir, at)
     click.echo(describe(report, config))
+    received = sum(1 for t in taken if t.outcome == "received")
+    if taken:
+        click.echo(f"{received} svar pr. mail modtaget, {len(taken) - received} registreret")
 
 
 def describe(report: FetchReport, config: ImapConfig) -> str:

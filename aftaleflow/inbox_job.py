@@ -19,6 +19,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from aftaleflow.config import Settings
 from notifications.inbox import ImapConfig, InboxError, fetch
 from workflow.clock import Clock
+from workflow.mail_replies import take_in
+from workflow.service import Service
 from workflow.storage.db import Database
 
 log = logging.getLogger("aftaleflow.scheduler")
@@ -37,6 +39,7 @@ class InboxReader:
         self.clock = clock
         self.stopping = stopping
         self.worker = f"scheduler@{socket.gethostname()}:{os.getpid()}"
+        self.service = Service(db, link_secret=settings.secret_key)
 
     @property
     def description(self) -> str:
@@ -55,6 +58,7 @@ class InboxReader:
                 upload_dir=self.settings.upload_dir,
                 worker=self.worker,
             )
+            take_in(self.service, self.settings.upload_dir, at)  # the engine's part
         except (InboxError, SQLAlchemyError) as e:
             log.error(
                 "reading the inbox failed (the next run tries again): %s",

@@ -16,6 +16,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from notifications.outgoing import OutgoingMail
+from workflow.contacts import BOUNCE
 from workflow.events import event_row, write_events
 from workflow.storage.models import ContactStatusRow
 
@@ -74,11 +75,17 @@ def mark_failing(s: Writer, addr: str, reason: str, at: datetime) -> None:
 
 
 def mark_ok(s: Writer, addresses: Iterable[str], reason: str, at: datetime) -> None:
+    """The relay accepted mail to ``addresses``: an SMTP refusal's mark is cleared, a
+    bounce's is not (it stays until the secretariat clears it: ``workflow.contacts``)."""
     addresses = list(addresses)
     if addresses:
         s.execute(
             update(ContactStatusRow)
-            .where(ContactStatusRow.address.in_(addresses), ContactStatusRow.status == "failing")
+            .where(
+                ContactStatusRow.address.in_(addresses),
+                ContactStatusRow.status == "failing",
+                ~ContactStatusRow.reason.startswith(BOUNCE),
+            )
             .values(status="ok", reason=reason, updated_at=at)
         )
 

@@ -19,6 +19,7 @@ from xml.sax.saxutils import escape
 from notifications.outgoing import Attachment
 from workflow.dates import format_date
 from workflow.definition import Question, Questionnaire
+from workflow.returned_form import TAG_PREFIX, choice_texts
 
 FONT = "AftaleflowVera"
 FONT_BOLD = "AftaleflowVera-Bold"
@@ -99,18 +100,6 @@ def _hint(question: Question, lang: str) -> str:
     return t["text"]
 
 
-def _choices(question: Question) -> list[str]:
-    if question.type in ("single_choice", "multiple_choice"):
-        return [o.label for o in question.options]
-    if question.type == "scale":
-        ends = {question.min: question.min_label, question.max: question.max_label}
-        return [
-            f"{n}" + (f" – {ends[n]}" if ends.get(n) else "")
-            for n in range(question.min, question.max + 1)
-        ]
-    return []
-
-
 # ---------------------------------------------------------------------- PDF
 
 
@@ -180,7 +169,7 @@ def questionnaire_pdf(q: Questionnaire, *, lang: str = "da", deadline: str = "")
             if question.help:
                 block.append(Paragraph(escape(question.help), small))
             block.append(Paragraph(escape(_hint(question, lang)), small))
-            block += [_ticked(Paragraph(escape(c), choice)) for c in _choices(question)]
+            block += [_ticked(Paragraph(escape(c), choice)) for c in choice_texts(question)]
             if question.type == "text":
                 lines = Table([[""]] * 4, colWidths=[165 * mm], rowHeights=[8 * mm] * 4)
                 lines.setStyle([("LINEBELOW", (0, 0), (-1, -1), 0.5, colors.HexColor("#b1b4b6"))])
@@ -224,6 +213,7 @@ def questionnaire_docx(q: Questionnaire, *, lang: str = "da", deadline: str = ""
             number += 1
             table = doc.add_table(rows=2, cols=1)
             table.style = "Table Grid"
+            _tag(table, question.id)
             top = table.cell(0, 0)
             head = top.paragraphs[0]
             need = f" {t['required']}" if question.required else ""
@@ -236,7 +226,7 @@ def questionnaire_docx(q: Questionnaire, *, lang: str = "da", deadline: str = ""
             ident.font.size = Pt(7)
             ident.font.color.rgb = RGBColor(0x6F, 0x72, 0x73)
             answer = table.cell(1, 0)
-            choices = _choices(question)
+            choices = choice_texts(question)
             if choices:
                 answer.paragraphs[0].add_run(f"{BOX} {choices[0]}")
                 for c in choices[1:]:
@@ -249,3 +239,15 @@ def questionnaire_docx(q: Questionnaire, *, lang: str = "da", deadline: str = ""
     out = io.BytesIO()
     doc.save(out)
     return out.getvalue()
+
+
+def _tag(table: object, question_id: str) -> None:
+    """The question's id as the table's alternative-text description (``w:tblDescription``,
+    kept by Word when the form is filled in, never printed): how a returned form is read back
+    (``workflow.returned_form``), beside the visible "id: …" line."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    description = OxmlElement("w:tblDescription")
+    description.set(qn("w:val"), f"{TAG_PREFIX}{question_id}")
+    table._tbl.tblPr.append(description)  # type: ignore[attr-defined]  # last in CT_TblPr

@@ -38,7 +38,8 @@ def backoff(failures: int) -> timedelta:
 
 @dataclass(frozen=True)
 class Delivery:
-    """The outcome for one outbox row: ``sent``, ``retry``, ``failed`` or ``lost_claim``."""
+    """The outcome for one outbox row: ``sent``, ``retry``, ``failed``, ``lost_claim`` or
+    ``paused`` (a bounce marked every recipient failing: ``notifications.pause``)."""
 
     outbox_id: int
     key: str

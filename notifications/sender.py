@@ -32,6 +32,7 @@ from notifications.message import (
     compose,
 )
 from notifications.outgoing import Recipient
+from notifications.pause import bounced_among, pause_if_bounced
 from notifications.render import MailSettings, RenderError, render
 from notifications.results import Delivery, Recorder
 from notifications.transports import Connection as TransportConnection
@@ -141,10 +142,12 @@ def deliver_due(
     if not due:
         return report
     with db.engine.connect() as conn:
-        addresses = (str(r.get("email") or "").strip() for row in due for r in row.recipients)
+        addresses = [str(r.get("email") or "").strip() for row in due for r in row.recipients]
         failing = failing_among(conn, addresses)
+        bounced = bounced_among(conn, addresses)
         conn.commit()
         batch = _Batch(conn, transport, settings, at, worker, report)
+        batch.bounced = bounced
         batch.run(due, Recorder(conn, at, worker, failing))
     return report
 
@@ -164,6 +167,8 @@ class _Batch:
         self.conn, self.transport, self.settings = conn, transport, settings
         self.at, self.worker, self.report = at, worker, report
         self.names: dict[int, dict[str, str]] = {}
+        #: Addresses a bounce marked failing: a mail to none but them waits (``pause``).
+        self.bounced: dict[str, str] = {}
 
     def take(self, row: OutboxRow) -> Claimed | None:
         c = claim_row(
@@ -188,6 +193,12 @@ class _Batch:
             in_flight: Claimed | None = None
             try:
                 for row in pending:
+                    if pause_if_bounced(self.conn, row, at, self.worker, self.bounced):
+                        report.deliveries.append(
+                            Delivery(row.id, row.idempotency_key, row.kind, "paused",
+                                     row.message_id or "")
+                        )  # fmt: skip
+                        continue
                     in_flight = self.take(row)
                     if in_flight is None:
                         continue

@@ -260,7 +260,7 @@ def extend(
     for t in tasks:
         t.deadline_override = deadline
         _replan_from_deadline(tx, bst, t, deadline, at)
-    cancelled = _cancel_party_reminders(tx, stage_id, party)
+    cancelled = cancel_party_reminders(tx, stage_id, party)
     data: dict[str, Any] = {"from": old.isoformat(), "to": deadline.isoformat()}
     if cancelled:
         data["mails_cancelled"] = cancelled
@@ -358,7 +358,7 @@ def _has_draft(tx: ProcessTx, t: TaskRecord) -> bool:
     return found is not None
 
 
-def _cancel_party_reminders(tx: ProcessTx, stage_id: str, party: str) -> int:
+def cancel_party_reminders(tx: ProcessTx, stage_id: str, party: str) -> int:
     """Cancel the party's queued reminders and escalations of the old schedule now (before
     the tick queues those of the new one); a mail a sender has claimed is not touched."""
     result = tx.conn.execute(

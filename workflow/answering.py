@@ -76,7 +76,7 @@ def submit_answer(
     task.status = machines.fire("questionnaire_task", task.status, "submit")
     task.submitted_at = at
     late = task.status == "late" or after_deadline
-    version = _store(tx, stage_id, party, data, at, late)
+    version = store_version(tx, stage_id, party, data, at=at, late=late)
     resubmitted = before == "submitted"
     event = {"version": version, "late": late, "resubmitted": resubmitted}
     tx.event(at, actor, "answer_submitted", stage=stage_id, party=party, data=event)
@@ -115,10 +115,19 @@ _DELETE_DRAFT = delete(_ANSWERS).where(*_PARTY_ANSWERS, _ANSWERS.c.state == "dra
 _INSERT_ANSWER = insert(_ANSWERS)
 
 
-def _store(
-    tx: ProcessTx, stage_id: str, party: str, data: dict[str, Any], at: datetime, late: bool
+def store_version(
+    tx: ProcessTx,
+    stage_id: str,
+    party: str,
+    data: dict[str, Any],
+    *,
+    at: datetime,
+    late: bool,
+    submitted_at: datetime | None = None,
+    mail: dict[str, Any] | None = None,
 ) -> int:
-    """The answer as its next version; the party's draft is dropped. Returns the version."""
+    """The answer as its next version; the party's draft is dropped. Returns the version.
+    With ``mail`` (the received mail's id, sender and files) it is an answer by mail."""
     mine = {"pid": tx.process.id, "stage": stage_id, "party": party}
     latest = STATEMENTS.get("latest answer", tx.conn, lambda: _LATEST_VERSION).first(tx.conn, mine)
     version = ((latest or [None])[0] or 0) + 1
@@ -132,7 +141,9 @@ def _store(
         "late": late,
         "data": data,
         "created_at": at,
-        "submitted_at": at,
+        "submitted_at": submitted_at or at,
+        "by_mail": mail is not None,
+        "mail": mail,
     }
     tx.write(_INSERT_ANSWER, answer)
     return version

@@ -58,7 +58,17 @@ STAGE = MachineSpec(
 _ACTIVE_Q = ("invited", "opened", "draft")
 QUESTIONNAIRE_TASK = MachineSpec(
     "questionnaire_task",
-    ("pending", "invited", "opened", "draft", "submitted", "overdue", "late", "exempt"),
+    (
+        "pending",
+        "invited",
+        "opened",
+        "draft",
+        "answered_by_mail",
+        "submitted",
+        "overdue",
+        "late",
+        "exempt",
+    ),
     "pending",
     (
         ("invite", "pending", "invited"),
@@ -68,10 +78,16 @@ QUESTIONNAIRE_TASK = MachineSpec(
         ("submit", _ACTIVE_Q, "submitted"),
         ("submit", ("submitted",), "submitted"),
         ("submit", ("overdue", "late"), "late"),
+        # a reply by mail: no reminder, overdue mark or escalation while the secretariat
+        # confirms it (or transcribes it into the form, which submits as usual)
+        ("receive_by_mail", (*_ACTIVE_Q, "overdue"), "answered_by_mail"),
+        ("confirm_mail", "answered_by_mail", "submitted"),
+        ("confirm_mail_late", "answered_by_mail", "late"),
+        ("submit", ("answered_by_mail",), "submitted"),
         ("mark_overdue", _ACTIVE_Q, "overdue"),
         ("escalate", "overdue", "="),
         ("extend", ("overdue",), "invited"),
-        ("exempt", ("pending", *_ACTIVE_Q, "overdue"), "exempt"),
+        ("exempt", ("pending", *_ACTIVE_Q, "overdue", "answered_by_mail"), "exempt"),
         ("reinstate", "exempt", "invited"),
     ),
     final=("submitted", "late", "exempt"),

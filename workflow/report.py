@@ -117,7 +117,7 @@ def compiled_report(
     q = bound.bundle.questionnaires[d.questionnaire]
     names = {p.slug: p.name for p in bound.bundle.parties.parties}
     answers = {
-        slug: Submitted(slug, a.data, a.late, a.version, a.submitted_at)
+        slug: Submitted(slug, a.data, a.late, a.version, a.submitted_at, a.by_mail)
         for slug, a in latest_answers(s, row.id, stage_id).items()
     }
     exempt = frozenset(
@@ -185,7 +185,15 @@ def figure_tables(report: CompiledReport) -> list[Table]:
     coverage = Table(
         "Dækning",
         ["Part", "Status", "Svarets version", "Indsendt"],
-        [[x.name, STATUS_NAMES[x.status], x.version, _local(x.submitted_at)] for x in cov.lines],
+        [
+            [
+                x.name,
+                STATUS_NAMES[x.status] + (" (pr. mail)" if x.by_mail else ""),
+                x.version,
+                _local(x.submitted_at),
+            ]
+            for x in cov.lines
+        ],
     )
     overview: list[list[object]] = []
     choices: list[list[object]] = []

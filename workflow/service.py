@@ -9,12 +9,21 @@ Callers import everything they need from here.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any
 
-from workflow import acts, answering, digest, documents, engine, forum_report, stage_control
+from workflow import (
+    acts,
+    answering,
+    digest,
+    documents,
+    engine,
+    forum_report,
+    mail_answers,
+    stage_control,
+)
 from workflow.clock import system_clock
 from workflow.defaults import LATE_LOG_THRESHOLD
 from workflow.loader import Bundle
@@ -283,6 +292,53 @@ class Service:
         with self.transaction(key) as tx:
             answering.record_upload(tx, stage_id, party, step, file, at=at, actor=actor)
             tx.commit()
+
+    # ------------------------------------------------------------------ answers by mail
+
+    def receive_mail_answer(
+        self,
+        key: str,
+        stage_id: str,
+        party: str,
+        *,
+        inbound_id: int,
+        sender: str,
+        files: Sequence[Mapping[str, Any]] = (),
+        draft: Mapping[str, Any] | None = None,
+        notes: Sequence[Mapping[str, Any]] = (),
+        at: datetime,
+        actor: str,
+    ) -> str:
+        """A reply matched to a party's task: "svar modtaget pr. mail" (or only recorded)."""
+        with self.transaction(key) as tx:
+            outcome = mail_answers.receive_by_mail(
+                tx,
+                stage_id,
+                party,
+                inbound_id=inbound_id,
+                sender=sender,
+                files=files,
+                draft=draft,
+                notes=notes,
+                at=at,
+                actor=actor,
+            )
+            advance(tx, at, actor)
+            tx.commit()
+        return outcome
+
+    def confirm_mail_answer(
+        self, key: str, stage_id: str, party: str, inbound_id: int, *, at: datetime, actor: str,
+        reason: str,
+    ) -> int:  # fmt: skip
+        """The secretariat confirms the mail as the party's answer; returns the version."""
+        with self.transaction(key) as tx:
+            version = mail_answers.confirm_by_mail(
+                tx, stage_id, party, inbound_id=inbound_id, at=at, actor=actor, reason=reason
+            )
+            advance(tx, at, actor)
+            tx.commit()
+        return version
 
     # ------------------------------------------------------------------ the agreement document
 

@@ -51,6 +51,7 @@ class Submitted:
     late: bool = False
     version: int = 1
     submitted_at: datetime | None = None
+    by_mail: bool = False
 
 
 @dataclass(frozen=True)
@@ -121,6 +122,8 @@ class CoverageLine:
     status: Status
     version: int | None = None
     submitted_at: datetime | None = None
+    by_mail: bool = False
+    """The answer came by mail (confirmed by the secretariat)."""
 
 
 @dataclass(frozen=True)
@@ -201,7 +204,7 @@ def synthesise(
 def _coverage_line(p: Participant, a: Submitted | None, exempt: bool) -> CoverageLine:
     if a is not None:
         status: Status = "late" if a.late else "answered"
-        return CoverageLine(p.slug, p.name, status, a.version, a.submitted_at)
+        return CoverageLine(p.slug, p.name, status, a.version, a.submitted_at, a.by_mail)
     return CoverageLine(p.slug, p.name, "exempt" if exempt else "missing")
 
 

@@ -65,7 +65,7 @@ def handle(form: FlaskForm, action: Action, run: Callable[[], str]) -> Page:
     return (page, 400) if form.errors else page
 
 
-def _context(key: str, stage: str | None = None, party: str | None = None) -> dict[str, Any]:
+def action_context(key: str, stage: str | None = None, party: str | None = None) -> dict[str, Any]:
     """The process (404 if unknown) and, if named, its stage and party (404 if unknown)."""
     with state().db.sessions() as s:
         row, bound = process_or_404(s, key)
@@ -97,7 +97,7 @@ def _stage_anchor(key: str, stage: str) -> str:
 @bp.route("/proces/<key>/fase/<stage>/resultat", methods=["GET", "POST"])
 @admin_only
 def record_outcome(key: str, stage: str) -> Page:
-    ctx = _context(key, stage)
+    ctx = action_context(key, stage)
     form = agreement.outcome_form(key, stage)
 
     def run() -> str:
@@ -132,7 +132,7 @@ def record_outcome(key: str, stage: str) -> Page:
 
 
 def _stage_action(key: str, stage: str, verb: str, method: str) -> Page:
-    ctx = _context(key, stage)
+    ctx = action_context(key, stage)
     form = forms.ReasonForm()
 
     def run() -> str:
@@ -177,7 +177,7 @@ def reopen_stage(key: str, stage: str) -> Page:
 @bp.route("/proces/<key>/fase/<stage>/part/<party>/godkendelse/<step>", methods=["GET", "POST"])
 @admin_only
 def record_approval(key: str, stage: str, party: str, step: str) -> Page:
-    ctx = _context(key, stage, party)
+    ctx = action_context(key, stage, party)
     ctx["facts"].append(("body", label(step)))
     form = forms.ApprovalForm()
 
@@ -221,7 +221,7 @@ def record_approval(key: str, stage: str, party: str, step: str) -> Page:
 @bp.route("/proces/<key>/fase/<stage>/part/<party>/frist", methods=["GET", "POST"])
 @admin_only
 def extend(key: str, stage: str, party: str) -> Page:
-    ctx = _context(key, stage, party)
+    ctx = action_context(key, stage, party)
     with state().db.sessions() as s:
         found = task(s, ctx["row"], stage, party, "")
     current = (found.deadline_override if found else None) or ctx["stage"].deadline
@@ -251,7 +251,7 @@ def extend(key: str, stage: str, party: str) -> Page:
 @bp.route("/proces/<key>/fase/<stage>/part/<party>/fritag", methods=["GET", "POST"])
 @admin_only
 def exempt(key: str, stage: str, party: str) -> Page:
-    ctx = _context(key, stage, party)
+    ctx = action_context(key, stage, party)
     form = forms.ReasonForm()
 
     def run() -> str:
@@ -280,7 +280,7 @@ def exempt(key: str, stage: str, party: str) -> Page:
 @bp.route("/proces/<key>/fase/<stage>/part/<party>/nyt-link/<step>", methods=["GET", "POST"])
 @admin_only
 def reissue_link(key: str, stage: str, party: str, step: str) -> Page:
-    ctx = _context(key, stage, party)
+    ctx = action_context(key, stage, party)
     if step:
         ctx["facts"].append(("body", label(step)))
     form = forms.ReissueForm()
@@ -323,7 +323,7 @@ def reissue_link(key: str, stage: str, party: str, step: str) -> Page:
 @bp.route("/proces/<key>/annuller", methods=["GET", "POST"])
 @admin_only
 def cancel_process(key: str) -> Page:
-    ctx = _context(key)
+    ctx = action_context(key)
     form = forms.CancelForm()
 
     def run() -> str:
@@ -348,7 +348,7 @@ def cancel_process(key: str) -> Page:
 @bp.route("/proces/<key>/dokument/<int:version>/til-godkendelse", methods=["GET", "POST"])
 @admin_only
 def put_up_for_approval(key: str, version: int) -> Page:
-    ctx = _context(key)
+    ctx = action_context(key)
     ctx["facts"].append(("version", str(version)))
     form = forms.ReasonForm()
     warning = agreement.put_up_warning(key, version)

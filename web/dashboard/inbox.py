@@ -22,7 +22,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from web.dashboard.actions import Action, Page, handle
+from web.dashboard.actions import Action, Page, handle, service
 from web.dashboard.auth import admin_only, the_user
 from web.dashboard.blueprint import bp
 from web.dashboard.forms import ChoiceField, one_of, reason_field
@@ -30,6 +30,7 @@ from web.dashboard.texts import dt
 from web.state import state
 from workflow import inbound_mail
 from workflow.errors import NotFound
+from workflow.mail_replies import take_in_one
 from workflow.service import bound_for
 from workflow.storage.models import InboundMailRow, ProcessRow
 
@@ -205,6 +206,7 @@ def inbox_assign(mail_id: int) -> Page:
             actor=user.actor,
             reason=form.reason.data,
         )
+        take_in_one(service(), state().upload_dir, mail_id, state().now())  # a reply: received
         return dt("inbox_assigned", id=mail_id)
 
     back = url_for("dashboard.inbox_mail", mail_id=mail_id)

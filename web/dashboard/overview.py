@@ -29,6 +29,7 @@ BADGES = (
     "invited",
     "opened",
     "draft",
+    "answered_by_mail",
     "submitted",
     "late",
     "overdue",

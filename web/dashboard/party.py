@@ -19,6 +19,7 @@ from web.dashboard.attachments import (
     web_link,
 )
 from web.dashboard.blueprint import bp
+from web.dashboard.mail_answers import received_mails
 from web.state import state
 from workflow import queries
 from workflow.definition import QuestionnaireStage
@@ -72,6 +73,7 @@ def party(key: str, party: str) -> str:
         mails = reads.outbox(s, reads.OutboxFilter(process=key), party=party).rows
         answers = _answers(reads.answers_of(s, row, party), bound, who.name)
         stage_status = {x.id: x.status for x in queries.process_status(s, key, bound).stages}
+        received = received_mails(s, row, party)
     return render_template(
         "dashboard/party.html",
         row=row,
@@ -81,6 +83,7 @@ def party(key: str, party: str) -> str:
         mails=mails,
         answers=answers,
         stage_status=stage_status,
+        received=received,
         stage_names={b.id: b.definition.name for b in bound.stages},
         now=now,
     )

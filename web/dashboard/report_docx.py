@@ -93,7 +93,7 @@ def _coverage(doc: Any, report: CompiledReport) -> None:
         [
             [
                 x.name,
-                dt(f"report_status_{x.status}"),
+                dt(f"report_status_{x.status}") + (f" ({dt('by_mail')})" if x.by_mail else ""),
                 "" if x.version is None else str(x.version),
                 moment(x.submitted_at),
             ]

@@ -306,7 +306,7 @@ def _coverage(report: CompiledReport, st: _Styles) -> list[Any]:
             [
                 [
                     x.name,
-                    dt(f"report_status_{x.status}"),
+                    dt(f"report_status_{x.status}") + (f" ({dt('by_mail')})" if x.by_mail else ""),
                     "–" if x.version is None else str(x.version),
                     moment(x.submitted_at) or "–",
                 ]

@@ -211,6 +211,10 @@ class AnswerRow(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime]
     submitted_at: Mapped[datetime | None]
+    by_mail: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    """The answer came by mail and the secretariat confirmed it (``mail`` says which)."""
+    mail: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    """For an answer by mail: the received mail's id, sender and files."""
 
 
 class ReportSummaryRow(Base):
@@ -334,6 +338,9 @@ class InboundMailRow(Base):
     """new (for the secretariat's Indbakke) | assigned | ignored"""
     updated_at: Mapped[datetime]
     updated_by: Mapped[str] = mapped_column(String(200), default="")
+    applied_at: Mapped[datetime | None]
+    """When the engine took in this reply (its task marked "svar modtaget pr. mail", or the
+    reply recorded); empty while a matched reply still waits for it."""
 
 
 class WorkshopSignupRow(Base):
