@@ -195,6 +195,9 @@ def test_after_the_meeting_nothing_is_sent_and_that_is_recorded(forum: Dash) -> 
     assert skipped.stage_id == FORUM and skipped.reason == "mødet er allerede holdt"
     _tick(forum.db, datetime(2022, 6, 16, 10, 0, tzinfo=TZ))
     assert forum.events("report_sent") == [] and len(forum.events("report_skipped")) == 1
+    forum.login()  # the report page says it was not sent, not "sent to the invitees"
+    page = forum.client.get(REPORT).text
+    assert "ikke sendt: mødet var allerede holdt" in page and "sendt til deltagerne" not in page
 
 
 def test_the_outbox_opens_the_report_link_of_a_report_mail(forum: Dash) -> None:

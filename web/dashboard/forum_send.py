@@ -19,7 +19,7 @@ from web.dashboard.reads import process_or_404, stage_or_404
 from web.dashboard.texts import dt
 from web.state import state
 from workflow.forum_report import meetings_sending
-from workflow.storage.models import StageRow
+from workflow.storage.models import OutboxRow, StageRow
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,8 @@ class ForumSend:
     name: str
     planned_at: datetime | None
     sent_at: datetime | None
+    #: Due when the meeting had already begun (a late start): recorded, nothing sent.
+    skipped: bool = False
 
 
 def forum_sends(key: str, source: str) -> list[ForumSend]:
@@ -39,8 +41,21 @@ def forum_sends(key: str, source: str) -> list[ForumSend]:
             r.stage_id: r.report_sent_at
             for r in s.scalars(select(StageRow).where(StageRow.process_id == row.id))
         }
+        mailed = set(
+            s.scalars(
+                select(OutboxRow.stage_id).where(
+                    OutboxRow.process_id == row.id, OutboxRow.kind == "forum_report"
+                )
+            )
+        )
     return [
-        ForumSend(st.id, st.definition.name, bound.report_at(st), sent.get(st.id))
+        ForumSend(
+            st.id,
+            st.definition.name,
+            bound.report_at(st),
+            sent.get(st.id),
+            skipped=sent.get(st.id) is not None and st.id not in mailed,
+        )
         for st in meetings_sending(bound, source)
     ]
 

@@ -8,6 +8,7 @@ DA: dict[str, str] = {
     "forum_report_for": "Sendt til {party} forud for »{meeting}«.",
     "forum_send_title": "Rapporten til mødet",
     "forum_sent_at": "sendt til deltagerne {at}",
+    "forum_skipped_at": "ikke sendt: mødet var allerede holdt, da udsendelsen kom frem i planen ({at})",
     "forum_planned_at": "sendes automatisk til deltagerne {at}",
     "act_send_report": "Send rapporten nu",
     "send_report_intro": (
@@ -51,6 +52,7 @@ EN: dict[str, str] = {
     "forum_report_for": 'Sent to {party} ahead of "{meeting}".',
     "forum_send_title": "The report to the meeting",
     "forum_sent_at": "sent to the invitees {at}",
+    "forum_skipped_at": "not sent: the meeting had already been held when the sending came due ({at})",
     "forum_planned_at": "sent to the invitees automatically {at}",
     "act_send_report": "Send the report now",
     "send_report_intro": (
