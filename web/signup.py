@@ -104,7 +104,8 @@ def cancel(token: str) -> Response | tuple[str, int]:
     try:
         moved = workshops().cancel(target, seq, at=state().now())
     except (GuardRefused, NotFound) as exc:
-        return render(target, [_blank()], {}, top=[st("err_refused", reason=exc.text(lang()))]), 409
+        refused = st("err_cancel_refused", reason=exc.text(lang()))
+        return render(target, [_blank()], {}, top=[refused]), 409
     except ConcurrentUpdate:
         return render(target, [_blank()], {}, top=[st("err_busy")]), 409
     flash(st("signup_cancelled", name=mine[seq]), "signup")
