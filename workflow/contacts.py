@@ -45,7 +45,7 @@ def clear_failing(db: Database, address: str, *, at: datetime, actor: str, reaso
                 en=f"{address} is not marked as failing.",
             )
         before = row.reason
-        row.status, row.reason, row.updated_at = "ok", f"cleared by {actor}: {reason}"[:1000], at
+        row.status, row.reason, row.updated_at = "ok", f"ryddet af {actor}: {reason}"[:1000], at
         paused = s.scalars(
             select(OutboxRow).where(
                 OutboxRow.status == "queued", OutboxRow.last_error.startswith(PAUSED)
