@@ -30,6 +30,7 @@ from workflow.answering import save_draft, store_version
 from workflow.errors import GuardRefused, NotFound
 from workflow.planner import past_deadline
 from workflow.storage.models import AnswerRow, InboundMailRow
+from workflow.storage.records import TaskRecord
 from workflow.tx import ProcessTx
 
 RECEIVED = "received"
@@ -93,19 +94,11 @@ def _party_name(tx: ProcessTx, party: str) -> str:
     return found.name if found else party
 
 
-def confirm_by_mail(
-    tx: ProcessTx,
-    stage_id: str,
-    party: str,
-    *,
-    inbound_id: int,
-    at: datetime,
-    actor: str,
-    reason: str,
-) -> int:
-    """The mail is the party's answer: a new submitted version (the draft's answers, the
-    mail's files, ``by_mail``); late when the mail came after the deadline. Returns the
-    version."""
+def _confirmable(
+    tx: ProcessTx, stage_id: str, party: str, inbound_id: int, at: datetime
+) -> tuple[TaskRecord, InboundMailRow]:
+    """The task and the reply, refused unless the questionnaire is open, the task is
+    "svar modtaget pr. mail" and the mail is the party's reply in the stage."""
     stage = tx.stage(stage_id)
     closes_at = tx.bound.stage(stage_id).closes_at
     if stage.status != "open" or (closes_at is not None and at > closes_at):
@@ -131,6 +124,23 @@ def confirm_by_mail(
             f"Mail nr. {inbound_id} er ikke et svar fra {who} i fasen »{name}«.",
             en=f"Mail #{inbound_id} is not a reply from {who} in the stage »{name}«.",
         )
+    return task, mail
+
+
+def confirm_by_mail(
+    tx: ProcessTx,
+    stage_id: str,
+    party: str,
+    *,
+    inbound_id: int,
+    at: datetime,
+    actor: str,
+    reason: str,
+) -> int:
+    """The mail is the party's answer: a new submitted version (the draft's answers, the
+    mail's files, ``by_mail``); late when the mail came after the deadline. Returns the
+    version."""
+    task, mail = _confirmable(tx, stage_id, party, inbound_id, at)
     late = past_deadline(tx.bound, task.deadline, mail.received_at)
     task.status = machines.fire(
         "questionnaire_task", task.status, "confirm_mail_late" if late else "confirm_mail"

@@ -92,6 +92,35 @@ def _party_name(tx: ProcessTx, party: str) -> str:
     return found.name if found else party
 
 
+def _refuse_sign_up(
+    window: SignupWindow,
+    rows: Sequence[WorkshopSignupRow],
+    people: Sequence[Participant],
+    at: datetime,
+) -> None:
+    """Refused after the deadline, for a participant with a problem, or an address already on
+    the workshop's list (``rows``) or given twice."""
+    if not window.open_for_signup(at):
+        title, closed = window.event.title, window.deadline
+        raise GuardRefused(
+            f"Tilmeldingen til »{title}« lukkede {format_datetime(closed)}.",
+            en=f"The sign-up for »{title}« closed {format_datetime(closed, 'en')}.",
+        )
+    if not people or any(participant_issues(p) for p in people):
+        raise GuardRefused(
+            "Hver deltager skal have et navn og en gyldig e-mailadresse.",
+            en="Every participant needs a name and a valid e-mail address.",
+        )
+    taken = {r.email.lower() for r in rows if r.status in ACTIVE}
+    emails = [p.email.lower() for p in people]
+    twice = sorted({e for e in emails if e in taken or emails.count(e) > 1})
+    if twice:
+        raise GuardRefused(
+            f"Allerede tilmeldt workshoppen: {', '.join(twice)}.",
+            en=f"Already signed up for this workshop: {', '.join(twice)}.",
+        )
+
+
 def sign_up(
     tx: ProcessTx,
     stage_id: str,
@@ -106,26 +135,8 @@ def sign_up(
     written) after the deadline, for a participant with a problem, or an address already on
     the workshop's list."""
     window = _window(tx, stage_id, workshop_id)
-    if not window.open_for_signup(at):
-        title, closed = window.event.title, window.deadline
-        raise GuardRefused(
-            f"Tilmeldingen til »{title}« lukkede {format_datetime(closed)}.",
-            en=f"The sign-up for »{title}« closed {format_datetime(closed, 'en')}.",
-        )
-    if not people or any(participant_issues(p) for p in people):
-        raise GuardRefused(
-            "Hver deltager skal have et navn og en gyldig e-mailadresse.",
-            en="Every participant needs a name and a valid e-mail address.",
-        )
     rows = signups(tx, stage_id, workshop_id)
-    taken = {r.email.lower() for r in rows if r.status in ACTIVE}
-    emails = [p.email.lower() for p in people]
-    twice = sorted({e for e in emails if e in taken or emails.count(e) > 1})
-    if twice:
-        raise GuardRefused(
-            f"Allerede tilmeldt workshoppen: {', '.join(twice)}.",
-            en=f"Already signed up for this workshop: {', '.join(twice)}.",
-        )
+    _refuse_sign_up(window, rows, people, at)
     confirmed = sum(1 for r in rows if r.status == CONFIRMED)
     waiting = any(r.status == WAITING for r in rows)
     seq = max((r.seq for r in rows), default=0)
@@ -156,6 +167,31 @@ def sign_up(
     return statuses
 
 
+def _cancellable(
+    tx: ProcessTx,
+    window: SignupWindow,
+    rows: Sequence[WorkshopSignupRow],
+    party: str,
+    seq: int,
+    at: datetime,
+) -> WorkshopSignupRow:
+    """``party``'s participant ``seq`` still signed up, before the workshop begins."""
+    title = window.event.title
+    if not window.open_for_cancelling(at):
+        raise GuardRefused(
+            f"Workshoppen »{title}« er begyndt; der kan ikke længere afmeldes.",
+            en=f"The workshop »{title}« has begun; nothing can be cancelled.",
+        )
+    row = next((r for r in rows if r.seq == seq and r.party == party), None)
+    if row is None or row.status not in ACTIVE:
+        name = _party_name(tx, party)
+        raise NotFound(
+            f"{name} har ingen deltager nr. {seq} tilmeldt »{title}«.",
+            en=f"{name} has no participant no. {seq} signed up for »{title}«.",
+        )
+    return row
+
+
 def cancel(
     tx: ProcessTx,
     stage_id: str,
@@ -170,20 +206,8 @@ def cancel(
     """Cancel ``party``'s participant number ``seq``; a confirmed seat goes to the first one
     waiting, who is mailed. The seq of the one moved up, if any."""
     window = _window(tx, stage_id, workshop_id)
-    if not window.open_for_cancelling(at):
-        title = window.event.title
-        raise GuardRefused(
-            f"Workshoppen »{title}« er begyndt; der kan ikke længere afmeldes.",
-            en=f"The workshop »{title}« has begun; nothing can be cancelled.",
-        )
     rows = signups(tx, stage_id, workshop_id)
-    row = next((r for r in rows if r.seq == seq and r.party == party), None)
-    if row is None or row.status not in ACTIVE:
-        name, title = _party_name(tx, party), window.event.title
-        raise NotFound(
-            f"{name} har ingen deltager nr. {seq} tilmeldt »{title}«.",
-            en=f"{name} has no participant no. {seq} signed up for »{title}«.",
-        )
+    row = _cancellable(tx, window, rows, party, seq, at)
     _set(tx, row, {"status": CANCELLED, "cancelled_at": at})
     data = {"seq": seq, "was": row.status, "workshop": workshop_id}
     tx.event(
