@@ -347,7 +347,7 @@ def record_outcome(
         reason=reason,
         document_version=document_version,
     )
-    console.print(f"Registreret: {stage} → {outcome}; {len(applied)} handling(er) fulgte")
+    console.print(f"Registreret: {stage} → {label(outcome)}; {len(applied)} handling(er) fulgte")
 
 
 @record.command("approval")

@@ -164,7 +164,7 @@ def write_checked(target: Path, text: str) -> None:
         tmp.unlink()
         raise DefinitionError(
             [
-                Problem(str(target), p.line, f"after the import: {p.message}", p.field)
+                Problem(str(target), p.line, f"efter importen: {p.message}", p.field)
                 for p in e.problems
             ]
         ) from None

@@ -71,29 +71,32 @@ class ImapConfig:
             parts = urlsplit(url)
             port = parts.port
         except ValueError as e:
-            raise InvalidImapUrl(f"AFTALEFLOW_IMAP_URL is not a URL ({e}): {shown}") from None
+            raise InvalidImapUrl(
+                f"AFTALEFLOW_IMAP_URL er ikke en webadresse ({e}): {shown}"
+            ) from None
         if parts.scheme not in ("imap", "imaps"):
             raise InvalidImapUrl(
-                f"AFTALEFLOW_IMAP_URL must start with imaps:// or imap://, not {shown!r}"
+                f"AFTALEFLOW_IMAP_URL skal begynde med imaps:// eller imap://, ikke {shown!r}"
             )
         if not parts.hostname:
-            raise InvalidImapUrl(f"AFTALEFLOW_IMAP_URL has no host: {shown}")
+            raise InvalidImapUrl(f"AFTALEFLOW_IMAP_URL mangler en vært: {shown}")
         if not parts.username or parts.password is None:
             raise InvalidImapUrl(
-                f"AFTALEFLOW_IMAP_URL needs a user and a password (imaps://user:pass@host/INBOX): {shown}"
+                "AFTALEFLOW_IMAP_URL skal have bruger og adgangskode "
+                f"(imaps://bruger:kode@server/INBOX): {shown}"
             )
         query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
         unknown = set(query) - {"starttls", "processed", "timeout"}
         if unknown:
             raise InvalidImapUrl(
-                f"AFTALEFLOW_IMAP_URL: unknown option(s) {', '.join(sorted(unknown))};"
-                " known: starttls, processed, timeout"
+                f"AFTALEFLOW_IMAP_URL: ukendt(e) indstilling(er) {', '.join(sorted(unknown))};"
+                " kendte: starttls, processed, timeout"
             )
         starttls = query.get("starttls", "0").lower() in ("1", "true", "yes", "on")
         security: Literal["plain", "starttls", "ssl"]
         if parts.scheme == "imaps":
             if starttls:
-                raise InvalidImapUrl("imaps:// is TLS from the start; drop ?starttls=1")
+                raise InvalidImapUrl("imaps:// er TLS fra starten; fjern ?starttls=1")
             security = "ssl"
         elif starttls:
             security = "starttls"
@@ -101,19 +104,21 @@ class ImapConfig:
             security = "plain"
         else:
             raise InvalidImapUrl(
-                "AFTALEFLOW_IMAP_URL would send the password unencrypted; use imaps://… "
-                f"or imap://…?starttls=1 (plain imap:// only to a loopback address): {shown}"
+                "AFTALEFLOW_IMAP_URL ville sende adgangskoden ukrypteret; brug imaps://… "
+                f"eller imap://…?starttls=1 (ren imap:// kun til en loopback-adresse): {shown}"
             )
         try:
             timeout = float(query.get("timeout", DEFAULT_TIMEOUT))
         except ValueError:
-            raise InvalidImapUrl(f"AFTALEFLOW_IMAP_URL: timeout must be seconds: {shown}") from None
+            raise InvalidImapUrl(
+                f"AFTALEFLOW_IMAP_URL: timeout skal være sekunder: {shown}"
+            ) from None
         folder = unquote(parts.path.lstrip("/")) or "INBOX"
         processed = query.get("processed", DEFAULT_PROCESSED).strip()
         if not processed or processed == folder or timeout <= 0:
             raise InvalidImapUrl(
-                "AFTALEFLOW_IMAP_URL: the processed folder must be named and differ from the "
-                f"folder read, and the timeout be positive: {shown}"
+                "AFTALEFLOW_IMAP_URL: mappen processed skal have et navn og være en anden end den "
+                f"mappe, der læses, og timeout skal være positiv: {shown}"
             )
         return cls(
             host=parts.hostname,

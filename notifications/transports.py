@@ -112,22 +112,22 @@ class SmtpConfig:
         parts = urlsplit(url)
         if parts.scheme not in ("smtp", "smtps"):
             raise ValueError(
-                f"AFTALEFLOW_SMTP_URL must start with smtp:// or smtps://, not {url!r}"
+                f"AFTALEFLOW_SMTP_URL skal begynde med smtp:// eller smtps://, ikke {url!r}"
             )
         if not parts.hostname:
-            raise ValueError(f"AFTALEFLOW_SMTP_URL has no host: {url!r}")
+            raise ValueError(f"AFTALEFLOW_SMTP_URL mangler en vært: {url!r}")
         query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
         unknown = set(query) - {"starttls", "timeout"}
         if unknown:
             raise ValueError(
-                f"AFTALEFLOW_SMTP_URL: unknown option(s) {', '.join(sorted(unknown))};"
-                " known: starttls, timeout"
+                f"AFTALEFLOW_SMTP_URL: ukendt(e) indstilling(er) {', '.join(sorted(unknown))};"
+                " kendte: starttls, timeout"
             )
         starttls = query.get("starttls", "0").lower() in ("1", "true", "yes", "on")
         if parts.scheme == "smtps":
             if starttls:
                 raise ValueError(
-                    "smtps:// is TLS from the start; drop ?starttls=1 (or use smtp://)"
+                    "smtps:// er TLS fra starten; fjern ?starttls=1 (eller brug smtp://)"
                 )
             security: Literal["plain", "starttls", "ssl"] = "ssl"
         else:

@@ -77,7 +77,7 @@ def post(token: str) -> Response | tuple[str, int]:
     try:
         statuses = workshops().sign_up(target, people, at=now)
     except (GuardRefused, NotFound) as exc:
-        return render(target, rows, {}, top=[st("err_refused", reason=str(exc))]), 409
+        return render(target, rows, {}, top=[st("err_refused", reason=exc.text(lang()))]), 409
     except ConcurrentUpdate:
         return render(target, rows, {}, top=[st("err_busy")]), 409
     confirmed = statuses.count(CONFIRMED)
@@ -104,7 +104,8 @@ def cancel(token: str) -> Response | tuple[str, int]:
     try:
         moved = workshops().cancel(target, seq, at=state().now())
     except (GuardRefused, NotFound) as exc:
-        return render(target, [_blank()], {}, top=[st("err_refused", reason=str(exc))]), 409
+        refused = st("err_cancel_refused", reason=exc.text(lang()))
+        return render(target, [_blank()], {}, top=[refused]), 409
     except ConcurrentUpdate:
         return render(target, [_blank()], {}, top=[st("err_busy")]), 409
     flash(st("signup_cancelled", name=mine[seq]), "signup")

@@ -53,6 +53,7 @@ DA: dict[str, str] = {
     "err_nobody": "Udfyld mindst én deltager",
     "err_too_many_rows": "Der kan højst tilmeldes {max} deltagere ad gangen",
     "err_refused": "Tilmeldingen kunne ikke gennemføres: {reason}",
+    "err_cancel_refused": "Afmeldingen kunne ikke gennemføres: {reason}",
     "err_busy": "En anden tilmeldte sig i samme øjeblik. Intet er gemt; send formularen igen.",
 }
 
@@ -104,6 +105,7 @@ EN: dict[str, str] = {
     "err_nobody": "Fill in at least one participant",
     "err_too_many_rows": "At most {max} participants can be signed up at a time",
     "err_refused": "The sign-up could not be made: {reason}",
+    "err_cancel_refused": "The cancellation could not be made: {reason}",
     "err_busy": "Somebody else signed up at the same moment. Nothing was saved; send the form again.",
 }
 

@@ -37,9 +37,12 @@ def recommend(
     bst = tx.bound.stage(stage_id)
     if not recommends(bst) or outcome != "approved":
         if document_version is not None:
+            name = bst.definition.name
             raise GuardRefused(
-                f"a version is recorded only with the outcome 'approved' of a decision that "
-                f"recommends the agreement; stage {stage_id!r} with {outcome!r} takes none"
+                "En version af aftalen registreres kun med resultatet approved (godkendt) i en "
+                f"beslutning, der anbefaler aftalen; fasen »{name}« med {outcome} får ingen.",
+                en="A version is recorded only with the outcome approved of a decision that "
+                f"recommends the agreement; the stage »{name}« with {outcome} takes none.",
             )
         return {}
     docs = {
@@ -54,10 +57,13 @@ def recommend(
         document_version = max(docs)
     doc = docs.get(document_version)
     if doc is None:
-        known = ", ".join(str(v) for v in sorted(docs)) or "none yet"
+        known = ", ".join(str(v) for v in sorted(docs))
+        key = tx.process.key
         raise NotFound(
-            f"process {tx.process.key} has no agreement version {document_version} "
-            f"(versions: {known})"
+            f"Processen {key} har ingen version {document_version} af aftalen "
+            f"(versioner: {known or 'ingen endnu'}).",
+            en=f"The process {key} has no agreement version {document_version} "
+            f"(versions: {known or 'none yet'}).",
         )
     return {"version": doc.version, "sha256": doc.sha256, "filename": doc.filename}
 

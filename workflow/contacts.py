@@ -31,15 +31,21 @@ def clear_failing(db: Database, address: str, *, at: datetime, actor: str, reaso
     """The address works again (the secretariat checked it): the mark is cleared, audited,
     and the mail paused for it is due now. Returns how many mails were resumed."""
     if not reason.strip():
-        raise GuardRefused("Skriv hvorfor markeringen ryddes (begrundelsen kommer i loggen).")
+        raise GuardRefused(
+            "Skriv hvorfor markeringen ryddes (begrundelsen kommer i loggen).",
+            en="Write why the mark is cleared (the reason goes to the log).",
+        )
     with db.transaction() as s:
         row = s.scalar(
             select(ContactStatusRow).where(func.lower(ContactStatusRow.address) == address.lower())
         )
         if row is None or row.status != "failing":
-            raise GuardRefused(f"{address} er ikke markeret som fejlende.")
+            raise GuardRefused(
+                f"{address} er ikke markeret som fejlende.",
+                en=f"{address} is not marked as failing.",
+            )
         before = row.reason
-        row.status, row.reason, row.updated_at = "ok", f"cleared by {actor}: {reason}"[:1000], at
+        row.status, row.reason, row.updated_at = "ok", f"ryddet af {actor}: {reason}"[:1000], at
         paused = s.scalars(
             select(OutboxRow).where(
                 OutboxRow.status == "queued", OutboxRow.last_error.startswith(PAUSED)

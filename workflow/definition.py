@@ -291,8 +291,8 @@ class Signup(Strict):
         if isinstance(v, int):
             if not 0 <= v <= 120:
                 raise ValueError(
-                    f"{v} working days before the workshop is not a sign-up deadline; "
-                    "give 0 to 120, or a date like Y-09-08"
+                    f"{v} arbejdsdage før workshoppen er ingen tilmeldingsfrist; "
+                    "skriv 0 til 120 eller en dato, fx Y-09-08"
                 )
             return v
         try:
@@ -305,7 +305,8 @@ class Signup(Strict):
     def _minimum(self) -> Signup:
         if self.minimum > self.capacity:
             raise LocatedValueError(
-                f"minimum {self.minimum} is more than the capacity {self.capacity}", ("minimum",)
+                f"minimum {self.minimum} er større end antallet af pladser ({self.capacity})",
+                ("minimum",),
             )
         return self
 
@@ -374,7 +375,7 @@ class SendReport(Strict):
     @classmethod
     def _not_negative(cls, v: int) -> int:
         if v < 0:
-            raise ValueError("working_days_before counts working days and cannot be negative")
+            raise ValueError("working_days_before tæller arbejdsdage og kan ikke være negativ")
         return v
 
 

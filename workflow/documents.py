@@ -74,7 +74,8 @@ def put_up_for_approval(
     if version is None:
         if not rec:
             raise GuardRefused(
-                "no decision has recommended a version of the agreement; name the version"
+                "Ingen beslutning har anbefalet en version af aftalen; angiv versionen.",
+                en="No decision has recommended a version of the agreement; name the version.",
             )
         version = int(rec["version"])
     doc = tx.session.scalar(

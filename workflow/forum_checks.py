@@ -13,6 +13,7 @@ from workflow.definition import (
     ProcessDefinition,
     QuestionnaireStage,
 )
+from workflow.labels import label
 
 
 def forum_problems(proc: ProcessDefinition) -> Iterator[tuple[tuple[Any, ...], str]]:
@@ -26,31 +27,32 @@ def forum_problems(proc: ProcessDefinition) -> Iterator[tuple[tuple[Any, ...], s
             src = stage.send_report.source
             loc = ("stages", i, "send_report", "source")
             if src not in ids:
-                yield loc, f"unknown stage {src!r}{suggest(src, questionnaires or ids)}"
+                yield loc, f"ukendt fase {src!r}{suggest(src, questionnaires or ids)}"
             elif src not in questionnaires:
                 yield (
                     loc,
                     (
-                        f"stage {src!r} is a {proc.stage(src).kind} stage; the report is compiled "
-                        f"from a questionnaire stage ({', '.join(questionnaires) or 'none here'})"
+                        f"fasen {src!r} er {label(proc.stage(src).kind).lower()}; rapporten "
+                        "samles af svarene i en spørgeskemafase "
+                        f"({', '.join(questionnaires) or 'der er ingen her'})"
                     ),
                 )
             elif ids.index(src) >= i:
-                yield loc, f"the report of {src!r} cannot be sent before that stage runs"
+                yield loc, f"rapporten fra {src!r} kan ikke sendes, før den fase har kørt"
             if stage.meeting is None:
                 yield (
                     ("stages", i, "send_report"),
-                    ("send_report needs the stage's meeting: the report goes out before it"),
+                    "send_report kræver fasens møde (meeting): rapporten sendes før mødet",
                 )
             if not stage.invite:
                 yield (
                     ("stages", i, "send_report"),
-                    ("send_report mails the stage's invitees; give the roles under 'invite'"),
+                    "send_report mailer fasens inviterede; angiv rollerne under 'invite'",
                 )
         if isinstance(stage, DecisionStage) and stage.recommends_agreement:
             later = [s for s in proc.stages[i + 1 :] if isinstance(s, ApprovalStage)]
             if not later:
                 yield (
                     ("stages", i, "recommends_agreement"),
-                    ("a decision that recommends the agreement needs an approval stage after it"),
+                    "en beslutning, der anbefaler aftalen, kræver en godkendelsesfase efter sig",
                 )

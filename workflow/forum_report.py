@@ -34,9 +34,12 @@ MAIL_KIND = "forum_report"
 def report_setting(bst: BoundStage) -> SendReport:
     d = bst.definition
     if not isinstance(d, MeetingStage) or d.send_report is None:
+        name = d.name
         raise GuardRefused(
-            f"stage {bst.id!r} sends no report: give the meeting stage a send_report "
-            "(source: the questionnaire stage) in the definition"
+            f"Fasen »{name}« sender ingen rapport: giv mødefasen en send_report "
+            "(source: spørgeskemafasen) i procesdefinitionen.",
+            en=f"The stage »{name}« sends no report: give the meeting stage a send_report "
+            "(source: the questionnaire stage) in the definition.",
         )
     return d.send_report
 
@@ -57,7 +60,11 @@ def send_report(
     bst = tx.bound.stage(stage_id)
     setting = report_setting(bst)
     if manual and tx.process.status == "cancelled":
-        raise GuardRefused(f"process {tx.process.key} is cancelled; nothing is sent")
+        key = tx.process.key
+        raise GuardRefused(
+            f"Processen {key} er annulleret; intet sendes.",
+            en=f"The process {key} is cancelled; nothing is sent.",
+        )
     if stage.report_sent_at is None:
         stage.report_sent_at = at
     event_data = {**(data or {}), "source": setting.source, "manual": manual}
@@ -162,7 +169,7 @@ def revoke_report_links(
     on; the next send issues new ones."""
     report_setting(tx.bound.stage(stage_id))
     if party is not None and party not in tx.bound.bundle.parties.by_slug:
-        raise NotFound(f"no party {party!r}")
+        raise NotFound(f"Parten {party!r} findes ikke.", en=f"There is no party {party!r}.")
     where = [
         LinkRow.process_id == tx.process.id,
         LinkRow.stage_id == stage_id,

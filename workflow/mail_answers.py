@@ -30,6 +30,7 @@ from workflow.answering import save_draft, store_version
 from workflow.errors import GuardRefused, NotFound
 from workflow.planner import past_deadline
 from workflow.storage.models import AnswerRow, InboundMailRow
+from workflow.storage.records import TaskRecord
 from workflow.tx import ProcessTx
 
 RECEIVED = "received"
@@ -56,7 +57,10 @@ def receive_by_mail(
     ``already`` if it was taken in before (nothing is done again)."""
     mail = tx.session.get(InboundMailRow, inbound_id)
     if mail is None:
-        raise NotFound(f"there is no received mail #{inbound_id}")
+        raise NotFound(
+            f"Der er ingen modtaget mail nr. {inbound_id}.",
+            en=f"There is no received mail #{inbound_id}.",
+        )
     if mail.applied_at is not None:
         return ALREADY
     data: dict[str, Any] = {
@@ -85,6 +89,44 @@ def receive_by_mail(
     return RECEIVED
 
 
+def _party_name(tx: ProcessTx, party: str) -> str:
+    found = tx.bound.bundle.parties.by_slug.get(party)
+    return found.name if found else party
+
+
+def _confirmable(
+    tx: ProcessTx, stage_id: str, party: str, inbound_id: int, at: datetime
+) -> tuple[TaskRecord, InboundMailRow]:
+    """The task and the reply, refused unless the questionnaire is open, the task is
+    "svar modtaget pr. mail" and the mail is the party's reply in the stage."""
+    stage = tx.stage(stage_id)
+    closes_at = tx.bound.stage(stage_id).closes_at
+    if stage.status != "open" or (closes_at is not None and at > closes_at):
+        raise GuardRefused(
+            "Spørgeskemaet er lukket; svaret kan ikke længere godkendes.",
+            en="The questionnaire is closed; the answer can no longer be confirmed.",
+        )
+    task = tx.task(stage_id, party, "")
+    if task.status != STATE:
+        raise GuardRefused(
+            "Kun en opgave med status «svar modtaget pr. mail» kan få et svar pr. mail godkendt.",
+            en="Only a task with the status «answer received by mail» can have an answer by "
+            "mail confirmed.",
+        )
+    mail = tx.session.get(InboundMailRow, inbound_id)
+    if mail is None or (mail.process_id, mail.stage_id, mail.party) != (
+        tx.process.id,
+        stage_id,
+        party,
+    ):
+        who, name = _party_name(tx, party), tx.bound.stage(stage_id).definition.name
+        raise NotFound(
+            f"Mail nr. {inbound_id} er ikke et svar fra {who} i fasen »{name}«.",
+            en=f"Mail #{inbound_id} is not a reply from {who} in the stage »{name}«.",
+        )
+    return task, mail
+
+
 def confirm_by_mail(
     tx: ProcessTx,
     stage_id: str,
@@ -98,22 +140,7 @@ def confirm_by_mail(
     """The mail is the party's answer: a new submitted version (the draft's answers, the
     mail's files, ``by_mail``); late when the mail came after the deadline. Returns the
     version."""
-    stage = tx.stage(stage_id)
-    closes_at = tx.bound.stage(stage_id).closes_at
-    if stage.status != "open" or (closes_at is not None and at > closes_at):
-        raise GuardRefused("Spørgeskemaet er lukket; svaret kan ikke længere godkendes.")
-    task = tx.task(stage_id, party, "")
-    if task.status != STATE:
-        raise GuardRefused(
-            "Kun en opgave med status «svar modtaget pr. mail» kan få et svar pr. mail godkendt."
-        )
-    mail = tx.session.get(InboundMailRow, inbound_id)
-    if mail is None or (mail.process_id, mail.stage_id, mail.party) != (
-        tx.process.id,
-        stage_id,
-        party,
-    ):
-        raise NotFound(f"mail #{inbound_id} is not a reply from {party} in {stage_id}")
+    task, mail = _confirmable(tx, stage_id, party, inbound_id, at)
     late = past_deadline(tx.bound, task.deadline, mail.received_at)
     task.status = machines.fire(
         "questionnaire_task", task.status, "confirm_mail_late" if late else "confirm_mail"

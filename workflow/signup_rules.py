@@ -13,6 +13,7 @@ from typing import Any
 from workflow.calendar import add_working_days, end_of_day, to_local
 from workflow.definition import DateExpr, Event, Signup, WorkshopStage
 from workflow.errors import NotFound
+from workflow.labels import label
 from workflow.timeline import BoundEvent, BoundProcess, BoundStage
 
 
@@ -46,7 +47,9 @@ def signup_problems(stage: Any, ev: Event, year: int) -> list[tuple[tuple[str, .
     if ev.signup is None:
         return []
     if not isinstance(stage, WorkshopStage):
-        return [(("signup",), f"only workshops take sign-ups; {ev.title!r} is a {stage.kind}")]
+        kind = label(stage.kind).lower()
+        where = f"{ev.title!r} står i fasen {stage.id!r}, som er {kind}"
+        return [(("signup",), f"kun workshops har tilmelding; {where}")]
     deadline = ev.signup.deadline
     if isinstance(deadline, str) and DateExpr.parse(deadline).sort_key(year) > DateExpr.parse(
         ev.date
@@ -54,7 +57,7 @@ def signup_problems(stage: Any, ev: Event, year: int) -> list[tuple[tuple[str, .
         return [
             (
                 ("signup", "deadline"),
-                f"the sign-up deadline {deadline} is after the workshop ({ev.date})",
+                f"tilmeldingsfristen {deadline} ligger efter workshoppen ({ev.date})",
             )
         ]
     return []
@@ -96,11 +99,17 @@ def signup_window(bound: BoundProcess, stage_id: str, workshop_id: str) -> Signu
     try:
         bst = bound.stage(stage_id)
     except KeyError:
-        raise NotFound(f"no stage {stage_id!r}") from None
+        raise NotFound(
+            f"Processen har ingen fase {stage_id!r}.", en=f"The process has no stage {stage_id!r}."
+        ) from None
     for w in signup_windows(bound, bst):
         if w.id == workshop_id:
             return w
-    raise NotFound(f"stage {stage_id!r} has no workshop {workshop_id!r} that takes sign-ups")
+    name = bst.definition.name
+    raise NotFound(
+        f"Fasen »{name}« har ingen workshop {workshop_id!r} med tilmelding.",
+        en=f"The stage »{name}« has no workshop {workshop_id!r} that takes sign-ups.",
+    )
 
 
 #: What the tick does about a workshop's sign-up (``workflow.workshop_tick``), and the key of

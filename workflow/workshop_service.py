@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from workflow import workshops
+from workflow import workshop_after, workshops
 from workflow.definition import Contact
 from workflow.errors import NotFound
 from workflow.link_target import TOKEN_PATTERN, LinkNotFound
@@ -152,7 +152,7 @@ class Workshops:
         with self.db.sessions() as s:
             row = s.scalar(select(ProcessRow).where(ProcessRow.key == key))
             if row is None:
-                raise NotFound(f"no process {key!r}")
+                raise NotFound(f"Processen {key!r} findes ikke.", en=f"No process {key!r}.")
             flagged = set(
                 s.scalars(
                     select(EventRow.step).where(
@@ -225,7 +225,9 @@ class Workshops:
         actor: str,
     ) -> None:
         with self.service.transaction(key) as tx:
-            workshops.record_attendance(tx, stage_id, workshop_id, attended, at=at, actor=actor)
+            workshop_after.record_attendance(
+                tx, stage_id, workshop_id, attended, at=at, actor=actor
+            )
             tx.commit()
 
     def save_conclusions(
@@ -239,7 +241,7 @@ class Workshops:
         actor: str,
     ) -> int:
         with self.service.transaction(key) as tx:
-            version = workshops.save_conclusions(
+            version = workshop_after.save_conclusions(
                 tx, stage_id, workshop_id, texts, at=at, actor=actor
             )
             tx.commit()

@@ -8,7 +8,7 @@ workshop's calendar file, or a "venteliste" mail; one moved up gets a confirmati
 cancelled a cancellation (with a calendar cancellation if they had a seat). The
 tick reminds parties without sign-ups and tells the secretariat about a workshop below its
 minimum (``workflow.signup_rules`` says when). Afterwards the secretariat records attendance
-and the workshop's conclusions.
+and the workshop's conclusions (``workflow.workshop_after``).
 """
 
 from __future__ import annotations
@@ -21,12 +21,13 @@ from typing import Any
 
 from sqlalchemy import func, insert, select, update
 
+from workflow.dates import format_datetime
 from workflow.definition import Contact
 from workflow.errors import GuardRefused, NotFound
 from workflow.links import LinkKey, make_token, token_hash
 from workflow.mail import Mail
 from workflow.signup_rules import SignupWindow, signup_window
-from workflow.storage.models import TABLES, WorkshopConclusionRow, WorkshopSignupRow
+from workflow.storage.models import TABLES, WorkshopSignupRow
 from workflow.tx import ProcessTx
 
 CONFIRMED, WAITING, CANCELLED = "confirmed", "waiting", "cancelled"
@@ -78,8 +79,46 @@ def signups(tx: ProcessTx, stage_id: str, workshop_id: str) -> list[WorkshopSign
 def _window(tx: ProcessTx, stage_id: str, workshop_id: str) -> SignupWindow:
     window = signup_window(tx.bound, stage_id, workshop_id)
     if tx.process.status != "running" or tx.stage(stage_id).status != "open":
-        raise GuardRefused(f"stage {stage_id!r} is not open: sign-ups are closed")
+        name = tx.bound.stage(stage_id).definition.name
+        raise GuardRefused(
+            f"Fasen »{name}« er ikke åben; tilmeldingen er lukket.",
+            en=f"The stage »{name}« is not open; the sign-up is closed.",
+        )
     return window
+
+
+def _party_name(tx: ProcessTx, party: str) -> str:
+    found = tx.bound.bundle.parties.by_slug.get(party)
+    return found.name if found else party
+
+
+def _refuse_sign_up(
+    window: SignupWindow,
+    rows: Sequence[WorkshopSignupRow],
+    people: Sequence[Participant],
+    at: datetime,
+) -> None:
+    """Refused after the deadline, for a participant with a problem, or an address already on
+    the workshop's list (``rows``) or given twice."""
+    if not window.open_for_signup(at):
+        title, closed = window.event.title, window.deadline
+        raise GuardRefused(
+            f"Tilmeldingen til »{title}« lukkede {format_datetime(closed)}.",
+            en=f"The sign-up for »{title}« closed {format_datetime(closed, 'en')}.",
+        )
+    if not people or any(participant_issues(p) for p in people):
+        raise GuardRefused(
+            "Hver deltager skal have et navn og en gyldig e-mailadresse.",
+            en="Every participant needs a name and a valid e-mail address.",
+        )
+    taken = {r.email.lower() for r in rows if r.status in ACTIVE}
+    emails = [p.email.lower() for p in people]
+    twice = sorted({e for e in emails if e in taken or emails.count(e) > 1})
+    if twice:
+        raise GuardRefused(
+            f"Allerede tilmeldt workshoppen: {', '.join(twice)}.",
+            en=f"Already signed up for this workshop: {', '.join(twice)}.",
+        )
 
 
 def sign_up(
@@ -96,16 +135,8 @@ def sign_up(
     written) after the deadline, for a participant with a problem, or an address already on
     the workshop's list."""
     window = _window(tx, stage_id, workshop_id)
-    if not window.open_for_signup(at):
-        raise GuardRefused(f"the sign-up for {workshop_id!r} closed at {window.deadline}")
-    if not people or any(participant_issues(p) for p in people):
-        raise GuardRefused("every participant needs a name and a valid e-mail address")
     rows = signups(tx, stage_id, workshop_id)
-    taken = {r.email.lower() for r in rows if r.status in ACTIVE}
-    emails = [p.email.lower() for p in people]
-    twice = sorted({e for e in emails if e in taken or emails.count(e) > 1})
-    if twice:
-        raise GuardRefused(f"already signed up for this workshop: {', '.join(twice)}")
+    _refuse_sign_up(window, rows, people, at)
     confirmed = sum(1 for r in rows if r.status == CONFIRMED)
     waiting = any(r.status == WAITING for r in rows)
     seq = max((r.seq for r in rows), default=0)
@@ -136,6 +167,31 @@ def sign_up(
     return statuses
 
 
+def _cancellable(
+    tx: ProcessTx,
+    window: SignupWindow,
+    rows: Sequence[WorkshopSignupRow],
+    party: str,
+    seq: int,
+    at: datetime,
+) -> WorkshopSignupRow:
+    """``party``'s participant ``seq`` still signed up, before the workshop begins."""
+    title = window.event.title
+    if not window.open_for_cancelling(at):
+        raise GuardRefused(
+            f"Workshoppen »{title}« er begyndt; der kan ikke længere afmeldes.",
+            en=f"The workshop »{title}« has begun; nothing can be cancelled.",
+        )
+    row = next((r for r in rows if r.seq == seq and r.party == party), None)
+    if row is None or row.status not in ACTIVE:
+        name = _party_name(tx, party)
+        raise NotFound(
+            f"{name} har ingen deltager nr. {seq} tilmeldt »{title}«.",
+            en=f"{name} has no participant no. {seq} signed up for »{title}«.",
+        )
+    return row
+
+
 def cancel(
     tx: ProcessTx,
     stage_id: str,
@@ -150,12 +206,8 @@ def cancel(
     """Cancel ``party``'s participant number ``seq``; a confirmed seat goes to the first one
     waiting, who is mailed. The seq of the one moved up, if any."""
     window = _window(tx, stage_id, workshop_id)
-    if not window.open_for_cancelling(at):
-        raise GuardRefused(f"the workshop {workshop_id!r} has begun; nothing can be cancelled")
     rows = signups(tx, stage_id, workshop_id)
-    row = next((r for r in rows if r.seq == seq and r.party == party), None)
-    if row is None or row.status not in ACTIVE:
-        raise NotFound(f"{party!r} has no participant {seq} signed up for {workshop_id!r}")
+    row = _cancellable(tx, window, rows, party, seq, at)
     _set(tx, row, {"status": CANCELLED, "cancelled_at": at})
     data = {"seq": seq, "was": row.status, "workshop": workshop_id}
     tx.event(
@@ -305,70 +357,3 @@ def signup_details(
             "deadline": window.deadline.isoformat(),
         },
     }
-
-
-# ---------------------------------------------------------------------- afterwards
-
-
-def record_attendance(
-    tx: ProcessTx,
-    stage_id: str,
-    workshop_id: str,
-    attended: Mapping[int, bool],
-    *,
-    at: datetime,
-    actor: str,
-) -> None:
-    """Who came (by seq), once the workshop has begun; only confirmed participants."""
-    window = signup_window(tx.bound, stage_id, workshop_id)
-    if at < window.event.start:
-        raise GuardRefused("attendance can be recorded once the workshop has begun")
-    rows = {r.seq: r for r in signups(tx, stage_id, workshop_id) if r.status == CONFIRMED}
-    unknown = sorted(set(attended) - set(rows))
-    if unknown:
-        raise NotFound(f"no confirmed participant {unknown[0]} in {workshop_id!r}")
-    for seq, came in attended.items():
-        _set(tx, rows[seq], {"attended": bool(came)})
-    present = sum(1 for s in rows if attended.get(s, bool(rows[s].attended)))
-    data = {"workshop": workshop_id, "present": present, "confirmed": len(rows)}
-    tx.event(at, actor, "workshop_attendance_recorded", stage=stage_id, step=workshop_id, data=data)
-
-
-def save_conclusions(
-    tx: ProcessTx,
-    stage_id: str,
-    workshop_id: str,
-    texts: Mapping[str, str],
-    *,
-    at: datetime,
-    actor: str,
-) -> int:
-    """A new version of the workshop's conclusions (challenges, actions, recommendations)."""
-    signup_window(tx.bound, stage_id, workshop_id)
-    fields = ("challenges", "actions", "recommendations")
-    if any(len(texts.get(f, "")) > TEXT_MAX for f in fields):
-        raise GuardRefused(f"a conclusion may hold at most {TEXT_MAX} characters")
-    last = tx.session.scalar(
-        select(func.max(WorkshopConclusionRow.version)).where(
-            WorkshopConclusionRow.process_id == tx.process.id,
-            WorkshopConclusionRow.stage_id == stage_id,
-            WorkshopConclusionRow.workshop_id == workshop_id,
-        )
-    )
-    version = (last or 0) + 1
-    values = {f: texts.get(f, "").strip() for f in fields}
-    tx.write(
-        insert(WorkshopConclusionRow),
-        {
-            "process_id": tx.process.id,
-            "stage_id": stage_id,
-            "workshop_id": workshop_id,
-            "version": version,
-            **values,
-            "author": actor,
-            "saved_at": at,
-        },
-    )
-    data = {"workshop": workshop_id, "version": version}
-    tx.event(at, actor, "workshop_conclusions_saved", stage=stage_id, step=workshop_id, data=data)
-    return version

@@ -82,11 +82,11 @@ def _row(html: str, party: str, body: str) -> str:
 
 def test_the_decision_records_the_newest_version_by_default(kkr: Dash) -> None:
     service = _service(kkr)
-    with pytest.raises(NotFound, match="no agreement version 7"):
+    with pytest.raises(NotFound, match="ingen version 7 af aftalen"):
         service.record_outcome(
             KEY, KKR, outcome="approved", document_version=7, at=KKR_OPEN, actor="t"
         )
-    with pytest.raises(GuardRefused, match="only with the outcome 'approved'"):
+    with pytest.raises(GuardRefused, match="kun med resultatet approved"):
         service.record_outcome(KEY, KKR, outcome="held", document_version=1, at=KKR_OPEN, actor="t")
     service.record_outcome(
         KEY, KKR, outcome="approved", text="KKR anbefaler", at=KKR_OPEN, actor="t"

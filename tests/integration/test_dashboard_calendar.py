@@ -179,6 +179,10 @@ def test_a_council_meeting_after_the_deadline_is_flagged_months_ahead(
         assert "14.12.2022" in row and "Risiko: mødet ligger efter fristen" in row
         row = plan.split('data-party="aalborg" data-body="socialudvalg"', 1)[1].split("</tr>")[0]
         assert "14.11.2022" in row and "07.11.2022" in row  # meeting, agenda deadline
+        assert "14.11.2022 kl. 15.00" in row
+        plan = d.client.get(f"/sekretariat/proces/{KEY}/moedeplan?lang=en").text
+        row = plan.split('data-party="aalborg" data-body="socialudvalg"', 1)[1].split("</tr>")[0]
+        assert "2022-11-14 15:00" in row and "kl." not in row
 
 
 def test_an_agenda_deadline_passed_without_an_agreement_is_a_risk(

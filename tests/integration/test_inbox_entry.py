@@ -66,7 +66,7 @@ def test_inbox_fetch_once(aftaleflow: Callable[..., Ran], imap_server: ImapServe
     ("url", "says"),
     [
         ("", "AFTALEFLOW_IMAP_URL er ikke sat"),
-        ("imap://u:secret@imap.nord.example/INBOX", "would send the password unencrypted"),
+        ("imap://u:secret@imap.nord.example/INBOX", "ville sende adgangskoden ukrypteret"),
     ],
 )
 def test_inbox_fetch_without_a_usable_url(
@@ -130,4 +130,4 @@ def test_the_scheduler_refuses_a_wrong_imap_url(
     proc = SchedulerProcess([], env, tmp_path / "logs", "bad").start()
     scheduler.append(proc)
     assert proc.proc is not None and proc.proc.wait(timeout=60) == 2
-    assert "needs a user and a password" in proc.stderr() and "Traceback" not in proc.stderr()
+    assert "skal have bruger og adgangskode" in proc.stderr() and "Traceback" not in proc.stderr()

@@ -141,3 +141,45 @@ def test_signing_up_and_cancelling(site: Site) -> None:
     late = site.client.post(site.url(), data=late_form)
     assert "Tilmeldingen lukkede" in late.text and 'value="bo@aalborg.example"' not in late.text
     assert late.status_code == 409
+
+
+def test_a_refused_sign_up_and_cancellation_are_danish_and_english_with_lang_en(
+    site: Site,
+) -> None:
+    form = {"rows": "1", "name-0": "Anna Berg", "email-0": "anna@aalborg.example",
+            "action": "submit"}  # fmt: skip
+    assert site.post(site.url(), form).status_code == 303
+    found = re.search(r'name="csrf_token" value="([^"]+)"', site.client.get(site.url()).text)
+    assert found
+    token = found.group(1)
+    with site.db.sessions() as s:
+        seq = s.scalar(select(WorkshopSignupRow.seq))
+    late = {**form, "email-0": "bo@aalborg.example", "csrf_token": token}
+    site.clock.set(at("2022-09-15", 10))  # the sign-up closed at the end of 14 September
+    da = site.client.post(site.url(), data=late)
+    assert da.status_code == 409
+    assert "Tilmeldingen lukkede onsdag den 14. september 2022 kl. 23.59." in da.text
+    assert site.client.get(site.url() + "?lang=en").status_code == 200
+    en = site.client.post(site.url(), data=late)
+    assert en.status_code == 409 and '<html lang="en">' in en.text
+    assert "The sign-up closed Wednesday 14 September 2022 at 23:59." in en.text
+    assert "Tilmeldingen lukkede" not in en.text
+
+    # The workshop has begun: the engine refuses the cancellation, in the page's language.
+    site.clock.set(at("2022-09-21", 10))
+    cancel = {"seq": str(seq), "csrf_token": token}
+    en = site.client.post(site.url() + "/afmeld", data=cancel)
+    assert en.status_code == 409
+    assert (
+        "The cancellation could not be made: The workshop »Workshop – Sammen om en stærk "
+        "socialpsykiatri« has begun; nothing can be cancelled."
+    ) in en.text
+    assert site.client.get(site.url() + "?lang=da").status_code == 200
+    da = site.client.post(site.url() + "/afmeld", data=cancel)
+    assert da.status_code == 409
+    assert (
+        "Afmeldingen kunne ikke gennemføres: Workshoppen »Workshop – Sammen om en stærk "
+        "socialpsykiatri« er begyndt; der kan ikke længere afmeldes."
+    ) in da.text
+    assert "has begun" not in da.text
+    assert site.signups() == 1

@@ -29,16 +29,16 @@ def test_starttls_and_defaults() -> None:
 @pytest.mark.parametrize(
     ("url", "says"),
     [
-        ("pop3://u:p@h/INBOX", "must start with imaps:// or imap://"),
-        ("imaps:///INBOX", "has no host"),
-        ("imaps://imap.nord.example/INBOX", "needs a user and a password"),
-        ("imaps://u@imap.nord.example/INBOX", "needs a user and a password"),
-        ("imap://u:p@imap.nord.example/INBOX", "would send the password unencrypted"),
-        ("imaps://u:p@h/INBOX?starttls=1", "TLS from the start"),
-        ("imaps://u:p@h/INBOX?folder=x", "unknown option(s) folder"),
-        ("imaps://u:p@h/INBOX?timeout=soon", "timeout must be seconds"),
-        ("imaps://u:p@h/INBOX?processed=INBOX", "must be named and differ"),
-        ("imaps://u:p@h:99999/INBOX", "is not a URL"),
+        ("pop3://u:p@h/INBOX", "skal begynde med imaps:// eller imap://"),
+        ("imaps:///INBOX", "mangler en vært"),
+        ("imaps://imap.nord.example/INBOX", "skal have bruger og adgangskode"),
+        ("imaps://u@imap.nord.example/INBOX", "skal have bruger og adgangskode"),
+        ("imap://u:p@imap.nord.example/INBOX", "ville sende adgangskoden ukrypteret"),
+        ("imaps://u:p@h/INBOX?starttls=1", "TLS fra starten"),
+        ("imaps://u:p@h/INBOX?folder=x", "indstilling(er) folder"),
+        ("imaps://u:p@h/INBOX?timeout=soon", "timeout skal være sekunder"),
+        ("imaps://u:p@h/INBOX?processed=INBOX", "skal have et navn og være en anden"),
+        ("imaps://u:p@h:99999/INBOX", "er ikke en webadresse"),
     ],
 )
 def test_wrong_urls_say_what_is_wrong_without_the_password(url: str, says: str) -> None:

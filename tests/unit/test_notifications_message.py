@@ -146,10 +146,10 @@ def test_smtp_urls() -> None:
     ssl = SmtpConfig.parse("smtps://u:p@relay.example")
     assert (ssl.port, ssl.security) == (465, "ssl")
     for bad, match in [
-        ("http://relay.example", "smtp:// or smtps://"),
-        ("smtp://", "no host"),
-        ("smtp://r.example?tls=1", "unknown option"),
-        ("smtps://r.example?starttls=1", "TLS from the start"),
+        ("http://relay.example", "smtp:// eller smtps://"),
+        ("smtp://", "mangler en vært"),
+        ("smtp://r.example?tls=1", "ukendt"),
+        ("smtps://r.example?starttls=1", "TLS fra starten"),
     ]:
         with pytest.raises(ValueError, match=match):
             SmtpConfig.parse(bad)

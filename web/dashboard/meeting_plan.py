@@ -4,13 +4,25 @@ marked weeks before the stage's deadline (``workflow.approval_risk``)."""
 
 from __future__ import annotations
 
+from datetime import time
+
 from flask import render_template
 
 from web.dashboard import reads
 from web.dashboard.blueprint import bp
+from web.i18n import lang
 from web.state import state
-from workflow.calendar import to_local
+from workflow.calendar import local_to_utc, to_local
+from workflow.councils import Meeting
+from workflow.dates import format_time
 from workflow.risk_reads import calendars_for, stage_risks
+
+
+def meeting_time(m: Meeting) -> str:
+    """The time of a council meeting as the page's language writes it (kl. 17.00, 17:00)."""
+    if not m.time:
+        return ""
+    return format_time(local_to_utc(m.date, time.fromisoformat(m.time)), lang())
 
 
 @bp.get("/proces/<key>/moedeplan")
@@ -31,4 +43,5 @@ def meeting_plan(key: str) -> str:
         source=source,
         names=names,
         today=today,
+        meeting_time=meeting_time,
     )

@@ -11,6 +11,7 @@ from web.dashboard import reads
 from web.dashboard.auth import admin_only, the_user
 from web.dashboard.blueprint import bp
 from web.dashboard.workshop_texts import wt
+from web.i18n import lang
 from web.state import state
 from workflow import exports
 from workflow.errors import ConcurrentUpdate, GuardRefused, NotFound
@@ -88,7 +89,7 @@ def workshop_attendance(key: str, stage: str, workshop: str) -> Response | tuple
             actor=the_user().actor,
         )
     except (GuardRefused, NotFound, ConcurrentUpdate) as exc:
-        return _page(key, status=409, error=wt("ws_refused", reason=str(exc)))
+        return _page(key, status=409, error=wt("ws_refused", reason=exc.text(lang())))
     flash(wt("ws_attendance_saved"), "success")
     return redirect(url_for("dashboard.workshops", key=key) + f"#ws-{workshop}", code=303)
 
@@ -111,7 +112,7 @@ def workshop_conclusions(key: str, stage: str, workshop: str) -> Response | tupl
             key,
             status=409,
             form={**texts, "workshop": workshop},
-            error=wt("ws_refused", reason=str(exc)),
+            error=wt("ws_refused", reason=exc.text(lang())),
         )
     flash(wt("ws_conclusions_saved", version=version), "success")
     return redirect(url_for("dashboard.workshops", key=key) + f"#ws-{workshop}", code=303)
