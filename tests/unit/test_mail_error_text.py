@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Flask, g
 
-from notifications.pause import PAUSED
 from web.dashboard.templating import mail_error
+from workflow.contacts import PAUSED
 
 
 def test_a_paused_mail_reads_as_a_sentence_in_danish_and_english() -> None:

@@ -10,6 +10,7 @@ from web.dashboard.blueprint import bp
 from web.dashboard.texts import dt, dt_or, event_label
 from web.i18n import lang
 from workflow import dates, machines
+from workflow.contacts import PAUSED
 from workflow.labels import label as workflow_label
 
 
@@ -29,6 +30,14 @@ def day(value: date | datetime | str | None) -> str:
     return dates.format_day(value, lang())
 
 
+def mail_error(text: str | None) -> str:
+    """A mail's last error as the page shows it: a bounce's pause in the page's language."""
+    value = text or ""
+    if value.startswith(PAUSED):
+        return dt("mail_paused_because", addresses=value.removeprefix(PAUSED).strip())
+    return value
+
+
 def can_stage(status: str, trigger: str) -> bool:
     return machines.can("stage", status, trigger)
 
@@ -43,5 +52,6 @@ def _helpers() -> dict[str, Any]:
         "moment": moment,
         "day": day,
         "can_stage": can_stage,
+        "mail_error": mail_error,
         "user": current_user(),
     }
