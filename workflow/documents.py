@@ -32,6 +32,8 @@ def add_document(
         select(func.max(DocumentRow.version)).where(DocumentRow.process_id == pid)
     )
     version = (latest or 0) + 1
+    tx.documents_changed = True
+    tx.state.document = None
     tx.write(
         insert(DocumentRow).values(
             process_id=pid,

@@ -32,7 +32,7 @@ from workflow.errors import ConcurrentUpdate, NotFound
 from workflow.events import INSERT_EVENT, event_row
 from workflow.mail import Mail, outbox_row
 from workflow.state import ProcessState, ProcessStates
-from workflow.storage import records
+from workflow.storage import reads, records
 from workflow.storage.db import Database
 from workflow.storage.fast import STATEMENTS
 from workflow.storage.locks import lock_process
@@ -77,6 +77,8 @@ class ProcessTx:
         self._links: list[dict[str, Any]] = []
         self._writes: list[tuple[Executable, Any]] = []
         self._cancellations: list[Cancellation] = []
+        #: A document was added: what is read of the documents now is not kept.
+        self.documents_changed = False
 
     @property
     def session(self) -> Session:
@@ -154,17 +156,36 @@ class ProcessTx:
 
     def mail(self, mail: Mail, at: datetime) -> None:
         p = self.process
-        self._mails.append(
-            outbox_row(
-                mail,
-                process_id=p.id,
-                process_key=p.key,
-                title=p.title,
-                year=p.year,
-                bound=self.bound,
-                at=at,
-            )
+        row = outbox_row(
+            mail,
+            process_id=p.id,
+            process_key=p.key,
+            title=p.title,
+            year=p.year,
+            bound=self.bound,
+            at=at,
         )
+        self._mails.append(row)
+        self.state.note_mail(row)
+
+    def queued(self, kind: str, t: TaskRecord) -> tuple[int | None, int]:
+        """(highest sequence or None, how many) of the task's mails of ``kind``, those queued
+        in this transaction included."""
+        got = self.state.stage_mails(self.conn, t.stage_id, self._mails).get(
+            (kind, t.party, t.step)
+        )
+        return (got[0], got[1]) if got else (None, 0)
+
+    def document_up(self, sha256: str) -> dict[str, Any]:
+        """The newest agreement version with this hash (``workflow.storage.reads``); kept in
+        the state until the hash changes or a document is added."""
+        st = self.state
+        if st.document is not None and st.document[0] == sha256:
+            return st.document[1]
+        info = reads.document_up(self.conn, self.process.id, sha256)
+        if not self.documents_changed:
+            st.document = (sha256, info)
+        return info
 
     def link(self, t: TaskRecord, token_hash: str, at: datetime) -> None:
         """A personal link of ``t``'s generation; one that exists already stays as it is."""
