@@ -109,7 +109,7 @@ def _store(
     mine = {"pid": tx.process.id, "stage": stage_id, "party": party}
     latest = STATEMENTS.get("latest answer", tx.conn, lambda: _LATEST_VERSION).first(tx.conn, mine)
     version = ((latest or [None])[0] or 0) + 1
-    tx.write(_DELETE_DRAFT, mine)
+    tx.write(_DELETE_DRAFT, mine, name="delete draft")
     answer = {
         "process_id": tx.process.id,
         "stage_id": stage_id,
@@ -121,7 +121,7 @@ def _store(
         "created_at": at,
         "submitted_at": at,
     }
-    tx.write(_INSERT_ANSWER, answer)
+    tx.write(_INSERT_ANSWER, answer, name="insert answer")
     return version
 
 

@@ -21,12 +21,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, Executable, Update, bindparam, select, update
+from sqlalchemy import Connection, Executable, Insert, Update, bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import ClauseElement
 
 from workflow.errors import ConcurrentUpdate, NotFound
 from workflow.events import INSERT_EVENT, event_row
@@ -75,7 +76,7 @@ class ProcessTx:
         self._events: list[tuple[dict[str, Any], str, Cancellation | None]] = []
         self._mails: list[dict[str, Any]] = []
         self._links: list[dict[str, Any]] = []
-        self._writes: list[tuple[Executable, Any]] = []
+        self._writes: list[tuple[Executable, Any, str]] = []
         self._cancellations: list[Cancellation] = []
         #: A document was added: what is read of the documents now is not kept.
         self.documents_changed = False
@@ -210,9 +211,11 @@ class ProcessTx:
         self._cancellations.append(c)
         return c
 
-    def write(self, statement: Executable, params: Any = None) -> None:
-        """Any other statement (an answer, a document), executed at commit in order."""
-        self._writes.append((statement, params))
+    def write(self, statement: Executable, params: Any = None, *, name: str = "") -> None:
+        """Any other statement (an answer, a document), executed at commit in order. A
+        ``name`` prepares it once (``workflow.storage.fast``): for a statement built once,
+        with every value in ``params``."""
+        self._writes.append((statement, params, name))
 
     def commit(self) -> None:
         conn = self.conn
@@ -244,8 +247,12 @@ class ProcessTx:
         records.update_changed(conn, st.touched)
         st.new.clear()
         st.touched.clear()
-        for statement, params in self._writes:
-            conn.execute(statement, params)
+        for statement, params, name in self._writes:
+            if name:
+                keys = list(params) if isinstance(statement, Insert) else ()
+                STATEMENTS.get(name, conn, partial(_same, statement), keys).execute(conn, params)
+            else:
+                conn.execute(statement, params)
         if self._links:
             links = TABLES["links"]
             STATEMENTS.get(
@@ -277,6 +284,10 @@ class ProcessTx:
             STATEMENTS.get("insert events", conn, lambda: INSERT_EVENT, keys).executemany(
                 conn, rows
             )
+
+
+def _same(statement: Executable) -> ClauseElement:
+    return cast(ClauseElement, statement)
 
 
 def _cancel(by_stage: bool, by_kind: bool) -> Update:

@@ -39,6 +39,32 @@ def document_up(conn: Connection, process_id: int, sha256: str) -> dict[str, Any
     return dict(zip(DOCUMENT_KEYS, row, strict=True))
 
 
+def document_version(conn: Connection, process_id: int, version: int) -> dict[str, Any] | None:
+    """One version of the process's agreement (without its content), or None."""
+    d = _DOCUMENTS.c
+    stmt = STATEMENTS.get(
+        "document by version",
+        conn,
+        lambda: select(*(d[k] for k in DOCUMENT_KEYS)).where(
+            d.process_id == bindparam("pid"), d.version == bindparam("version")
+        ),
+    )
+    row = stmt.first(conn, {"pid": process_id, "version": version})
+    return None if row is None else dict(zip(DOCUMENT_KEYS, row, strict=True))
+
+
+def latest_document_version(conn: Connection, process_id: int) -> int:
+    """The process's newest agreement version number (0 before the first)."""
+    d = _DOCUMENTS.c
+    stmt = STATEMENTS.get(
+        "latest document",
+        conn,
+        lambda: select(func.max(d.version)).where(d.process_id == bindparam("pid")),
+    )
+    row = stmt.first(conn, {"pid": process_id})
+    return int(row[0] or 0) if row else 0
+
+
 def stage_mails(conn: Connection, process_id: int, stage_id: str) -> dict[MailKey, list[int]]:
     """The mails queued (in any status) for a stage: (kind, party, step) → [highest sequence,
     how many]."""
