@@ -42,16 +42,27 @@ def escape_text(text: str) -> str:
     return escaped.replace("\n", "\\n")
 
 
+#: Control characters a parameter value cannot hold (a tab can).
+_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f]")
+_NEEDS_QUOTES = re.compile("[:;,]")
+
+
 def _param(value: str) -> str:
     """A parameter value: RFC 6868 caret escapes; quoted when it holds ``:``, ``;`` or ``,``."""
     text = str(value).replace("^", "^^").replace('"', "^'").replace("\r\n", "^n")
-    text = text.replace("\n", "^n").replace("\r", "^n")
-    text = "".join(c for c in text if c == "\t" or (ord(c) >= 0x20 and c != "\x7f"))
-    return f'"{text}"' if any(c in text for c in ":;,") else text
+    text = _CONTROL.sub("", text.replace("\n", "^n").replace("\r", "^n"))
+    return f'"{text}"' if _NEEDS_QUOTES.search(text) else text
 
 
 def fold(line: str) -> str:
     """One content line, folded (CRLF + space) so no line exceeds 75 octets; ends in CRLF."""
+    if line.isascii():  # one octet a character: fold by slicing
+        if len(line) <= FOLD_AT:
+            return line + "\r\n"
+        rest = FOLD_AT - 1  # a continuation line starts with the space
+        parts = [line[:FOLD_AT]]
+        parts += [line[i : i + rest] for i in range(FOLD_AT, len(line), rest)]
+        return "\r\n ".join(parts) + "\r\n"
     data = line.encode("utf-8")
     if len(data) <= FOLD_AT:
         return line + "\r\n"

@@ -156,6 +156,8 @@ def environment(lang: str) -> Environment:
     env.filters["kort"] = format_short
     env.filters["genitiv"] = lambda v: genitive(v, lang)
     env.globals["days"] = lambda n: days(n, lang)
+    # the HTML templates' macros (button, facts), made once rather than imported per mail
+    env.globals["m"] = env.get_template("_macros.html").module
     return env
 
 
@@ -252,9 +254,11 @@ def render(mail: OutgoingMail, settings: MailSettings) -> RenderedMail:
     try:
         variables = template_vars(mail, settings, lang)
         text_t = env.get_template(f"{mail.kind}.txt")
-        subject = one_line("".join(text_t.blocks["subject"](text_t.new_context(variables))))
-        variables["subject"] = subject
-        text = text_t.render(variables)
+        # one context for the subject block and the text (a block sees what the text sees)
+        text_ctx = text_t.new_context(variables)
+        subject = one_line("".join(text_t.blocks["subject"](text_ctx)))
+        variables["subject"] = text_ctx.vars["subject"] = subject
+        text = "".join(text_t.root_render_func(text_ctx))
         html = env.get_template(f"{mail.kind}.html").render(variables)
         attachments: list[Attachment] = list(mail.attachments)
         if mail.kind == "invitation" and mail.questionnaire is not None:
