@@ -136,11 +136,28 @@ def period(start: str, end: str, lang: str = "da") -> str:
     return f"{format_datetime(a, lang)} – {format_datetime(b, lang)}"
 
 
+#: What a plain dict has as attributes: Jinja's ``x.y`` finds these before the key ``y``.
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+
+
+class _MailEnvironment(Environment):
+    """Jinja's environment, reading ``x.y`` of a plain dict (every context value is one) by
+    its key at once, where Jinja tries ``getattr`` first and fails: the same result."""
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+            try:
+                return obj[attribute]
+            except KeyError:
+                return self.undefined(obj=obj, name=attribute)
+        return super().getattr(obj, attribute)
+
+
 @lru_cache(maxsize=len(LANGUAGES))
 def environment(lang: str) -> Environment:
     if lang not in LANGUAGES:
         raise RenderError(f"no mail templates for language {lang!r}; use one of {LANGUAGES}")
-    env = Environment(
+    env = _MailEnvironment(
         loader=FileSystemLoader(TEMPLATES / lang),
         autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
         undefined=StrictUndefined,

@@ -148,7 +148,7 @@ def _sqlite_utc(value: datetime | None) -> str | None:
         raise ValueError("naive datetime given to the database; pass an aware UTC time")
     if value.tzinfo is not UTC:
         value = value.astimezone(UTC)
-    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+    return value.isoformat(" ", "microseconds")[:26]  # without the "+00:00"
 
 
 class Statements:
