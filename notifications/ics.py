@@ -78,13 +78,15 @@ def fold(line: str) -> str:
 
 
 def _local(moment: datetime) -> str:
-    return moment.strftime("%Y%m%dT%H%M%S")
+    """``YYYYMMDDTHHMMSS`` (what ``strftime("%Y%m%dT%H%M%S")`` writes, without its cost)."""
+    m = moment
+    return f"{m.year:04d}{m.month:02d}{m.day:02d}T{m.hour:02d}{m.minute:02d}{m.second:02d}"
 
 
 def _utc(moment: datetime) -> str:
     """A UTC DATE-TIME; a moment without a time zone is taken as UTC (as the outbox stores)."""
     aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return aware.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return _local(aware.astimezone(UTC)) + "Z"
 
 
 def _offset(delta: timedelta | None) -> str:

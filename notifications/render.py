@@ -29,7 +29,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, select_autoescape
+from jinja2.runtime import Context, new_context
 
 from notifications.forms import form_attachments
 from notifications.ics import build_ics, ics_attachment
@@ -272,11 +273,12 @@ def render(mail: OutgoingMail, settings: MailSettings) -> RenderedMail:
         variables = template_vars(mail, settings, lang)
         text_t = env.get_template(f"{mail.kind}.txt")
         # one context for the subject block and the text (a block sees what the text sees)
-        text_ctx = text_t.new_context(variables)
+        text_ctx = _context(text_t, variables)
         subject = one_line("".join(text_t.blocks["subject"](text_ctx)))
         variables["subject"] = text_ctx.vars["subject"] = subject
         text = "".join(text_t.root_render_func(text_ctx))
-        html = env.get_template(f"{mail.kind}.html").render(variables)
+        html_t = env.get_template(f"{mail.kind}.html")
+        html = "".join(html_t.root_render_func(_context(html_t, variables)))
         attachments: list[Attachment] = list(mail.attachments)
         if mail.kind == "invitation" and mail.questionnaire is not None:
             deadline = str(mail.context.get("deadline") or "")
@@ -296,6 +298,19 @@ def render(mail: OutgoingMail, settings: MailSettings) -> RenderedMail:
             f"{mail.kind} {mail.idempotency_key}: {type(exc).__name__}: {exc}"
         ) from exc
     return RenderedMail(subject, _tidy(text), html, tuple(attachments), lang)
+
+
+#: Each template's globals as one dict (Jinja keeps them as a ChainMap over the
+#: environment's, copied key by key into every context).
+_GLOBALS: dict[Template, dict[str, Any]] = {}
+
+
+def _context(template: Template, variables: dict[str, Any]) -> Context:
+    """``template.new_context(variables)``, from the template's globals flattened once."""
+    flat = _GLOBALS.get(template)
+    if flat is None:
+        flat = _GLOBALS[template] = dict(template.globals)
+    return new_context(template.environment, template.name, template.blocks, variables, False, flat)
 
 
 def _ics_description(text: str) -> str:

@@ -11,6 +11,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, Protocol
 
 from workflow import defaults
@@ -60,15 +61,16 @@ class BoundStage:
     deadline: date | None = None
     events: tuple[BoundEvent, ...] = ()
 
-    @property
+    # kept once read: the planner asks for them thousands of times a year
+    @cached_property
     def id(self) -> str:
         return self.definition.id
 
-    @property
+    @cached_property
     def kind(self) -> str:
         return self.definition.kind
 
-    @property
+    @cached_property
     def rules(self) -> ReminderRules | None:
         d = self.definition
         return d if isinstance(d, QuestionnaireStage | ApprovalStage) else None
