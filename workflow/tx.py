@@ -43,6 +43,7 @@ from workflow.timeline import BoundProcess, bound_definition
 
 _INSERT_OUTBOX = TABLES["outbox"].insert()
 _OUTBOX = TABLES["outbox"]
+_LINK_COLUMNS = tuple(TABLES["links"].c.keys())[1:]
 _INSERT_LINK = {
     "postgresql": pg_insert(TABLES["links"]).on_conflict_do_nothing(index_elements=["token_hash"]),
     "sqlite": sqlite_insert(TABLES["links"]).on_conflict_do_nothing(index_elements=["token_hash"]),
@@ -254,12 +255,8 @@ class ProcessTx:
             else:
                 conn.execute(statement, params)
         if self._links:
-            links = TABLES["links"]
             STATEMENTS.get(
-                "insert links",
-                conn,
-                lambda: _INSERT_LINK[conn.dialect.name],
-                list(links.c.keys())[1:],
+                "insert links", conn, lambda: _INSERT_LINK[conn.dialect.name], _LINK_COLUMNS
             ).executemany(conn, self._links)
         if self._mails:
             outbox = TABLES["outbox"]

@@ -215,15 +215,34 @@ def insert_new(conn: Connection, records: Sequence[Record]) -> None:
     for r in records:
         d = r.__dict__
         cls = type(r)
-        rows.setdefault(cls, []).append({c: d[c] for c in cls.columns if c != "id"})
+        rows.setdefault(cls, []).append({c: d[c] for c in _inserted(cls)})
         d["_new"] = False
         d["_changed"] = set()
     for cls, values in rows.items():
-        keys = [c for c in cls.columns if c != "id"]
         table = cls.table
-        STATEMENTS.get(f"insert {table.name}", conn, partial(insert, table), keys).executemany(
-            conn, values
-        )
+        STATEMENTS.get(
+            f"insert {table.name}", conn, partial(insert, table), _inserted(cls)
+        ).executemany(conn, values)
+
+
+#: Per record class: the columns an INSERT names (all but ``id``), and (parameter, column) of
+#: its natural key in an UPDATE; made once.
+_INSERTED: dict[type[Record], tuple[str, ...]] = {}
+_KEY_PARAMS: dict[type[Record], tuple[tuple[str, str], ...]] = {}
+
+
+def _inserted(cls: type[Record]) -> tuple[str, ...]:
+    got = _INSERTED.get(cls)
+    if got is None:
+        got = _INSERTED[cls] = tuple(c for c in cls.columns if c != "id")
+    return got
+
+
+def _key_params(cls: type[Record]) -> tuple[tuple[str, str], ...]:
+    got = _KEY_PARAMS.get(cls)
+    if got is None:
+        got = _KEY_PARAMS[cls] = tuple((f"k_{k}", k) for k in cls.natural_key)
+    return got
 
 
 def update_changed(conn: Connection, records: Sequence[Record]) -> None:
@@ -231,12 +250,14 @@ def update_changed(conn: Connection, records: Sequence[Record]) -> None:
     groups: dict[tuple[type[Record], tuple[str, ...]], list[dict[str, Any]]] = {}
     for r in records:
         d = r.__dict__
-        if not d["_changed"] or d["_new"]:
+        changed = d["_changed"]
+        if not changed or d["_new"]:
             continue
         cls = type(r)
-        cols = tuple(sorted(d["_changed"]))
+        cols = tuple(sorted(changed))
         params = {c: d[c] for c in cols}
-        params.update({f"k_{k}": d[k] for k in cls.natural_key})
+        for name, k in _key_params(cls):
+            params[name] = d[k]
         groups.setdefault((cls, cols), []).append(params)
         d["_changed"] = set()
     for (cls, cols), values in groups.items():
