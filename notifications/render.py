@@ -320,10 +320,16 @@ def _ics_description(text: str) -> str:
 
 def _tidy(text: str) -> str:
     """At most one blank line in a row, no trailing spaces, one final newline."""
-    lines = [line if line == "-- " else line.rstrip() for line in text.splitlines()]
     out: list[str] = []
-    for line in lines:
-        if line == "" and (not out or out[-1] == ""):
-            continue
+    blank = True  # no blank line at the start either
+    for line in text.splitlines():
+        if line != "-- ":  # the signature separator keeps its space
+            line = line.rstrip()
+        if not line:
+            if blank:
+                continue
+            blank = True
+        else:
+            blank = False
         out.append(line)
     return "\n".join(out).strip("\n") + "\n"
