@@ -143,6 +143,11 @@ class ProcessStates:
         got = self._states.get(key)
         return got.process.id if got else None
 
+    def process_of(self, key: str) -> ProcessRecord | None:
+        """The kept process record of ``key`` (not yet checked), if any."""
+        got = self._states.get(key)
+        return got.process if got else None
+
     def put(self, key: str, state: ProcessState) -> None:
         self._states[key] = state
         self._states.move_to_end(key)

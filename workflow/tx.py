@@ -315,7 +315,8 @@ def _read(conn: Connection, key: str, states: ProcessStates) -> ProcessState:
         if locked is None:
             raise _not_found(conn, key)
         lock_process(conn, locked)
-    rec = records.read_process(conn, key)
+    known = states.process_of(key)
+    rec = records.read_process(conn, key, known)
     if rec is None:
         raise _not_found(conn, key)
     if locked is not None and rec.id != locked:  # the key names another process now
@@ -325,8 +326,9 @@ def _read(conn: Connection, key: str, states: ProcessStates) -> ProcessState:
             raise _not_found(conn, key)
     cached = states.get(key, rec)
     if cached is not None:
-        cached.process = rec
-        rec.track(cached.touched)
+        if cached.process is not rec:
+            cached.process = rec
+            rec.track(cached.touched)
         return cached
     bound = bound_definition(rec.definition_hash, rec.year, lambda: records.snapshot(conn, rec.id))
     state = ProcessState(

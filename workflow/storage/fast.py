@@ -99,15 +99,24 @@ class Prepared:
 
     def first(self, conn: Connection, row: Mapping[str, Any]) -> list[Any] | None:
         """The first row of a SELECT, its values processed as SQLAlchemy would."""
+        got = self.first_raw(conn, row)
+        if got is None:
+            return None
+        return self.processed(got)
+
+    def first_raw(self, conn: Connection, row: Mapping[str, Any]) -> Sequence[Any] | None:
+        """The first row of a SELECT as the driver returns it (see ``processed``)."""
         SENT[self.verb] += 1
         cur = conn.connection.cursor()
         try:
             cur.execute(self.sql, self.params(row))
-            got = cur.fetchone()
+            got: Sequence[Any] | None = cur.fetchone()
         finally:
             cur.close()
-        if got is None:
-            return None
+        return got
+
+    def processed(self, got: Sequence[Any]) -> list[Any]:
+        """A driver's row with its values processed as SQLAlchemy would."""
         return [p(v) if p else v for v, p in zip(got, self.results, strict=True)]
 
 

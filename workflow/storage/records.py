@@ -180,8 +180,12 @@ PROCESS_ID_BY_KEY = select(_PROCESSES.c.id).where(_PROCESSES.c.key == bindparam(
 _LOADS: dict[type[Record], Select[Any]] = {}
 
 
-def read_process(conn: Connection, key: str) -> ProcessRecord | None:
-    """The process ``key`` (without its snapshot), or None: ONE statement."""
+def read_process(
+    conn: Connection, key: str, known: ProcessRecord | None = None
+) -> ProcessRecord | None:
+    """The process ``key`` (without its snapshot), or None: ONE statement. ``known`` itself
+    when the row is still the one it was read or written as (same id, version and token, the
+    token being new at every commit): nothing of it then needs reading again."""
     stmt = STATEMENTS.get(
         "process by key",
         conn,
@@ -189,8 +193,18 @@ def read_process(conn: Connection, key: str) -> ProcessRecord | None:
             _PROCESSES.c.key == bindparam("key")
         ),
     )
-    row = stmt.first(conn, {"key": key})
-    return None if row is None else ProcessRecord.loaded(row)
+    row = stmt.first_raw(conn, {"key": key})
+    if row is None:
+        return None
+    if known is not None and known.row_token is not None:
+        k = known.__dict__
+        if (row[_ID], row[_VERSION], row[_TOKEN]) == (k["id"], k["row_version"], k["row_token"]):
+            return known
+    return ProcessRecord.loaded(stmt.processed(row))
+
+
+# where the identity of a process row's version is in a row read by ``read_process``
+_ID, _VERSION, _TOKEN = (ProcessRecord.columns.index(c) for c in ("id", "row_version", "row_token"))
 
 
 def load(conn: Connection, cls: type[Record], process_id: int, touched: list[Record]) -> list[Any]:
