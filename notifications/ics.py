@@ -198,6 +198,14 @@ def build_ics(
         *(_address("ATTENDEE", person, "REQ-PARTICIPANT") for person in attendees),
         "END:VEVENT",
     ]
+    text = _head(method) + vtimezone(start.year)
+    text += "".join(fold(line) for line in event) + fold("END:VCALENDAR")
+    return text.encode("utf-8")
+
+
+@lru_cache(maxsize=len(METHODS))
+def _head(method: str) -> str:
+    """The calendar's first lines, folded (the same in every invitation of a method)."""
     head = [
         "BEGIN:VCALENDAR",
         "VERSION:2.0",
@@ -205,9 +213,7 @@ def build_ics(
         "CALSCALE:GREGORIAN",
         f"METHOD:{method}",
     ]
-    text = "".join(fold(line) for line in head) + vtimezone(start.year)
-    text += "".join(fold(line) for line in event) + fold("END:VCALENDAR")
-    return text.encode("utf-8")
+    return "".join(fold(line) for line in head)
 
 
 def ics_attachment(content: bytes, method: str) -> Attachment:

@@ -25,6 +25,7 @@ party_name, step, secretariat{name,email}, planned_at, …). Beyond those, each 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
@@ -128,6 +129,7 @@ def genitive(name: object, lang: str = "da") -> str:
     return f"{text}'" if text[-1:].lower() in ("s", "x", "z") else f"{text}s"
 
 
+@lru_cache(maxsize=256)  # a meeting's invitations to every party name the same period
 def period(start: str, end: str, lang: str = "da") -> str:
     """``onsdag den 15. juni 2022 kl. 14.00–17.00``; spans over midnight name both days."""
     a, b = as_local(start), as_local(end)
@@ -135,6 +137,11 @@ def period(start: str, end: str, lang: str = "da") -> str:
         until = format_time(b, lang).removeprefix("kl. ")
         return f"{format_datetime(a, lang)}–{until}"
     return f"{format_datetime(a, lang)} – {format_datetime(b, lang)}"
+
+
+@lru_cache(maxsize=1024)  # mails name the same few deadlines and meeting days
+def _date_text(value: date | str, lang: str, weekday: bool) -> str:
+    return format_date(value, lang, weekday=weekday)
 
 
 #: What a plain dict has as attributes: Jinja's ``x.y`` finds these before the key ``y``.
@@ -168,7 +175,7 @@ def environment(lang: str) -> Environment:
         # The templates ship with the code: no stat() of every template file on every mail.
         auto_reload=False,
     )
-    env.filters["dato"] = lambda v, weekday=True: format_date(v, lang, weekday=weekday)
+    env.filters["dato"] = lambda v, weekday=True: _date_text(v, lang, weekday)
     env.filters["datotid"] = lambda v: format_datetime(v, lang)
     env.filters["tidspunkt"] = lambda v: format_time(v, lang)
     env.filters["kort"] = format_short
