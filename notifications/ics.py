@@ -42,16 +42,27 @@ def escape_text(text: str) -> str:
     return escaped.replace("\n", "\\n")
 
 
+#: Control characters a parameter value cannot hold (a tab can).
+_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f]")
+_NEEDS_QUOTES = re.compile("[:;,]")
+
+
 def _param(value: str) -> str:
     """A parameter value: RFC 6868 caret escapes; quoted when it holds ``:``, ``;`` or ``,``."""
     text = str(value).replace("^", "^^").replace('"', "^'").replace("\r\n", "^n")
-    text = text.replace("\n", "^n").replace("\r", "^n")
-    text = "".join(c for c in text if c == "\t" or (ord(c) >= 0x20 and c != "\x7f"))
-    return f'"{text}"' if any(c in text for c in ":;,") else text
+    text = _CONTROL.sub("", text.replace("\n", "^n").replace("\r", "^n"))
+    return f'"{text}"' if _NEEDS_QUOTES.search(text) else text
 
 
 def fold(line: str) -> str:
     """One content line, folded (CRLF + space) so no line exceeds 75 octets; ends in CRLF."""
+    if line.isascii():  # one octet a character: fold by slicing
+        if len(line) <= FOLD_AT:
+            return line + "\r\n"
+        rest = FOLD_AT - 1  # a continuation line starts with the space
+        parts = [line[:FOLD_AT]]
+        parts += [line[i : i + rest] for i in range(FOLD_AT, len(line), rest)]
+        return "\r\n ".join(parts) + "\r\n"
     data = line.encode("utf-8")
     if len(data) <= FOLD_AT:
         return line + "\r\n"
@@ -67,13 +78,15 @@ def fold(line: str) -> str:
 
 
 def _local(moment: datetime) -> str:
-    return moment.strftime("%Y%m%dT%H%M%S")
+    """``YYYYMMDDTHHMMSS`` (what ``strftime("%Y%m%dT%H%M%S")`` writes, without its cost)."""
+    m = moment
+    return f"{m.year:04d}{m.month:02d}{m.day:02d}T{m.hour:02d}{m.minute:02d}{m.second:02d}"
 
 
 def _utc(moment: datetime) -> str:
     """A UTC DATE-TIME; a moment without a time zone is taken as UTC (as the outbox stores)."""
     aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return aware.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return _local(aware.astimezone(UTC)) + "Z"
 
 
 def _offset(delta: timedelta | None) -> str:
@@ -185,6 +198,14 @@ def build_ics(
         *(_address("ATTENDEE", person, "REQ-PARTICIPANT") for person in attendees),
         "END:VEVENT",
     ]
+    text = _head(method) + vtimezone(start.year)
+    text += "".join(fold(line) for line in event) + fold("END:VCALENDAR")
+    return text.encode("utf-8")
+
+
+@lru_cache(maxsize=len(METHODS))
+def _head(method: str) -> str:
+    """The calendar's first lines, folded (the same in every invitation of a method)."""
     head = [
         "BEGIN:VCALENDAR",
         "VERSION:2.0",
@@ -192,9 +213,7 @@ def build_ics(
         "CALSCALE:GREGORIAN",
         f"METHOD:{method}",
     ]
-    text = "".join(fold(line) for line in head) + vtimezone(start.year)
-    text += "".join(fold(line) for line in event) + fold("END:VCALENDAR")
-    return text.encode("utf-8")
+    return "".join(fold(line) for line in head)
 
 
 def ics_attachment(content: bytes, method: str) -> Attachment:

@@ -34,11 +34,13 @@ party_name, step, secretariat{name,email}, planned_at, …). Beyond those, each 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, select_autoescape
+from jinja2.runtime import Context, new_context
 
 from notifications.forms import form_attachments
 from notifications.ics import build_ics, ics_attachment
@@ -150,6 +152,7 @@ def genitive(name: object, lang: str = "da") -> str:
     return f"{text}'" if text[-1:].lower() in ("s", "x", "z") else f"{text}s"
 
 
+@lru_cache(maxsize=256)  # a meeting's invitations to every party name the same period
 def period(start: str, end: str, lang: str = "da") -> str:
     """``onsdag den 15. juni 2022 kl. 14.00–17.00``; spans over midnight name both days."""
     a, b = as_local(start), as_local(end)
@@ -159,11 +162,33 @@ def period(start: str, end: str, lang: str = "da") -> str:
     return f"{format_datetime(a, lang)} – {format_datetime(b, lang)}"
 
 
+@lru_cache(maxsize=1024)  # mails name the same few deadlines and meeting days
+def _date_text(value: date | str, lang: str, weekday: bool) -> str:
+    return format_date(value, lang, weekday=weekday)
+
+
+#: What a plain dict has as attributes: Jinja's ``x.y`` finds these before the key ``y``.
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+
+
+class _MailEnvironment(Environment):
+    """Jinja's environment, reading ``x.y`` of a plain dict (every context value is one) by
+    its key at once, where Jinja tries ``getattr`` first and fails: the same result."""
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+            try:
+                return obj[attribute]
+            except KeyError:
+                return self.undefined(obj=obj, name=attribute)
+        return super().getattr(obj, attribute)
+
+
 @lru_cache(maxsize=len(LANGUAGES))
 def environment(lang: str) -> Environment:
     if lang not in LANGUAGES:
         raise RenderError(f"no mail templates for language {lang!r}; use one of {LANGUAGES}")
-    env = Environment(
+    env = _MailEnvironment(
         loader=FileSystemLoader(TEMPLATES / lang),
         autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
         undefined=StrictUndefined,
@@ -173,12 +198,14 @@ def environment(lang: str) -> Environment:
         # The templates ship with the code: no stat() of every template file on every mail.
         auto_reload=False,
     )
-    env.filters["dato"] = lambda v, weekday=True: format_date(v, lang, weekday=weekday)
+    env.filters["dato"] = lambda v, weekday=True: _date_text(v, lang, weekday)
     env.filters["datotid"] = lambda v: format_datetime(v, lang)
     env.filters["tidspunkt"] = lambda v: format_time(v, lang)
     env.filters["kort"] = format_short
     env.filters["genitiv"] = lambda v: genitive(v, lang)
     env.globals["days"] = lambda n: days(n, lang)
+    # the HTML templates' macros (button, facts), made once rather than imported per mail
+    env.globals["m"] = env.get_template("_macros.html").module
     return env
 
 
@@ -275,10 +302,13 @@ def render(mail: OutgoingMail, settings: MailSettings) -> RenderedMail:
     try:
         variables = template_vars(mail, settings, lang)
         text_t = env.get_template(f"{mail.kind}.txt")
-        subject = one_line("".join(text_t.blocks["subject"](text_t.new_context(variables))))
-        variables["subject"] = subject
-        text = text_t.render(variables)
-        html = env.get_template(f"{mail.kind}.html").render(variables)
+        # one context for the subject block and the text (a block sees what the text sees)
+        text_ctx = _context(text_t, variables)
+        subject = one_line("".join(text_t.blocks["subject"](text_ctx)))
+        variables["subject"] = text_ctx.vars["subject"] = subject
+        text = "".join(text_t.root_render_func(text_ctx))
+        html_t = env.get_template(f"{mail.kind}.html")
+        html = "".join(html_t.root_render_func(_context(html_t, variables)))
         attachments: list[Attachment] = list(mail.attachments)
         if mail.kind == "invitation" and mail.questionnaire is not None:
             deadline = str(mail.context.get("deadline") or "")
@@ -302,6 +332,19 @@ def render(mail: OutgoingMail, settings: MailSettings) -> RenderedMail:
     return RenderedMail(subject, _tidy(text), html, tuple(attachments), lang)
 
 
+#: Each template's globals as one dict (Jinja keeps them as a ChainMap over the
+#: environment's, copied key by key into every context).
+_GLOBALS: dict[Template, dict[str, Any]] = {}
+
+
+def _context(template: Template, variables: dict[str, Any]) -> Context:
+    """``template.new_context(variables)``, from the template's globals flattened once."""
+    flat = _GLOBALS.get(template)
+    if flat is None:
+        flat = _GLOBALS[template] = dict(template.globals)
+    return new_context(template.environment, template.name, template.blocks, variables, False, flat)
+
+
 def _ics_description(text: str) -> str:
     """The mail's text without the signature footer, for the calendar entry."""
     return text.split("\n-- \n", 1)[0].strip()
@@ -309,10 +352,16 @@ def _ics_description(text: str) -> str:
 
 def _tidy(text: str) -> str:
     """At most one blank line in a row, no trailing spaces, one final newline."""
-    lines = [line if line == "-- " else line.rstrip() for line in text.splitlines()]
     out: list[str] = []
-    for line in lines:
-        if line == "" and (not out or out[-1] == ""):
-            continue
+    blank = True  # no blank line at the start either
+    for line in text.splitlines():
+        if line != "-- ":  # the signature separator keeps its space
+            line = line.rstrip()
+        if not line:
+            if blank:
+                continue
+            blank = True
+        else:
+            blank = False
         out.append(line)
     return "\n".join(out).strip("\n") + "\n"

@@ -131,7 +131,7 @@ def store_version(
     mine = {"pid": tx.process.id, "stage": stage_id, "party": party}
     latest = STATEMENTS.get("latest answer", tx.conn, lambda: _LATEST_VERSION).first(tx.conn, mine)
     version = ((latest or [None])[0] or 0) + 1
-    tx.write(_DELETE_DRAFT, mine)
+    tx.write(_DELETE_DRAFT, mine, name="delete draft")
     answer = {
         "process_id": tx.process.id,
         "stage_id": stage_id,
@@ -145,7 +145,7 @@ def store_version(
         "by_mail": mail is not None,
         "mail": mail,
     }
-    tx.write(_INSERT_ANSWER, answer)
+    tx.write(_INSERT_ANSWER, answer, name="insert answer")
     return version
 
 

@@ -6,15 +6,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
-
 from workflow import machines
 from workflow.dates import format_short
 from workflow.definition import ApprovalStage, QuestionnaireStage
 from workflow.errors import GuardRefused
 from workflow.links import make_token, token_hash
 from workflow.mail import Mail, due_at, iso_day
-from workflow.storage.models import DocumentRow, OutboxRow
 from workflow.storage.records import StageRecord, TaskRecord
 from workflow.timeline import BoundEvent, BoundStage
 from workflow.tx import ProcessTx
@@ -228,36 +225,14 @@ def document_info(tx: ProcessTx) -> dict[str, Any]:
     wanted = tx.process.approval_document_hash
     if not wanted:
         return {}
-    doc = tx.session.scalar(
-        select(DocumentRow)
-        .where(DocumentRow.process_id == tx.process.id, DocumentRow.sha256 == wanted)
-        .order_by(DocumentRow.version.desc())
-    )
-    if doc is None:
-        return {"sha256": wanted}
-    return {
-        "id": doc.id,
-        "version": doc.version,
-        "filename": doc.filename,
-        "sha256": doc.sha256,
-        "media_type": doc.media_type,
-        "size": doc.size,
-    }
+    return dict(tx.document_up(wanted))
 
 
 def next_seq(tx: ProcessTx, kind: str, t: TaskRecord, at_least: int) -> int:
     """The sequence number of a task's next mail of ``kind``: ``at_least`` (the planner's
     count), or past every one it already has, so a deadline moved back (reminders and
     escalations planned again from the new date) never reuses a mail's idempotency key."""
-    last = tx.session.scalar(
-        select(func.max(OutboxRow.seq)).where(
-            OutboxRow.process_id == tx.process.id,
-            OutboxRow.kind == kind,
-            OutboxRow.stage_id == t.stage_id,
-            OutboxRow.party == t.party,
-            OutboxRow.step == t.step,
-        )
-    )
+    last, _ = tx.queued(kind, t)
     return at_least if last is None else max(at_least, last + 1)
 
 
@@ -317,24 +292,14 @@ def notify_secretariat(
     tx: ProcessTx, kind: str, t: TaskRecord, at: datetime, details: dict[str, Any]
 ) -> None:
     """A mail to the secretariat about a task (e.g. a rejection); numbered per task."""
-    n = tx.session.scalar(
-        select(func.count())
-        .select_from(OutboxRow)
-        .where(
-            OutboxRow.process_id == tx.process.id,
-            OutboxRow.kind == kind,
-            OutboxRow.party == t.party,
-            OutboxRow.stage_id == t.stage_id,
-            OutboxRow.step == t.step,
-        )
-    )
+    _, n = tx.queued(kind, t)
     tx.mail(
         Mail(
             kind=kind,
             stage=t.stage_id,
             party=t.party,
             step=t.step,
-            seq=n or 0,
+            seq=n,
             recipients=(tx.bound.bundle.parties.secretariat,),
             details=details,
         ),

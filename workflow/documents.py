@@ -7,12 +7,15 @@ import hashlib
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import insert
 
 from workflow.agreement_path import recommends
 from workflow.errors import GuardRefused, NotFound
-from workflow.storage.models import DocumentRow
+from workflow.storage import reads
+from workflow.storage.models import TABLES
 from workflow.tx import ProcessTx
+
+_INSERT_DOCUMENT = insert(TABLES["documents"])
 
 
 def add_document(
@@ -30,24 +33,22 @@ def add_document(
         raise GuardRefused("Filen er tom.", en="The file is empty.")
     digest = hashlib.sha256(content).hexdigest()
     pid = tx.process.id
-    latest = tx.session.scalar(
-        select(func.max(DocumentRow.version)).where(DocumentRow.process_id == pid)
-    )
-    version = (latest or 0) + 1
-    tx.write(
-        insert(DocumentRow).values(
-            process_id=pid,
-            version=version,
-            filename=filename,
-            media_type=media_type,
-            sha256=digest,
-            size=len(content),
-            content=content,
-            note=note,
-            uploaded_at=at,
-            uploaded_by=actor,
-        )
-    )
+    version = reads.latest_document_version(tx.conn, pid) + 1
+    tx.documents_changed = True
+    tx.state.document = None
+    row = {
+        "process_id": pid,
+        "version": version,
+        "filename": filename,
+        "media_type": media_type,
+        "sha256": digest,
+        "size": len(content),
+        "content": content,
+        "note": note,
+        "uploaded_at": at,
+        "uploaded_by": actor,
+    }
+    tx.write(_INSERT_DOCUMENT, row, name="insert document")
     data = {"version": version, "sha256": digest, "filename": filename, "size": len(content)}
     tx.event(at, actor, "document_uploaded", reason=note, data=data)
     return version
@@ -78,21 +79,18 @@ def put_up_for_approval(
                 en="No decision has recommended a version of the agreement; name the version.",
             )
         version = int(rec["version"])
-    doc = tx.session.scalar(
-        select(DocumentRow).where(
-            DocumentRow.process_id == tx.process.id, DocumentRow.version == version
-        )
-    )
+    doc = reads.document_version(tx.conn, tx.process.id, version)
     if doc is None:
         raise NotFound(
             f"Processen {tx.process.key} har ingen version {version} af aftalen.",
             en=f"The process {tx.process.key} has no document version {version}.",
         )
     previous = tx.process.approval_document_hash
-    tx.process.approval_document_hash = doc.sha256
-    data: dict[str, Any] = {"version": version, "sha256": doc.sha256, "previous": previous or ""}
+    sha256: str = doc["sha256"]
+    tx.process.approval_document_hash = sha256
+    data: dict[str, Any] = {"version": version, "sha256": sha256, "previous": previous or ""}
     if rec:
         data["recommended_version"] = rec.get("version")
-        data["differs_from_recommended"] = rec.get("sha256") != doc.sha256
+        data["differs_from_recommended"] = rec.get("sha256") != sha256
     tx.event(at, actor, "document_put_up_for_approval", reason=reason, data=data)
-    return doc.sha256
+    return sha256

@@ -11,7 +11,7 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, bindparam, func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from workflow.errors import AftaleflowError, ConcurrentUpdate, GuardRefused, NotFound
@@ -19,6 +19,7 @@ from workflow.events import event_row, write_events
 from workflow.loader import Bundle
 from workflow.state import ProcessStates
 from workflow.storage.db import Database
+from workflow.storage.fast import STATEMENTS
 from workflow.storage.models import OutboxRow, ProcessRow
 from workflow.storage.records import StageRecord
 from workflow.tick import Applied, TickReport, advance
@@ -87,15 +88,20 @@ def start(
     return key
 
 
+_P = ProcessRow.__table__.c
+
+
+def _due_keys() -> Select[Any]:
+    return (
+        select(_P.key)
+        .where(_P.status == "running", _P.next_due_at <= bindparam("at"))
+        .order_by(_P.next_due_at)
+    )
+
+
 def due_keys(db: Database, at: datetime) -> list[str]:
-    with db.sessions() as s:
-        return list(
-            s.scalars(
-                select(ProcessRow.key)
-                .where(ProcessRow.status == "running", ProcessRow.next_due_at <= at)
-                .order_by(ProcessRow.next_due_at)
-            )
-        )
+    with db.engine.connect() as conn:
+        return [r[0] for r in STATEMENTS.get("due keys", conn, _due_keys).all(conn, {"at": at})]
 
 
 def tick(db: Database, open_tx: Opener, at: datetime, *, actor: str) -> TickReport:
@@ -136,11 +142,14 @@ def tick(db: Database, open_tx: Opener, at: datetime, *, actor: str) -> TickRepo
     return report
 
 
+def _next_due() -> Select[Any]:
+    return select(func.min(_P.next_due_at)).where(_P.status == "running")
+
+
 def next_due(db: Database) -> datetime | None:
-    with db.sessions() as s:
-        return s.scalar(
-            select(func.min(ProcessRow.next_due_at)).where(ProcessRow.status == "running")
-        )
+    with db.engine.connect() as conn:
+        got = STATEMENTS.get("next due", conn, _next_due).first(conn, {})
+    return None if got is None else got[0]
 
 
 #: A mail's status in a refusal's words.

@@ -12,6 +12,7 @@ import json
 import types
 import typing
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -253,11 +254,16 @@ class Bundle:
     source: dict[str, Any] = field(repr=False)
     path: str = ""
 
-    @property
+    @cached_property
     def hash(self) -> str:
-        return hashlib.sha256(_canonical(self.source).encode()).hexdigest()
+        return hashlib.sha256(self.snapshot().encode()).hexdigest()
 
     def snapshot(self) -> str:
+        return self._snapshot
+
+    @cached_property
+    def _snapshot(self) -> str:
+        """The source as stored, made once (a bundle's source is never changed)."""
         return _canonical(self.source)
 
     @classmethod

@@ -141,7 +141,7 @@ def plan(bound: BoundProcess, state: StateLike, at: datetime) -> Plan:
 
 
 def _plan_pending(bound: BoundProcess, stage: BoundStage, state: StateLike, c: _Collector) -> None:
-    reqs = bound.bundle.process.requirements(stage.id)
+    reqs = bound.requirements(stage.id)
     closed: list[datetime] = []
     for r in reqs:
         rv = state.stages.get(r)

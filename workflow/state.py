@@ -5,9 +5,13 @@ each checked against the database before use (``workflow.tx``)."""
 from __future__ import annotations
 
 from collections import OrderedDict
+from typing import Any
+
+from sqlalchemy import Connection
 
 from workflow import defaults
 from workflow.agenda import Agenda
+from workflow.storage import reads
 from workflow.storage.records import ProcessRecord, Record, StageRecord, TaskRecord
 from workflow.timeline import BoundProcess
 from workflow.views import TaskKey, document_conflict
@@ -35,6 +39,11 @@ class ProcessState:
         self.by_stage: dict[str, list[TaskRecord]] = {}
         self.by_party: dict[tuple[str, str], list[TaskRecord]] = {}
         self.deadlines = {s.id: s.deadline for s in bound.stages}
+        #: The agreement version up for approval: (hash, what mails name of it), once read.
+        self.document: tuple[str, dict[str, Any]] | None = None
+        #: stage → its mails so far, (kind, party, step) → [highest sequence, how many]: read
+        #: once per stage, then counted as mails are queued (only the engine queues them).
+        self.mails: dict[str, dict[reads.MailKey, list[int]]] = {}
         process.track(self.touched)
         for st in stages:
             self.hold_stage(st)
@@ -55,6 +64,24 @@ class ProcessState:
         chain.append(t)
         chain.sort(key=lambda x: x.seq)
         self.dirty.add(t)
+
+    def stage_mails(
+        self, conn: Connection, stage: str, pending: list[dict[str, Any]]
+    ) -> dict[reads.MailKey, list[int]]:
+        """The stage's mails, those ``pending`` in the transaction (outbox rows) included."""
+        known = self.mails.get(stage)
+        if known is None:
+            known = self.mails[stage] = reads.stage_mails(conn, self.process.id, stage)
+            for row in pending:
+                if row["stage_id"] == stage:
+                    _count(known, row)
+        return known
+
+    def note_mail(self, row: dict[str, Any]) -> None:
+        """An outbox row queued in the transaction."""
+        known = self.mails.get(row["stage_id"])
+        if known is not None:
+            _count(known, row)
 
     # ------------------------------------------------------------ what the planner reads
 
@@ -84,6 +111,12 @@ class ProcessState:
         return self._agenda
 
 
+def _count(known: dict[reads.MailKey, list[int]], row: dict[str, Any]) -> None:
+    got = known.setdefault((row["kind"], row["party"], row["step"]), [row["seq"], 0])
+    got[0] = max(got[0], row["seq"])
+    got[1] += 1
+
+
 class ProcessStates:
     """The states of the processes used last, at most ``size``; each is checked before use."""
 
@@ -109,6 +142,11 @@ class ProcessStates:
     def id_of(self, key: str) -> int | None:
         got = self._states.get(key)
         return got.process.id if got else None
+
+    def process_of(self, key: str) -> ProcessRecord | None:
+        """The kept process record of ``key`` (not yet checked), if any."""
+        got = self._states.get(key)
+        return got.process if got else None
 
     def put(self, key: str, state: ProcessState) -> None:
         self._states[key] = state

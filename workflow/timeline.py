@@ -11,7 +11,8 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Protocol
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Protocol
 
 from workflow import defaults
 from workflow.calendar import (
@@ -60,15 +61,16 @@ class BoundStage:
     deadline: date | None = None
     events: tuple[BoundEvent, ...] = ()
 
-    @property
+    # kept once read: the planner asks for them thousands of times a year
+    @cached_property
     def id(self) -> str:
         return self.definition.id
 
-    @property
+    @cached_property
     def kind(self) -> str:
         return self.definition.kind
 
-    @property
+    @cached_property
     def rules(self) -> ReminderRules | None:
         d = self.definition
         return d if isinstance(d, QuestionnaireStage | ApprovalStage) else None
@@ -87,26 +89,55 @@ class BoundProcess:
         return self.bundle.process.title_for(self.year)
 
     def stage(self, sid: str) -> BoundStage:
+        return self._stage_index()[sid]
+
+    def _stage_index(self) -> dict[str, BoundStage]:
         by_id: dict[str, BoundStage] | None = self.__dict__.get("_by_id")
         if by_id is None:
             by_id = {s.id: s for s in self.stages}
             object.__setattr__(self, "_by_id", by_id)
-        return by_id[sid]
+        return by_id
 
     def slot(self, d: date) -> datetime:
         return office_slot(d, self.office_hour)
 
     # ---------------------------------------------------------------- per-task dates
 
-    def reminder_moments(self, stage: BoundStage, deadline: date) -> list[datetime]:
-        rules = stage.rules
-        if rules is None:
-            return []
-        offsets = sorted(r.offset for r in rules.reminders)
-        return [self.slot(add_working_days(deadline, o)) for o in offsets][: rules.max_reminders]
+    def _dates(self, what: str, stage: BoundStage | None, deadline: date | None) -> Any:
+        """Where a date derived from a stage and a deadline is kept, and its key: the planner
+        asks for the same ones again and again. A stage not of this process is not kept."""
+        if stage is not None and self._stage_index().get(stage.id) is not stage:
+            return {}, None
+        memo: dict[tuple[Any, ...], Any] | None = self.__dict__.get("_dates_memo")
+        if memo is None:
+            memo = {}
+            object.__setattr__(self, "_dates_memo", memo)
+        return memo, (what, stage.id if stage else None, deadline)
+
+    def reminder_moments(self, stage: BoundStage, deadline: date) -> tuple[datetime, ...]:
+        memo, key = self._dates("remind", stage, deadline)
+        got: tuple[datetime, ...] | None = memo.get(key)
+        if got is None:
+            rules = stage.rules
+            offsets = sorted(r.offset for r in rules.reminders) if rules else []
+            moments = [self.slot(add_working_days(deadline, o)) for o in offsets]
+            got = memo[key] = tuple(moments[: rules.max_reminders] if rules else ())
+        return got
 
     def overdue_at(self, deadline: date) -> datetime:
-        return end_of_day(deadline)
+        memo, key = self._dates("overdue", None, deadline)
+        got: datetime | None = memo.get(key)
+        if got is None:
+            got = memo[key] = end_of_day(deadline)
+        return got
+
+    def requirements(self, sid: str) -> tuple[str, ...]:
+        """The stages ``sid`` waits for (``ProcessDefinition.requirements``), kept."""
+        memo, key = self._dates("requires:" + sid, None, None)
+        got: tuple[str, ...] | None = memo.get(key)
+        if got is None:
+            got = memo[key] = tuple(self.bundle.process.requirements(sid))
+        return got
 
     def link_expires_at(self, stage: BoundStage, deadline: date | None) -> datetime | None:
         """When a party's personal link stops working: the link grace period after the later
@@ -127,10 +158,16 @@ class BoundProcess:
         return self.slot(add_working_days(day, -send.working_days_before))
 
     def escalation_at(self, stage: BoundStage, deadline: date) -> datetime | None:
-        rules = stage.rules
-        if rules is None or rules.escalate_after_working_days is None:
-            return None
-        return self.slot(add_working_days(deadline, rules.escalate_after_working_days))
+        memo, key = self._dates("escalate", stage, deadline)
+        if key not in memo:
+            rules = stage.rules
+            if rules is None or rules.escalate_after_working_days is None:
+                memo[key] = None
+            else:
+                days = rules.escalate_after_working_days
+                memo[key] = self.slot(add_working_days(deadline, days))
+        got: datetime | None = memo[key]
+        return got
 
 
 def _event(ev: Event, stage: Stage, year: int) -> BoundEvent:

@@ -21,18 +21,19 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, Executable, Update, bindparam, select, update
+from sqlalchemy import Connection, Executable, Insert, Update, bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import ClauseElement
 
 from workflow.errors import ConcurrentUpdate, NotFound
 from workflow.events import INSERT_EVENT, event_row
 from workflow.mail import Mail, outbox_row
 from workflow.state import ProcessState, ProcessStates
-from workflow.storage import records
+from workflow.storage import reads, records
 from workflow.storage.db import Database
 from workflow.storage.fast import STATEMENTS
 from workflow.storage.locks import lock_process
@@ -42,6 +43,7 @@ from workflow.timeline import BoundProcess, bound_definition
 
 _INSERT_OUTBOX = TABLES["outbox"].insert()
 _OUTBOX = TABLES["outbox"]
+_LINK_COLUMNS = tuple(TABLES["links"].c.keys())[1:]
 _INSERT_LINK = {
     "postgresql": pg_insert(TABLES["links"]).on_conflict_do_nothing(index_elements=["token_hash"]),
     "sqlite": sqlite_insert(TABLES["links"]).on_conflict_do_nothing(index_elements=["token_hash"]),
@@ -75,8 +77,10 @@ class ProcessTx:
         self._events: list[tuple[dict[str, Any], str, Cancellation | None]] = []
         self._mails: list[dict[str, Any]] = []
         self._links: list[dict[str, Any]] = []
-        self._writes: list[tuple[Executable, Any]] = []
+        self._writes: list[tuple[Executable, Any, str]] = []
         self._cancellations: list[Cancellation] = []
+        #: A document was added: what is read of the documents now is not kept.
+        self.documents_changed = False
 
     @property
     def session(self) -> Session:
@@ -154,17 +158,36 @@ class ProcessTx:
 
     def mail(self, mail: Mail, at: datetime) -> None:
         p = self.process
-        self._mails.append(
-            outbox_row(
-                mail,
-                process_id=p.id,
-                process_key=p.key,
-                title=p.title,
-                year=p.year,
-                bound=self.bound,
-                at=at,
-            )
+        row = outbox_row(
+            mail,
+            process_id=p.id,
+            process_key=p.key,
+            title=p.title,
+            year=p.year,
+            bound=self.bound,
+            at=at,
         )
+        self._mails.append(row)
+        self.state.note_mail(row)
+
+    def queued(self, kind: str, t: TaskRecord) -> tuple[int | None, int]:
+        """(highest sequence or None, how many) of the task's mails of ``kind``, those queued
+        in this transaction included."""
+        got = self.state.stage_mails(self.conn, t.stage_id, self._mails).get(
+            (kind, t.party, t.step)
+        )
+        return (got[0], got[1]) if got else (None, 0)
+
+    def document_up(self, sha256: str) -> dict[str, Any]:
+        """The newest agreement version with this hash (``workflow.storage.reads``); kept in
+        the state until the hash changes or a document is added."""
+        st = self.state
+        if st.document is not None and st.document[0] == sha256:
+            return st.document[1]
+        info = reads.document_up(self.conn, self.process.id, sha256)
+        if not self.documents_changed:
+            st.document = (sha256, info)
+        return info
 
     def link(self, t: TaskRecord, token_hash: str, at: datetime) -> None:
         """A personal link of ``t``'s generation; one that exists already stays as it is."""
@@ -196,9 +219,11 @@ class ProcessTx:
         self._cancellations.append(c)
         return c
 
-    def write(self, statement: Executable, params: Any = None) -> None:
-        """Any other statement (an answer, a document), executed at commit in order."""
-        self._writes.append((statement, params))
+    def write(self, statement: Executable, params: Any = None, *, name: str = "") -> None:
+        """Any other statement (an answer, a document), executed at commit in order. A
+        ``name`` prepares it once (``workflow.storage.fast``): for a statement built once,
+        with every value in ``params``."""
+        self._writes.append((statement, params, name))
 
     def commit(self) -> None:
         conn = self.conn
@@ -230,15 +255,15 @@ class ProcessTx:
         records.update_changed(conn, st.touched)
         st.new.clear()
         st.touched.clear()
-        for statement, params in self._writes:
-            conn.execute(statement, params)
+        for statement, params, name in self._writes:
+            if name:
+                keys = list(params) if isinstance(statement, Insert) else ()
+                STATEMENTS.get(name, conn, partial(_same, statement), keys).execute(conn, params)
+            else:
+                conn.execute(statement, params)
         if self._links:
-            links = TABLES["links"]
             STATEMENTS.get(
-                "insert links",
-                conn,
-                lambda: _INSERT_LINK[conn.dialect.name],
-                list(links.c.keys())[1:],
+                "insert links", conn, lambda: _INSERT_LINK[conn.dialect.name], _LINK_COLUMNS
             ).executemany(conn, self._links)
         if self._mails:
             outbox = TABLES["outbox"]
@@ -263,6 +288,10 @@ class ProcessTx:
             STATEMENTS.get("insert events", conn, lambda: INSERT_EVENT, keys).executemany(
                 conn, rows
             )
+
+
+def _same(statement: Executable) -> ClauseElement:
+    return cast(ClauseElement, statement)
 
 
 def _cancel(by_stage: bool, by_kind: bool) -> Update:
@@ -293,7 +322,8 @@ def _read(conn: Connection, key: str, states: ProcessStates) -> ProcessState:
         if locked is None:
             raise _not_found(conn, key)
         lock_process(conn, locked)
-    rec = records.read_process(conn, key)
+    known = states.process_of(key)
+    rec = records.read_process(conn, key, known)
     if rec is None:
         raise _not_found(conn, key)
     if locked is not None and rec.id != locked:  # the key names another process now
@@ -303,8 +333,9 @@ def _read(conn: Connection, key: str, states: ProcessStates) -> ProcessState:
             raise _not_found(conn, key)
     cached = states.get(key, rec)
     if cached is not None:
-        cached.process = rec
-        rec.track(cached.touched)
+        if cached.process is not rec:
+            cached.process = rec
+            rec.track(cached.touched)
         return cached
     bound = bound_definition(rec.definition_hash, rec.year, lambda: records.snapshot(conn, rec.id))
     state = ProcessState(

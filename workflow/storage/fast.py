@@ -51,22 +51,15 @@ class Prepared:
         self.procs: list[Processor] = [
             _bind_processor(compiled.binds[n].type, dialect) for n in names
         ]
+        #: row → the driver's parameters, made once as one expression (no per-call loop)
+        self.params: Callable[[Mapping[str, Any]], Any] = _params_function(
+            names, self.procs, self.fixed, self.positional
+        )
         # result columns, for a SELECT
         self.results: list[Processor] = [
             col.type.dialect_impl(dialect).result_processor(dialect, None)
             for col in getattr(statement, "selected_columns", ())
         ]
-
-    def params(self, row: Mapping[str, Any]) -> Any:
-        fixed = self.fixed
-        values = [
-            (p(v) if p else v)
-            for n, p in zip(self.names, self.procs, strict=True)
-            for v in (row[n] if n in row else fixed[n],)
-        ]
-        if self.positional:
-            return tuple(values)
-        return dict(zip(self.names, values, strict=True))
 
     def execute(self, conn: Connection, row: Mapping[str, Any]) -> int:
         """Run once; the number of rows it changed."""
@@ -92,18 +85,62 @@ class Prepared:
         finally:
             cur.close()
 
-    def first(self, conn: Connection, row: Mapping[str, Any]) -> list[Any] | None:
-        """The first row of a SELECT, its values processed as SQLAlchemy would."""
+    def all(self, conn: Connection, row: Mapping[str, Any]) -> list[list[Any]]:
+        """Every row of a SELECT, its values processed as SQLAlchemy would."""
         SENT[self.verb] += 1
         cur = conn.connection.cursor()
         try:
             cur.execute(self.sql, self.params(row))
-            got = cur.fetchone()
+            got = cur.fetchall()
         finally:
             cur.close()
+        results = self.results
+        return [[p(v) if p else v for v, p in zip(r, results, strict=True)] for r in got]
+
+    def first(self, conn: Connection, row: Mapping[str, Any]) -> list[Any] | None:
+        """The first row of a SELECT, its values processed as SQLAlchemy would."""
+        got = self.first_raw(conn, row)
         if got is None:
             return None
+        return self.processed(got)
+
+    def first_raw(self, conn: Connection, row: Mapping[str, Any]) -> Sequence[Any] | None:
+        """The first row of a SELECT as the driver returns it (see ``processed``)."""
+        SENT[self.verb] += 1
+        cur = conn.connection.cursor()
+        try:
+            cur.execute(self.sql, self.params(row))
+            got: Sequence[Any] | None = cur.fetchone()
+        finally:
+            cur.close()
+        return got
+
+    def processed(self, got: Sequence[Any]) -> list[Any]:
+        """A driver's row with its values processed as SQLAlchemy would."""
         return [p(v) if p else v for v, p in zip(got, self.results, strict=True)]
+
+
+def _params_function(
+    names: Sequence[str], procs: Sequence[Processor], fixed: Mapping[str, Any], positional: bool
+) -> Callable[[Mapping[str, Any]], Any]:
+    """``row -> parameters`` for one statement: each name's value (its fixed value when the
+    row lacks it) through its type's processor, as a tuple (positional) or a dict."""
+    scope: dict[str, Any] = {}
+    parts = []
+    for i, (n, p) in enumerate(zip(names, procs, strict=True)):
+        scope[f"d{i}"] = fixed[n]
+        value = f"get({n!r}, d{i})"
+        if p is not None:
+            scope[f"p{i}"] = p
+            value = f"p{i}({value})"
+        parts.append(value if positional else f"{n!r}: {value}")
+    body = f"({', '.join(parts)},)" if positional else f"{{{', '.join(parts)}}}"
+    if positional and not parts:
+        body = "()"
+    source = f"def params(row):\n    get = row.get\n    return {body}\n"
+    exec(compile(source, "<workflow.storage.fast>", "exec"), scope)  # made from column names only
+    fn: Callable[[Mapping[str, Any]], Any] = scope["params"]
+    return fn
 
 
 def _bind_processor(typ: Any, dialect: Any) -> Processor:
@@ -120,7 +157,7 @@ def _sqlite_utc(value: datetime | None) -> str | None:
         raise ValueError("naive datetime given to the database; pass an aware UTC time")
     if value.tzinfo is not UTC:
         value = value.astimezone(UTC)
-    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+    return value.isoformat(" ", "microseconds")[:26]  # without the "+00:00"
 
 
 class Statements:

@@ -185,8 +185,12 @@ PROCESS_ID_BY_KEY = select(_PROCESSES.c.id).where(_PROCESSES.c.key == bindparam(
 _LOADS: dict[type[Record], Select[Any]] = {}
 
 
-def read_process(conn: Connection, key: str) -> ProcessRecord | None:
-    """The process ``key`` (without its snapshot), or None: ONE statement."""
+def read_process(
+    conn: Connection, key: str, known: ProcessRecord | None = None
+) -> ProcessRecord | None:
+    """The process ``key`` (without its snapshot), or None: ONE statement. ``known`` itself
+    when the row is still the one it was read or written as (same id, version and token, the
+    token being new at every commit): nothing of it then needs reading again."""
     stmt = STATEMENTS.get(
         "process by key",
         conn,
@@ -194,8 +198,18 @@ def read_process(conn: Connection, key: str) -> ProcessRecord | None:
             _PROCESSES.c.key == bindparam("key")
         ),
     )
-    row = stmt.first(conn, {"key": key})
-    return None if row is None else ProcessRecord.loaded(row)
+    row = stmt.first_raw(conn, {"key": key})
+    if row is None:
+        return None
+    if known is not None and known.row_token is not None:
+        k = known.__dict__
+        if (row[_ID], row[_VERSION], row[_TOKEN]) == (k["id"], k["row_version"], k["row_token"]):
+            return known
+    return ProcessRecord.loaded(stmt.processed(row))
+
+
+# where the identity of a process row's version is in a row read by ``read_process``
+_ID, _VERSION, _TOKEN = (ProcessRecord.columns.index(c) for c in ("id", "row_version", "row_token"))
 
 
 def load(conn: Connection, cls: type[Record], process_id: int, touched: list[Record]) -> list[Any]:
@@ -220,15 +234,34 @@ def insert_new(conn: Connection, records: Sequence[Record]) -> None:
     for r in records:
         d = r.__dict__
         cls = type(r)
-        rows.setdefault(cls, []).append({c: d[c] for c in cls.columns if c != "id"})
+        rows.setdefault(cls, []).append({c: d[c] for c in _inserted(cls)})
         d["_new"] = False
         d["_changed"] = set()
     for cls, values in rows.items():
-        keys = [c for c in cls.columns if c != "id"]
         table = cls.table
-        STATEMENTS.get(f"insert {table.name}", conn, partial(insert, table), keys).executemany(
-            conn, values
-        )
+        STATEMENTS.get(
+            f"insert {table.name}", conn, partial(insert, table), _inserted(cls)
+        ).executemany(conn, values)
+
+
+#: Per record class: the columns an INSERT names (all but ``id``), and (parameter, column) of
+#: its natural key in an UPDATE; made once.
+_INSERTED: dict[type[Record], tuple[str, ...]] = {}
+_KEY_PARAMS: dict[type[Record], tuple[tuple[str, str], ...]] = {}
+
+
+def _inserted(cls: type[Record]) -> tuple[str, ...]:
+    got = _INSERTED.get(cls)
+    if got is None:
+        got = _INSERTED[cls] = tuple(c for c in cls.columns if c != "id")
+    return got
+
+
+def _key_params(cls: type[Record]) -> tuple[tuple[str, str], ...]:
+    got = _KEY_PARAMS.get(cls)
+    if got is None:
+        got = _KEY_PARAMS[cls] = tuple((f"k_{k}", k) for k in cls.natural_key)
+    return got
 
 
 def update_changed(conn: Connection, records: Sequence[Record]) -> None:
@@ -236,12 +269,14 @@ def update_changed(conn: Connection, records: Sequence[Record]) -> None:
     groups: dict[tuple[type[Record], tuple[str, ...]], list[dict[str, Any]]] = {}
     for r in records:
         d = r.__dict__
-        if not d["_changed"] or d["_new"]:
+        changed = d["_changed"]
+        if not changed or d["_new"]:
             continue
         cls = type(r)
-        cols = tuple(sorted(d["_changed"]))
+        cols = tuple(sorted(changed))
         params = {c: d[c] for c in cols}
-        params.update({f"k_{k}": d[k] for k in cls.natural_key})
+        for name, k in _key_params(cls):
+            params[name] = d[k]
         groups.setdefault((cls, cols), []).append(params)
         d["_changed"] = set()
     for (cls, cols), values in groups.items():
