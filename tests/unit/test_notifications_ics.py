@@ -8,9 +8,10 @@ from typing import Any
 import icalendar
 import pytest
 
-from notifications.ics import build_ics, escape_text, fold, vtimezone
+from notifications.ics import build_ics
 from notifications.outgoing import Recipient
 from workflow.calendar import TZ
+from workflow.ics_text import escape_text, fold, vtimezone
 
 ATTENDEES = (
     Recipient('Søren "Ærø", formand; Læsø', "soeren@laeso.example"),

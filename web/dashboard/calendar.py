@@ -19,7 +19,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from notifications.ics_feed import feed_ics
 from web.dashboard.auth import the_user
 from web.dashboard.blueprint import bp
 from web.dashboard.context import dashboard_state
@@ -29,6 +28,7 @@ from web.state import state
 from workflow import dates, queries, user_feeds
 from workflow.calendar import to_local
 from workflow.feed import FeedEntry, FeedTask, process_entries
+from workflow.feed_ics import feed_ics
 from workflow.service import bound_for
 from workflow.storage.models import StageRow, TaskRow
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
-from notifications.ics import PRODID, TZID, escape_text, fold, vtimezone
 from workflow.calendar import TZ
 from workflow.feed import FeedEntry
+from workflow.ics_text import PRODID, TZID, escape_text, fold, vtimezone
 
 
 def feed_ics(
