@@ -5,7 +5,7 @@ its process page and ``aftaleflow status`` all ask here, so they never disagree.
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
+from functools import lru_cache
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -21,12 +21,22 @@ def calendars_for(row: ProcessRow, bound: BoundProcess) -> tuple[MeetingCalendar
     """The councils' calendars of the process's year, or None and why not (the path looked
     for, or the problem with the file)."""
     path = calendar_file(row.definition_path, bound.year)
-    if not Path(path).is_file():
+    try:
+        stamp = path.stat().st_mtime_ns
+    except OSError:
         return None, str(path)
     try:
-        return load_calendars(path), str(path)
+        return _calendars(str(path), stamp), str(path)
     except AftaleflowError as e:
         return None, str(e)
+
+
+@lru_cache(maxsize=8)
+def _calendars(path: str, stamp: int) -> MeetingCalendars:
+    """A calendar file read once per version (its modification time): the dashboard asks on
+    every process page, and an imported calendar is read again at once."""
+    del stamp  # part of the cache key only
+    return load_calendars(path)
 
 
 def stage_risks(s: Session, row: ProcessRow, bound: BoundProcess, today: date) -> list[StageRisks]:
