@@ -198,7 +198,7 @@ def simulate(
     late_set = frozenset(x.strip() for x in late.split(",") if x.strip())
     unknown = late_set - set(bundle.participants)
     if unknown:
-        from workflow.loader import suggest
+        from workflow.definition_errors import suggest
 
         x = sorted(unknown)[0]
         raise AftaleflowError(
