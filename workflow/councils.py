@@ -23,7 +23,8 @@ import yaml
 from pydantic import Field, field_validator, model_validator
 
 from workflow.calendar import holiday_name, is_working_day
-from workflow.definition import BODIES, LocatedValueError, PartyRegistry, Strict
+from workflow.definition_base import LocatedValueError, Strict
+from workflow.definition_parties import BODIES, PartyRegistry
 from workflow.errors import DefinitionError, Problem
 
 CouncilBody = Literal["socialudvalg", "byraad", "regionsraad"]

@@ -13,7 +13,6 @@ import yaml
 
 from workflow.definition import (
     ApprovalStage,
-    DateExpr,
     Event,
     MeetingStage,
     ProcessDefinition,
@@ -21,6 +20,7 @@ from workflow.definition import (
     Stage,
     WorkshopStage,
 )
+from workflow.definition_base import DateExpr
 from workflow.definition_errors import dotted, suggest
 from workflow.errors import DefinitionError, Problem
 from workflow.signup_rules import signup_problems

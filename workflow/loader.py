@@ -13,14 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from workflow.definition import (
-    PartyRegistry,
-    ProcessDefinition,
-    Questionnaire,
-    QuestionnaireStage,
-)
+from workflow.definition import ProcessDefinition, QuestionnaireStage
 from workflow.definition_checks import semantic_problems
 from workflow.definition_errors import suggest, validate
+from workflow.definition_parties import PartyRegistry
+from workflow.definition_questions import Questionnaire
 from workflow.errors import DefinitionError, Problem
 from workflow.yaml_source import locate, read_yaml
 
