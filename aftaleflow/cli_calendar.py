@@ -16,9 +16,10 @@ import click
 from workflow.councils import ALL_BODIES, CYCLE, CYCLE_BODIES, load_calendars, merged_text
 from workflow.councils_plan import DEFAULT_MINUTES_WORKING_DAYS, StepPlan, plan_parties
 from workflow.dates import format_date
+from workflow.definition_errors import line_of
 from workflow.errors import AftaleflowError, DefinitionError, Problem
 from workflow.labels import label
-from workflow.loader import Bundle, line_of
+from workflow.loader import Bundle
 from workflow.roll import (
     DA_WEEKDAYS,
     WEEKDAYS,

@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 
 from workflow import sample_agreement
 from workflow.calendar import add_working_days, local_to_utc, to_local
-from workflow.definition import DateExpr
+from workflow.definition_base import DateExpr
 from workflow.loader import Bundle
 from workflow.planner import INVITE, OPEN_STAGE, REQUEST_APPROVAL
 from workflow.service import Applied, Service

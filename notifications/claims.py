@@ -33,7 +33,7 @@ from notifications.audit import mail_event
 from notifications.message import new_message_id
 from notifications.outgoing import Attachment, OutgoingMail
 from workflow import defaults
-from workflow.definition import Questionnaire
+from workflow.definition_questions import Questionnaire
 from workflow.loader import Bundle
 from workflow.service import bound_for
 from workflow.storage.db import Database

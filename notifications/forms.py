@@ -18,7 +18,7 @@ from xml.sax.saxutils import escape
 
 from notifications.outgoing import Attachment
 from workflow.dates import format_date
-from workflow.definition import Question, Questionnaire
+from workflow.definition_questions import Question, Questionnaire
 from workflow.returned_form import TAG_PREFIX, choice_texts
 
 FONT = "AftaleflowVera"

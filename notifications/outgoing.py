@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from workflow.definition import Questionnaire
+from workflow.definition_questions import Questionnaire
 from workflow.storage.models import OutboxRow
 
 

@@ -19,7 +19,7 @@ from werkzeug.datastructures import FileStorage, ImmutableMultiDict, MultiDict
 from web.formatting import format_types
 from web.i18n import lang, t
 from web.uploads import store_upload
-from workflow.definition import Questionnaire
+from workflow.definition_questions import Questionnaire
 from workflow.link_target import Target
 from workflow.validation import Issue
 

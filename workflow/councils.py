@@ -23,7 +23,8 @@ import yaml
 from pydantic import Field, field_validator, model_validator
 
 from workflow.calendar import holiday_name, is_working_day
-from workflow.definition import BODIES, LocatedValueError, PartyRegistry, Strict
+from workflow.definition_base import LocatedValueError, Strict
+from workflow.definition_parties import BODIES, PartyRegistry
 from workflow.errors import DefinitionError, Problem
 
 CouncilBody = Literal["socialudvalg", "byraad", "regionsraad"]
@@ -205,7 +206,7 @@ def agenda_deadline(meeting: Meeting) -> date:
 
 def load_calendars(path: str | Path) -> MeetingCalendars:
     """Read and check a calendar file; every problem names the file, its line and field."""
-    from workflow.loader import line_at, suggest, validate
+    from workflow.definition_errors import line_at, suggest, validate
     from workflow.yaml_source import read_yaml
 
     file = str(path)
@@ -253,7 +254,7 @@ def load_calendars(path: str | Path) -> MeetingCalendars:
 
 
 def _registry(path: Path, ident: str) -> PartyRegistry | None:
-    from workflow.loader import validate
+    from workflow.definition_errors import validate
     from workflow.yaml_source import read_yaml
 
     registry = path.resolve().parent.parent / "parties" / f"{ident}.yaml"

@@ -1,4 +1,6 @@
-"""The definition model: parties, questionnaires and processes as validated, frozen data.
+"""The definition model of a process: its stages, reminders, events and calendar rules as
+validated, frozen data (the parties in ``workflow.definition_parties``, the questionnaires in
+``workflow.definition_questions``, the base in ``workflow.definition_base``).
 
 A definition never holds runtime state. It is read from YAML by ``workflow.loader`` and
 bound to a preparation year by ``workflow.timeline``.
@@ -6,241 +8,25 @@ bound to a preparation year by ``workflow.timeline``.
 
 from __future__ import annotations
 
-import calendar as _calendar
 import re
-from dataclasses import dataclass
-from datetime import date
-from functools import cached_property
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-Role = Literal["committee_secretary", "director", "council_secretariat"]
-ROLES: tuple[str, ...] = ("committee_secretary", "director", "council_secretariat")
-PartyKind = Literal["kommune", "region"]
-Body = Literal["socialudvalg", "byraad", "regionsraad"]
-BODIES: tuple[str, ...] = ("socialudvalg", "byraad", "regionsraad")
-QuestionType = Literal["single_choice", "multiple_choice", "text", "scale", "file"]
+from workflow.definition_base import (
+    SLUG,
+    DateExpr,
+    LocatedValueError,
+    Strict,
+    valid_clock,
+    valid_date_expr,
+)
+from workflow.definition_parties import Body, Contact, PartyKind, Role
+
 Roll = Literal["next_working_day", "previous_working_day", "keep"]
 """What a date does on a weekend or a Danish holiday (see ``workflow.roll``)."""
 Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday"]
 WEEKDAYS: tuple[str, ...] = ("monday", "tuesday", "wednesday", "thursday", "friday")
-
-_SLUG = r"^[a-z0-9][a-z0-9_-]*$"
-_EMAIL = re.compile(r"^[^@\s<>\"',;]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
-_DATE_EXPR = re.compile(r"^(?:(?P<abs>\d{4})|Y(?P<off>[+-]\d)?)-(?P<m>\d{2})-(?P<d>\d{2})$")
-_TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
-
-
-class LocatedValueError(ValueError):
-    """A validation error about one part of the value being validated: ``loc`` is the path
-    from the validated field (or model) to that part, so the loader can name its line."""
-
-    def __init__(self, message: str, loc: tuple[str | int, ...] = ()) -> None:
-        super().__init__(message)
-        self.loc = loc
-
-
-class Strict(BaseModel):
-    """Base for every definition model: unknown keys are errors, nothing is coerced."""
-
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
-
-@dataclass(frozen=True, order=True)
-class DateExpr:
-    """A date written relative to the preparation year ``Y`` (``Y-03-15``, ``Y+1-01-10``)
-    or absolute (``2016-10-24``)."""
-
-    year_offset: int | None
-    absolute_year: int | None
-    month: int
-    day: int
-
-    @classmethod
-    def parse(cls, text: str) -> DateExpr:
-        m = _DATE_EXPR.match(text)
-        if not m:
-            raise ValueError(
-                f"{text!r} er ikke en dato; skriv Y-MM-DD (i forhold til forberedelsesåret), "
-                "Y+1-MM-DD eller en fast dato ÅÅÅÅ-MM-DD"
-            )
-        month, day = int(m["m"]), int(m["d"])
-        if not 1 <= month <= 12:
-            raise ValueError(f"{text!r}: måned {month} findes ikke")
-        year = int(m["abs"]) if m["abs"] else 2024  # a leap year: Y-02-29 is checked at binding
-        if not 1 <= day <= _calendar.monthrange(year, month)[1]:
-            raise ValueError(f"{text!r}: dag {day} findes ikke i måned {month}")
-        if m["abs"]:
-            return cls(None, int(m["abs"]), month, day)
-        return cls(int(m["off"] or 0), None, month, day)
-
-    def bind(self, year: int) -> date:
-        y = self.absolute_year if self.absolute_year is not None else year + (self.year_offset or 0)
-        return date(y, self.month, self.day)
-
-    def sort_key(self, year: int) -> tuple[int, int, int]:
-        y = self.absolute_year if self.absolute_year is not None else year + (self.year_offset or 0)
-        return (y, self.month, self.day)
-
-    def __str__(self) -> str:
-        if self.absolute_year is not None:
-            return f"{self.absolute_year:04d}-{self.month:02d}-{self.day:02d}"
-        off = f"{self.year_offset:+d}" if self.year_offset else ""
-        return f"Y{off}-{self.month:02d}-{self.day:02d}"
-
-
-def _date_expr(value: str | None) -> str | None:
-    if value is not None:
-        DateExpr.parse(value)
-    return value
-
-
-def _clock(value: str | None) -> str | None:
-    if value is not None and not _TIME.match(value):
-        raise ValueError(f"{value!r} er ikke et klokkeslæt; skriv TT:MM, fx 09:00")
-    return value
-
-
-# --------------------------------------------------------------------------- parties
-
-
-class Contact(Strict):
-    name: str
-    email: str
-
-    @field_validator("email")
-    @classmethod
-    def _email(cls, v: str) -> str:
-        if not _EMAIL.match(v):
-            raise ValueError(f"{v!r} er ikke en mailadresse")
-        return v
-
-
-class Party(Strict):
-    slug: Annotated[str, Field(pattern=_SLUG)]
-    name: str
-    kind: PartyKind
-    contacts: dict[Role, list[Contact]]
-
-    @field_validator("contacts")
-    @classmethod
-    def _has_secretary(cls, v: dict[str, list[Contact]]) -> dict[str, list[Contact]]:
-        if not v.get("committee_secretary"):
-            raise ValueError("hver part skal have mindst én committee_secretary-kontakt")
-        return v
-
-    def addresses(self, role: str) -> list[Contact]:
-        return list(self.contacts.get(role, []))  # type: ignore[call-overload]
-
-
-class PartyRegistry(Strict):
-    id: Annotated[str, Field(pattern=_SLUG)]
-    name: str
-    secretariat: Contact
-    parties: list[Party]
-
-    @field_validator("parties")
-    @classmethod
-    def _unique(cls, v: list[Party]) -> list[Party]:
-        seen: set[str] = set()
-        for i, p in enumerate(v):
-            if p.slug in seen:
-                raise LocatedValueError(f"parten {p.slug!r} står to gange", (i, "slug"))
-            seen.add(p.slug)
-        return v
-
-    @cached_property
-    def by_slug(self) -> dict[str, Party]:
-        """An index: ``get`` and membership tests are O(1) however many parties there are."""
-        return {p.slug: p for p in self.parties}
-
-    def get(self, slug: str) -> Party:
-        return self.by_slug[slug]
-
-    @property
-    def slugs(self) -> list[str]:
-        return list(self.by_slug)
-
-
-# --------------------------------------------------------------------------- questionnaires
-
-
-class Option(Strict):
-    value: Annotated[str, Field(pattern=_SLUG)]
-    label: str
-
-
-class Question(Strict):
-    id: Annotated[str, Field(pattern=_SLUG)]
-    type: QuestionType
-    label: str
-    help: str = ""
-    required: bool = False
-    options: list[Option] = []
-    min: int = 1
-    max: int = 5
-    min_label: str = ""
-    max_label: str = ""
-    accept: list[Literal["pdf", "docx", "odt"]] = ["pdf", "docx", "odt"]
-    max_mb: int = 10
-    max_length: int = 10000
-
-    @model_validator(mode="after")
-    def _shape(self) -> Question:
-        if self.type in ("single_choice", "multiple_choice") and len(self.options) < 2:
-            raise LocatedValueError(
-                f"et {self.type}-spørgsmål skal have mindst to svarmuligheder", ("options",)
-            )
-        if self.type not in ("single_choice", "multiple_choice") and self.options:
-            raise LocatedValueError(
-                f"et {self.type}-spørgsmål har ingen svarmuligheder (options)", ("options",)
-            )
-        if self.type == "scale" and self.min >= self.max:
-            raise LocatedValueError("en skala skal have min < max", ("max",))
-        return self
-
-
-class Section(Strict):
-    id: Annotated[str, Field(pattern=_SLUG)]
-    title: str
-    intro: str = ""
-    focus_area: str = ""
-    questions: list[Question]
-
-
-class Questionnaire(Strict):
-    id: Annotated[str, Field(pattern=_SLUG)]
-    version: int
-    title: str
-    intro: str = ""
-    sections: list[Section]
-
-    @model_validator(mode="after")
-    def _unique_ids(self) -> Questionnaire:
-        seen: set[str] = set()
-        for si, s in enumerate(self.sections):
-            for qi, q in enumerate(s.questions):
-                if q.id in seen:
-                    raise LocatedValueError(
-                        f"spørgsmåls-id'et {q.id!r} er brugt to gange",
-                        ("sections", si, "questions", qi, "id"),
-                    )
-                seen.add(q.id)
-        return self
-
-    @property
-    def questions(self) -> list[Question]:
-        return [q for s in self.sections for q in s.questions]
-
-    def question(self, qid: str) -> Question:
-        for q in self.questions:
-            if q.id == qid:
-                return q
-        raise KeyError(qid)
-
-
-# --------------------------------------------------------------------------- processes
 
 
 class Reminder(Strict):
@@ -314,7 +100,7 @@ class Signup(Strict):
 class Event(Strict):
     """A dated meeting or workshop that people are invited to."""
 
-    id: Annotated[str, Field(pattern=_SLUG)]
+    id: Annotated[str, Field(pattern=SLUG)]
     title: str
     date: str
     time: str = "10:00"
@@ -330,16 +116,16 @@ class Event(Strict):
     @field_validator("date")
     @classmethod
     def check_dates(cls, v: str | None) -> str | None:
-        return _date_expr(v)
+        return valid_date_expr(v)
 
     @field_validator("time")
     @classmethod
     def check_times(cls, v: str | None) -> str | None:
-        return _clock(v)
+        return valid_clock(v)
 
 
 class StageBase(Strict):
-    id: Annotated[str, Field(pattern=_SLUG)]
+    id: Annotated[str, Field(pattern=SLUG)]
     name: str
     forum: str = ""
     action: str = ""
@@ -353,7 +139,7 @@ class StageBase(Strict):
     @field_validator("opens", "closes")
     @classmethod
     def check_window(cls, v: str | None) -> str | None:
-        return _date_expr(v)
+        return valid_date_expr(v)
 
 
 class ReminderRules(Strict):
@@ -367,7 +153,7 @@ class SendReport(Strict):
     """The compiled report of a questionnaire stage, mailed to a meeting's invitees (a
     personal link to the report page) ``working_days_before`` working days before it."""
 
-    source: Annotated[str, Field(pattern=_SLUG)]
+    source: Annotated[str, Field(pattern=SLUG)]
     """The questionnaire stage whose answers the report compiles."""
     working_days_before: int = 5
 
@@ -416,7 +202,7 @@ class QuestionnaireStage(StageBase, ReminderRules):
     @field_validator("send", "deadline")
     @classmethod
     def check_send_deadline(cls, v: str | None) -> str | None:
-        return _date_expr(v)
+        return valid_date_expr(v)
 
     @model_validator(mode="after")
     def _deadline(self) -> QuestionnaireStage:
@@ -447,7 +233,7 @@ class ApprovalStage(StageBase, ReminderRules):
     @field_validator("deadline")
     @classmethod
     def check_approval_deadline(cls, v: str | None) -> str | None:
-        return _date_expr(v)
+        return valid_date_expr(v)
 
 
 class SubmissionStage(StageBase):
@@ -484,11 +270,11 @@ class CalendarRules(Strict):
     @field_validator("office_hour", "office_hours_end")
     @classmethod
     def check_times(cls, v: str | None) -> str | None:
-        return _clock(v)
+        return valid_clock(v)
 
 
 class ProcessDefinition(Strict):
-    id: Annotated[str, Field(pattern=_SLUG)]
+    id: Annotated[str, Field(pattern=SLUG)]
     version: int
     name: str
     title: str = ""

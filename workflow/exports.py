@@ -22,7 +22,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflow.calendar import to_local
-from workflow.definition import Question, Questionnaire, QuestionnaireStage
+from workflow.definition import QuestionnaireStage
+from workflow.definition_questions import Question, Questionnaire
 from workflow.labels import label
 from workflow.storage.models import AnswerRow, ProcessRow, TaskRow
 from workflow.timeline import BoundProcess

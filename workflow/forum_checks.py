@@ -1,5 +1,6 @@
 """The checks of a meeting's ``send_report`` and a decision's ``recommends_agreement`` that
-need more than one field (``workflow.loader.semantic_problems`` reports them at their line)."""
+need more than one field (``workflow.definition_checks.semantic_problems`` reports them at
+their line)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from workflow.labels import label
 
 def forum_problems(proc: ProcessDefinition) -> Iterator[tuple[tuple[Any, ...], str]]:
     """(location, message) of every problem with the report sending and the recommendation."""
-    from workflow.loader import suggest
+    from workflow.definition_errors import suggest
 
     ids = [s.id for s in proc.stages]
     questionnaires = [s.id for s in proc.stages if isinstance(s, QuestionnaireStage)]

@@ -23,7 +23,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflow.definition import Contact, Questionnaire, QuestionnaireStage
+from workflow.definition import QuestionnaireStage
+from workflow.definition_parties import Contact
+from workflow.definition_questions import Questionnaire
 from workflow.errors import NotFound
 from workflow.links import LinkKey, make_token, token_hash
 from workflow.planner import past_deadline

@@ -25,7 +25,7 @@ from datetime import date, datetime, time
 from typing import Any
 
 from workflow.calendar import next_office_moment
-from workflow.definition import Contact
+from workflow.definition_parties import Contact
 from workflow.timeline import BoundProcess
 
 

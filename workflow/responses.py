@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import select
 
 from workflow.answering import LinkChange
-from workflow.definition import Questionnaire
+from workflow.definition_questions import Questionnaire
 from workflow.errors import GuardRefused
 from workflow.link_target import CLOSED, LinkNotFound, Target, resolve_target
 from workflow.service import Service

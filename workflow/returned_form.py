@@ -18,7 +18,7 @@ import zipfile
 from dataclasses import dataclass, field
 from typing import Any
 
-from workflow.definition import Question, Questionnaire
+from workflow.definition_questions import Question, Questionnaire
 from workflow.responses import validate_answers
 
 #: How a question's table names its question (``w:tblDescription``).

@@ -26,7 +26,6 @@ from workflow.calendar import holiday_name, is_working_day, next_working_day
 from workflow.definition import (
     WEEKDAYS,
     ApprovalStage,
-    DateExpr,
     DecisionStage,
     Event,
     MeetingStage,
@@ -35,6 +34,7 @@ from workflow.definition import (
     StageBase,
     WorkshopStage,
 )
+from workflow.definition_base import DateExpr
 
 if TYPE_CHECKING:
     from workflow.definition import ProcessDefinition

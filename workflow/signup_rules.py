@@ -11,7 +11,8 @@ from datetime import date, datetime
 from typing import Any
 
 from workflow.calendar import add_working_days, end_of_day, to_local
-from workflow.definition import DateExpr, Event, Signup, WorkshopStage
+from workflow.definition import Event, Signup, WorkshopStage
+from workflow.definition_base import DateExpr
 from workflow.errors import NotFound
 from workflow.labels import label
 from workflow.timeline import BoundEvent, BoundProcess, BoundStage

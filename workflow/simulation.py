@@ -139,7 +139,7 @@ def _detail(act: Action) -> str:
 
 
 def _first_day(bundle: Bundle, year: int) -> date:
-    from workflow.definition import DateExpr
+    from workflow.definition_base import DateExpr
 
     return min(DateExpr.parse(s.opens).bind(year) for s in bundle.process.stages) - timedelta(
         days=1

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from workflow.definition import Question, Questionnaire
+from workflow.definition_questions import Question, Questionnaire
 
 Status = Literal["answered", "late", "exempt", "missing"]
 STATUSES: tuple[Status, ...] = ("answered", "late", "exempt", "missing")

@@ -25,7 +25,6 @@ from workflow.calendar import (
 )
 from workflow.definition import (
     ApprovalStage,
-    DateExpr,
     DecisionStage,
     Event,
     MeetingStage,
@@ -35,6 +34,7 @@ from workflow.definition import (
     SubmissionStage,
     WorkshopStage,
 )
+from workflow.definition_base import DateExpr
 from workflow.errors import DefinitionError, Problem
 from workflow.roll import resolve_deadline, resolve_event_day
 

@@ -94,7 +94,7 @@ class ProcessTx:
     def stage(self, stage_id: str) -> StageRecord:
         st = self.stages.get(stage_id)
         if st is None:
-            from workflow.loader import suggest
+            from workflow.definition_errors import suggest
 
             ids = [x.id for x in self.bound.stages]
             raise NotFound(

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from workflow.definition import Question, Questionnaire
+from workflow.definition_questions import Question, Questionnaire
 from workflow.errors import AftaleflowError
 from workflow.file_types import SHA256, STORED_NAME
 

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from workflow import workshop_after, workshops
-from workflow.definition import Contact
+from workflow.definition_parties import Contact
 from workflow.errors import NotFound
 from workflow.link_target import TOKEN_PATTERN, LinkNotFound
 from workflow.links import LinkKey, make_token, token_hash

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import func, insert, select, update
 
 from workflow.dates import format_datetime
-from workflow.definition import Contact
+from workflow.definition_parties import Contact
 from workflow.errors import GuardRefused, NotFound
 from workflow.links import LinkKey, make_token, token_hash
 from workflow.mail import Mail

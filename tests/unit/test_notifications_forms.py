@@ -12,7 +12,7 @@ from pypdf import PdfReader
 from notifications.forms import form_attachments, questionnaire_docx, questionnaire_pdf
 from notifications.render import render
 from tests.unit.test_notifications_render import DA, EN, mail
-from workflow.definition import Questionnaire
+from workflow.definition_questions import Questionnaire
 from workflow.loader import Bundle
 
 

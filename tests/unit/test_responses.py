@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 
 from tests.browser.support import docx_bytes, odt_bytes, pdf_bytes
-from workflow.definition import Questionnaire
+from workflow.definition_questions import Questionnaire
 from workflow.file_types import file_kind
 from workflow.validation import (
     answer_texts,

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.report_answers import CHOICES, LATE, PARTIES, SCALES, TEXTS, answer
-from workflow.definition import Questionnaire
+from workflow.definition_questions import Questionnaire
 from workflow.loader import load_bundle
 from workflow.synthesis import Participant, Submitted, Synthesis, synthesise
 from workflow.validation import validate_answers

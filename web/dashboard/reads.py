@@ -12,7 +12,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, defer
 
 from workflow.calendar import local_to_utc
-from workflow.definition import Party
+from workflow.definition_parties import Party
 from workflow.service import bound_for
 from workflow.storage.models import (
     AnswerRow,
