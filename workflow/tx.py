@@ -98,15 +98,18 @@ class ProcessTx:
 
             ids = [x.id for x in self.bound.stages]
             raise NotFound(
-                f"process {self.process.key} has no stage {stage_id!r}{suggest(stage_id, ids)}"
+                f"Processen {self.process.key} har ingen fase {stage_id!r}{suggest(stage_id, ids)}",
+                en=f"Process {self.process.key} has no stage {stage_id!r}",
             )
         return st
 
     def task(self, stage_id: str, party: str, step: str) -> TaskRecord:
         t = self.tasks.get((stage_id, party, step))
         if t is None:
+            what = f" ({step})" if step else ""
             raise NotFound(
-                f"{party!r} has no task {step or ''} in stage {stage_id!r} (yet)".replace("  ", " ")
+                f"{party!r} har (endnu) ingen opgave{what} i fasen {stage_id!r}",
+                en=f"{party!r} has no task{what} in stage {stage_id!r} (yet)",
             )
         return t
 
@@ -114,7 +117,10 @@ class ProcessTx:
         """One party's tasks in a stage (every step of its chain), in order."""
         got = self.state.chain(stage_id, party)
         if not got:
-            raise NotFound(f"{party!r} has no task in stage {stage_id!r} (yet)")
+            raise NotFound(
+                f"{party!r} har (endnu) ingen opgave i fasen {stage_id!r}",
+                en=f"{party!r} has no task in stage {stage_id!r} (yet)",
+            )
         return got
 
     def add_task(self, t: TaskRecord) -> None:
@@ -240,8 +246,10 @@ class ProcessTx:
         ):
             if not records.update_process(conn, p, secrets.token_hex(8)):
                 raise ConcurrentUpdate(
-                    f"process {p.key} was changed by another writer (row version "
-                    f"{p.row_version} is gone); nothing was written, try again"
+                    f"Processen {p.key} blev ændret af en anden samtidig (version "
+                    f"{p.row_version} findes ikke længere); intet er gemt, prøv igen.",
+                    en=f"Process {p.key} was changed by another writer (row version "
+                    f"{p.row_version} is gone); nothing was written, try again.",
                 )
             self._write(conn)
         if self._session is not None:
@@ -385,8 +393,10 @@ def new_process_tx(
             from workflow.errors import AftaleflowError
 
             raise AftaleflowError(
-                f"a process {values['key']!r} is already running; give another --key to start "
-                "a second"
+                f"Der kører allerede en proces {values['key']!r}; angiv en anden --key for at "
+                "starte en til.",
+                en=f"A process {values['key']!r} is already running; give another --key to "
+                "start a second.",
             )
         rec = records.insert_process(conn, values)
         state = ProcessState(rec, bound, [], [])
