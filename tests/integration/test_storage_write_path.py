@@ -104,7 +104,7 @@ def test_every_writing_transaction_moves_the_version_on_and_a_stale_one_fails(
                 .values(row_version=ProcessRow.row_version + 1)
                 .execution_options(synchronize_session=False)
             )
-        with pytest.raises(ConcurrentUpdate, match="changed by another writer") as err:
+        with pytest.raises(ConcurrentUpdate, match="blev ændret af en anden samtidig") as err:
             tx.commit()
     assert isinstance(err.value, AftaleflowError)
     with db.sessions() as s:
