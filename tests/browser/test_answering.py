@@ -162,6 +162,9 @@ def test_the_questionnaire_with_the_keyboard_alone(
         mail_to(site.deliver(), secretary(socialaftale, "rebild"), "svar senest"), site
     )
     page.goto(link)
+    # keyboard events and the file chooser go to the focused page: with a shared browser an
+    # earlier test's page may still hold the focus
+    page.bring_to_front()
 
     # scale: Tab into the group, arrows choose
     tab_to(page, "q-vision-egenmestring")
