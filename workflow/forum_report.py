@@ -79,7 +79,12 @@ def send_report(
         )
         return 0
     seq = _next_seq(tx, stage_id) if manual else 0
-    sent = [party for party in tx.bound.bundle.participants if _mail_one(tx, bst, party, seq, at)]
+    generations = _generations(tx, stage_id)
+    sent = [
+        party
+        for party in tx.bound.bundle.participants
+        if _mail_one(tx, bst, party, seq, generations.get(party, 1), at)
+    ]
     tx.event(
         at,
         actor,
@@ -91,13 +96,14 @@ def send_report(
     return len(sent)
 
 
-def _mail_one(tx: ProcessTx, bst: BoundStage, party_slug: str, seq: int, at: datetime) -> bool:
+def _mail_one(
+    tx: ProcessTx, bst: BoundStage, party_slug: str, seq: int, generation: int, at: datetime
+) -> bool:
     party = tx.bound.bundle.parties.get(party_slug)
     roles = list(getattr(bst.definition, "invite", []) or [])
     recipients = tuple(c for r in roles for c in party.addresses(r))
     if not recipients:
         return False
-    generation = _generation(tx, bst.id, party_slug)
     token = make_token(
         tx.link_secret, LinkKey(tx.process.id, bst.id, party_slug, REPORT_STEP, generation)
     )
@@ -135,20 +141,20 @@ def _mail_one(tx: ProcessTx, bst: BoundStage, party_slug: str, seq: int, at: dat
     return True
 
 
-def _generation(tx: ProcessTx, stage_id: str, party: str) -> int:
-    """The party's report link: the current one while it is not revoked, else the next."""
-    rows = tx.session.execute(
-        select(LinkRow.generation, LinkRow.revoked_at).where(
+def _generations(tx: ProcessTx, stage_id: str) -> dict[str, int]:
+    """Each party's report link (one read for all): the current generation while it is not
+    revoked, else the next; a party without a link is not in the map (its link is the first)."""
+    newest: dict[str, tuple[int, bool]] = {}
+    for party, generation, revoked_at in tx.session.execute(
+        select(LinkRow.party, LinkRow.generation, LinkRow.revoked_at).where(
             LinkRow.process_id == tx.process.id,
             LinkRow.stage_id == stage_id,
-            LinkRow.party == party,
             LinkRow.step == REPORT_STEP,
         )
-    ).all()
-    if not rows:
-        return 1
-    newest, revoked = max(rows, key=lambda r: r[0])
-    return newest + 1 if revoked is not None else newest
+    ):
+        if party not in newest or generation > newest[party][0]:
+            newest[party] = (generation, revoked_at is not None)
+    return {p: g + 1 if revoked else g for p, (g, revoked) in newest.items()}
 
 
 def _next_seq(tx: ProcessTx, stage_id: str) -> int:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import insert, select, update
 
 from workflow.dates import format_datetime
 from workflow.definition_parties import Contact
@@ -27,7 +27,7 @@ from workflow.errors import GuardRefused, NotFound
 from workflow.links import LinkKey, make_token, token_hash
 from workflow.mail import Mail
 from workflow.signup_rules import SignupWindow, signup_window
-from workflow.storage.models import TABLES, WorkshopSignupRow
+from workflow.storage.models import WorkshopSignupRow
 from workflow.tx import ProcessTx
 
 CONFIRMED, WAITING, CANCELLED = "confirmed", "waiting", "cancelled"
@@ -319,25 +319,8 @@ def issue_signup_link(
     """The party's personal link to a workshop's sign-up (generation 1, stored as a hash);
     the mail's ``link`` context."""
     token = make_token(tx.link_secret, LinkKey(tx.process.id, stage_id, party, workshop_id, 1))
-    exists = tx.session.scalar(
-        select(func.count())
-        .select_from(TABLES["links"])
-        .where(TABLES["links"].c.token_hash == token_hash(token))
-    )
-    if not exists:
-        tx.write(
-            insert(TABLES["links"]),
-            {
-                "token_hash": token_hash(token),
-                "process_id": tx.process.id,
-                "stage_id": stage_id,
-                "party": party,
-                "step": workshop_id,
-                "generation": 1,
-                "created_at": at,
-                "revoked_at": None,
-            },
-        )
+    # written at commit with the other links; one that exists already stays as it is
+    tx.link_to(stage_id, party, workshop_id, 1, token_hash(token), at)
     return {"generation": 1, "page": LINK_PATH}
 
 
