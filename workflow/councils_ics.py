@@ -38,9 +38,7 @@ def meetings_from_ics(data: bytes, year: int, *, source: str = "") -> list[tuple
             en=f"{name} is not an iCalendar file (.ics): {e}",
         ) from None
     if not isinstance(calendar, icalendar.Calendar):  # pragma: no cover - from_ical's contract
-        raise CalendarImportError(
-            f"{name} rummer ingen VCALENDAR", en=f"{name} holds no VCALENDAR"
-        )
+        raise CalendarImportError(f"{name} rummer ingen VCALENDAR", en=f"{name} holds no VCALENDAR")
     start = datetime(year, 1, 1, tzinfo=TZ)
     end = datetime(year + 1, 1, 1, tzinfo=TZ)
     try:
