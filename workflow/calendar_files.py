@@ -32,15 +32,21 @@ def text_digest(text: str) -> str:
 
 
 def check_writable(target: Path) -> None:
-    """Refuse at once when the calendar's folder (or the file) cannot be written here."""
-    folder = target.parent
-    if not os.access(folder, os.W_OK) or (target.exists() and not os.access(target, os.W_OK)):
-        raise CalendarChangeRefused(
-            f"kalenderfilen {target} kan ikke skrives her (mappen er skrivebeskyttet); ret den "
-            "i definitionerne (git) og kør `aftaleflow check`",
-            en=f"the calendar file {target} cannot be written here (the folder is read-only); "
-            "change it in the definitions (git) and run `aftaleflow check`",
-        )
+    """Refuse at once when the calendar's folder (or the file) cannot be written here. A folder
+    or file without any write permission counts as read-only for every user, root too: that is
+    how an installation marks its definitions as managed elsewhere (git, deployment)."""
+    for path in (target.parent, target):
+        if path.exists() and (not os.access(path, os.W_OK) or not path.stat().st_mode & 0o222):
+            raise _not_writable(target)
+
+
+def _not_writable(target: Path) -> CalendarChangeRefused:
+    return CalendarChangeRefused(
+        f"kalenderfilen {target} kan ikke skrives her (den eller mappen er skrivebeskyttet); "
+        "ret den i definitionerne (git) og kør `aftaleflow check`",
+        en=f"the calendar file {target} cannot be written here (it or its folder is read-only); "
+        "change it in the definitions (git) and run `aftaleflow check`",
+    )
 
 
 def _checked_temp(target: Path, text: str) -> Path:
@@ -49,8 +55,7 @@ def _checked_temp(target: Path, text: str) -> Path:
     try:
         fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     except OSError:
-        check_writable(target)
-        raise
+        raise _not_writable(target) from None
     tmp = Path(name)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
@@ -130,9 +135,12 @@ def change_calendar(
                 reason=reason,
                 data=data,
             )
-            with db.transaction() as s:
-                write_events(s, [row])
-                os.replace(tmp, target)  # fails → the event is rolled back
+            try:
+                with db.transaction() as s:
+                    write_events(s, [row])
+                    os.replace(tmp, target)  # fails → the event is rolled back
+            except OSError:
+                raise _not_writable(target) from None
         finally:
             tmp.unlink(missing_ok=True)
     return text_digest(after)

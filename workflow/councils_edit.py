@@ -17,7 +17,7 @@ from typing import Any, Literal
 import yaml
 
 from workflow.calendar import holiday_name, is_working_day
-from workflow.councils import CYCLE, CYCLE_BODIES, merged_text
+from workflow.councils import CYCLE, CYCLE_BODIES, DEFAULT_AGENDA_DEADLINE_DAYS, merged_text
 from workflow.dates import EN_WEEKDAYS, format_date
 from workflow.errors import GuardRefused
 from workflow.roll import why_not_working
@@ -210,3 +210,17 @@ def _check_day(day: date, year: int) -> None:
             en=f"{format_date(day, 'en')} is not a working day ({why_en}); the councils meet "
             "on working days",
         )
+
+
+def agenda_days_of(text: str, owner: str, body: str) -> tuple[int, str]:
+    """A body's agenda deadline in the calendar file and where it is set: ``"body"`` (the
+    body's own), ``"file"`` (the file's for that kind of body) or ``"default"``."""
+    data = yaml.safe_load(text) or {}
+    section = data.get("cycle", {}) if owner == CYCLE else data.get("councils", {}).get(owner, {})
+    own = ((section or {}).get(body) or {}).get("agenda_deadline_days")
+    if own is not None:
+        return int(own), "body"
+    by_body = data.get("agenda_deadline_days") or {}
+    if body in by_body:
+        return int(by_body[body]), "file"
+    return int(by_body.get("default", DEFAULT_AGENDA_DEADLINE_DAYS)), "default"
