@@ -13,11 +13,13 @@ from pathlib import Path
 
 import click
 
-from workflow.councils import ALL_BODIES, CYCLE, CYCLE_BODIES, load_calendars, merged_text
+from workflow.calendar_files import write_checked
+from workflow.councils import ALL_BODIES, CYCLE, load_calendars, merged_text
+from workflow.councils_edit import check_owner_body, ics_meetings
 from workflow.councils_plan import DEFAULT_MINUTES_WORKING_DAYS, StepPlan, plan_parties
 from workflow.dates import format_date
 from workflow.definition_errors import line_of
-from workflow.errors import AftaleflowError, DefinitionError, Problem
+from workflow.errors import AftaleflowError
 from workflow.labels import label
 from workflow.loader import Bundle
 from workflow.roll import (
@@ -26,7 +28,6 @@ from workflow.roll import (
     DateHit,
     date_hits,
     weekday_placements,
-    why_not_working,
 )
 
 WHAT = {
@@ -97,7 +98,10 @@ def calendar() -> None:
 
 
 @calendar.command("import")
-@click.argument("ics", type=click.Path(path_type=Path))
+@click.argument("ics", required=False, type=click.Path(path_type=Path))
+@click.option(
+    "--url", default=None, help="Hent kalenderen fra en http(s)-adresse i stedet for en fil."
+)
 @click.option("--party", default=CYCLE, help="Partens id (for KKR og DAS Social: cycle).")
 @click.option("--body", required=True, type=click.Choice(ALL_BODIES))
 @click.option("--year", type=int, required=True)
@@ -110,32 +114,33 @@ def calendar() -> None:
 )
 @click.option("--parties", default="nordjylland", help="Partslisten til en ny kalenderfil.")
 def calendar_import(
-    ics: Path, party: str, body: str, year: int, target: Path | None, parties: str
+    ics: Path | None,
+    url: str | None,
+    party: str,
+    body: str,
+    year: int,
+    target: Path | None,
+    parties: str,
 ) -> None:
-    """Flet et råds .ics-kalender ind i årets kalenderfil (erstatter det organs møder)."""
-    from workflow.councils_ics import meetings_from_ics
+    """Flet et råds .ics-kalender (en fil eller --url) ind i årets kalenderfil (erstatter det
+    organs møder)."""
+    from aftaleflow.ics_fetch import fetch_ics
 
+    if (ics is None) == (url is None):
+        raise AftaleflowError(
+            "angiv enten en .ics-fil eller --url ADRESSE (ikke begge)",
+            en="give either an .ics file or --url ADDRESS (not both)",
+        )
+    check_owner_body(party, body)
+    if url is not None:
+        source, data = url, fetch_ics(url)
+    else:
+        assert ics is not None
+        try:
+            source, data = str(ics), ics.read_bytes()
+        except OSError as e:
+            raise AftaleflowError(f"{ics} kan ikke læses: {e.strerror or e}") from None
     target = target or default_calendar_file(year)
-    if (body in CYCLE_BODIES) != (party == CYCLE):
-        raise AftaleflowError(
-            f"{body} hører til selve forløbet: skriv --party {CYCLE}"
-            if body in CYCLE_BODIES
-            else f"{body} hører til en part: skriv --party med partens id, fx --party aalborg"
-        )
-    try:
-        data = ics.read_bytes()
-    except OSError as e:
-        raise AftaleflowError(f"{ics} kan ikke læses: {e.strerror or e}") from None
-    meetings = meetings_from_ics(data, year, source=str(ics))
-    if not meetings:
-        raise AftaleflowError(f"{ics} har ingen møder i {year}; intet er ændret")
-    off = [d for d, _ in meetings if why_not_working(d)]
-    if off:
-        days = ", ".join(f"{format_date(d)} ({why_not_working(d)})" for d in off)
-        raise AftaleflowError(
-            f"{ics} har møder på dage, der ikke er arbejdsdage: {days}; rådene mødes på "
-            "arbejdsdage, så ret kalenderen først; intet er ændret"
-        )
     existing = target.read_text(encoding="utf-8") if target.exists() else None
     before = 0
     if existing is not None:
@@ -143,33 +148,15 @@ def calendar_import(
         if old.year != year:
             raise AftaleflowError(f"{target} er kalenderen for {old.year}, ikke {year}")
         before = len(old.of(party, body))
+    meetings = ics_meetings(data, year, source)
     text = merged_text(
-        existing, year=year, parties=parties, owner=party, body=body, meetings=meetings
+        existing, year=year, parties=parties, owner=party, body=body, meetings=list(meetings)
     )
     write_checked(target, text)
     click.echo(
         f"{len(meetings)} møde(r) for {party} {body} i {year} → {target}"
         + (f" (erstatter {before})" if before else "")
     )
-
-
-def write_checked(target: Path, text: str) -> None:
-    """Write ``text`` to ``target`` only if it checks clean: a temporary file beside it is
-    checked (so the registry is found as for the target) and then moved over it."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.import")
-    tmp.write_text(text, encoding="utf-8")
-    try:
-        load_calendars(tmp)
-    except DefinitionError as e:
-        tmp.unlink()
-        raise DefinitionError(
-            [
-                Problem(str(target), p.line, f"efter importen: {p.message}", p.field)
-                for p in e.problems
-            ]
-        ) from None
-    tmp.replace(target)
 
 
 @calendar.command("risks")

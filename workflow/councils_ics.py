@@ -33,16 +33,20 @@ def meetings_from_ics(data: bytes, year: int, *, source: str = "") -> list[tuple
     try:
         calendar = icalendar.Calendar.from_ical(data)
     except ValueError as e:
-        raise CalendarImportError(f"{name} er ikke en iCalendar-fil (.ics): {e}") from None
+        raise CalendarImportError(
+            f"{name} er ikke en iCalendar-fil (.ics): {e}",
+            en=f"{name} is not an iCalendar file (.ics): {e}",
+        ) from None
     if not isinstance(calendar, icalendar.Calendar):  # pragma: no cover - from_ical's contract
-        raise CalendarImportError(f"{name} rummer ingen VCALENDAR")
+        raise CalendarImportError(f"{name} rummer ingen VCALENDAR", en=f"{name} holds no VCALENDAR")
     start = datetime(year, 1, 1, tzinfo=TZ)
     end = datetime(year + 1, 1, 1, tzinfo=TZ)
     try:
         events = recurring_ical_events.of(calendar).between(start, end)
     except (ValueError, recurring_ical_events.InvalidCalendar) as e:
         raise CalendarImportError(
-            f"{name}: de gentagne begivenheder kan ikke udfoldes: {e}"
+            f"{name}: de gentagne begivenheder kan ikke udfoldes: {e}",
+            en=f"{name}: the recurring events cannot be expanded: {e}",
         ) from None
     found: dict[date, str | None] = {}
     for ev in events:

@@ -10,6 +10,7 @@ import icalendar
 
 from tests.acceptance.test_cli import aftaleflow
 from tests.conftest import ROOT
+from tests.integration.ics_server import Served, closed_port, ics_server
 from tests.unit.test_councils_ics import byraad_ics
 from workflow.calendar import TZ
 from workflow.councils import load_calendars
@@ -42,7 +43,7 @@ def test_import_replaces_one_body_and_keeps_the_rest(tmp_path: Path) -> None:
             assert after.meetings[key] == meetings, key
     text = target.read_text(encoding="utf-8")
     assert text.startswith("# Councils' meeting calendars (mødeplaner) for 2022: EXAMPLE DATA")
-    assert not list(target.parent.glob(".*.import"))
+    assert not list(target.parent.glob(".*.tmp"))
 
 
 def test_import_into_a_new_file_for_a_cycle_body(tmp_path: Path) -> None:
@@ -113,7 +114,7 @@ def test_import_errors_change_nothing(tmp_path: Path) -> None:
         assert message in out, out
         assert "Traceback" not in out
         assert target.read_text(encoding="utf-8") == original
-        assert not list(target.parent.glob(".*.import"))
+        assert not list(target.parent.glob(".*.tmp"))
 
 
 def test_risks_2022_plans_every_step_and_flags_laeso() -> None:
@@ -164,3 +165,51 @@ def test_status_flags_a_council_that_meets_after_the_deadline_months_ahead(tmp_p
         " ".join(ahead.stdout.split())
     )
     assert "Aalborg Kommune kan" not in ahead.stdout
+
+
+def test_import_from_a_url_served_on_loopback(tmp_path: Path) -> None:
+    """The byråd's feed, as icalendar writes it (monthly RRULE, July as EXDATE, December
+    moved), fetched from a real HTTP server; then the errors a user meets with an address."""
+    target = definitions_copy(tmp_path)
+    before = load_calendars(target)
+    html = "<html>Byrådets mødeplan</html>".encode()
+    paths = {
+        "/aalborg/byraad.ics": Served(byraad_ics()),
+        "/moedeplan.html": Served(html, content_type="text/html"),
+    }
+    common = ("--party", "aalborg", "--body", "byraad", "--year", "2022")
+    with ics_server(paths) as server:
+        result = aftaleflow(
+            "calendar", "import", "--url", f"{server.url}/aalborg/byraad.ics", *common,
+            "--calendars", str(target),
+        )  # fmt: skip
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "11 møde(r) for aalborg byraad i 2022" in result.stdout
+        after = load_calendars(target)
+        days = [m.date for m in after.of("aalborg", "byraad")]
+        assert len(days) == 11 and not [d for d in days if d.month == 7]
+        assert date(2022, 12, 12) in days and date(2022, 12, 26) not in days
+        assert after.of("laeso", "byraad") == before.of("laeso", "byraad")
+        imported = target.read_text(encoding="utf-8")
+
+        cases = [
+            (f"{server.url}/moedeplan.html", "er ikke en iCalendar-fil"),
+            (f"{server.url}/gone.ics", "svarede med fejl 404"),
+            (f"http://127.0.0.1:{closed_port()}/byraad.ics", "kan ikke hentes"),
+            ("file:///etc/hosts", "er ikke en http- eller https-adresse"),
+        ]
+        for url, message in cases:
+            result = aftaleflow(
+                "calendar", "import", "--url", url, *common, "--calendars", str(target)
+            )
+            out = result.stdout + result.stderr
+            assert result.returncode == 2, out
+            assert message in out and url in out, out
+            assert "Traceback" not in out
+            assert target.read_text(encoding="utf-8") == imported
+        both = aftaleflow(
+            "calendar", "import", "plan.ics", "--url", f"{server.url}/aalborg/byraad.ics",
+            *common, "--calendars", str(target),
+        )  # fmt: skip
+        assert both.returncode == 2 and "angiv enten en .ics-fil eller --url" in both.stderr
+    assert not list(target.parent.glob(".*.tmp"))

@@ -4,6 +4,7 @@ test needs. Time is the app's injected clock; no test sleeps."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -132,4 +133,19 @@ def approval_site(tmp_path: Path, socialaftale: Bundle, smtp: SmtpServer) -> Ite
         smtp,
         AFTER_APPROVAL_REQUESTS,
         datetime(2022, 11, 9, 11, 0, tzinfo=TZ),
+    )
+
+
+@pytest.fixture
+def own_definitions_site(tmp_path: Path, smtp: SmtpServer) -> Iterator[Site]:
+    """``site`` on a copy of the definitions under ``tmp_path`` (a test that changes the
+    calendar file changes the copy); now is 5 April 2022 10:00."""
+    from tests.conftest import ROOT
+    from workflow.loader import load_bundle
+
+    root = tmp_path / "definitions"
+    shutil.copytree(ROOT / "definitions", root)
+    bundle = load_bundle(root / "processes" / "socialaftale.yaml", reference_year=2022)
+    yield from _site(
+        tmp_path, bundle, smtp, AFTER_INVITATIONS, datetime(2022, 4, 5, 10, 0, tzinfo=TZ)
     )

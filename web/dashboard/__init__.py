@@ -30,6 +30,7 @@ def register(app: Flask, *, base_url: str) -> None:
         audit,
         auth,
         calendar,
+        calendar_edit,
         contacts,
         diagram,
         documents,

@@ -65,14 +65,14 @@ class ChoiceField(StringField):
         self.options = options
 
 
-def _strip(value: Any) -> Any:
+def strip_value(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
 
 
 def reason_field() -> Any:
     """Why: asked by every action (declared last, so it comes last on the page)."""
     return TextAreaField(
-        "f_reason", validators=[required, max_length(REASON_MAX)], filters=[_strip]
+        "f_reason", validators=[required, max_length(REASON_MAX)], filters=[strip_value]
     )
 
 
@@ -88,8 +88,10 @@ class OutcomeForm(FlaskForm):
     outcome = ChoiceField(
         "f_outcome", [(o, f"outcome_{o}") for o in OUTCOMES], validators=[one_of(*OUTCOMES)]
     )
-    text = TextAreaField("f_outcome_text", validators=[max_length(TEXT_MAX)], filters=[_strip])
-    minutes = StringField("f_minutes", validators=[max_length(SHORT_MAX * 2)], filters=[_strip])
+    text = TextAreaField("f_outcome_text", validators=[max_length(TEXT_MAX)], filters=[strip_value])
+    minutes = StringField(
+        "f_minutes", validators=[max_length(SHORT_MAX * 2)], filters=[strip_value]
+    )
     reason = reason_field()
 
 
@@ -97,17 +99,23 @@ class ApprovalForm(FlaskForm):
     decision = ChoiceField(
         "f_decision", [(d, f"decision_{d}") for d in DECISIONS], validators=[one_of(*DECISIONS)]
     )
-    meeting_date = StringField("f_meeting_date", validators=[required, is_date], filters=[_strip])
-    agenda_item = StringField("f_agenda_item", validators=[max_length(SHORT_MAX)], filters=[_strip])
-    decision_text = TextAreaField(
-        "f_decision_text", validators=[max_length(TEXT_MAX)], filters=[_strip]
+    meeting_date = StringField(
+        "f_meeting_date", validators=[required, is_date], filters=[strip_value]
     )
-    minutes = StringField("f_minutes", validators=[max_length(SHORT_MAX * 2)], filters=[_strip])
+    agenda_item = StringField(
+        "f_agenda_item", validators=[max_length(SHORT_MAX)], filters=[strip_value]
+    )
+    decision_text = TextAreaField(
+        "f_decision_text", validators=[max_length(TEXT_MAX)], filters=[strip_value]
+    )
+    minutes = StringField(
+        "f_minutes", validators=[max_length(SHORT_MAX * 2)], filters=[strip_value]
+    )
     reason = reason_field()
 
 
 class ExtendForm(FlaskForm):
-    deadline = StringField("f_new_deadline", validators=[required, is_date], filters=[_strip])
+    deadline = StringField("f_new_deadline", validators=[required, is_date], filters=[strip_value])
     reason = reason_field()
 
 
@@ -123,7 +131,9 @@ class CancelForm(FlaskForm):
 
 class UploadForm(FlaskForm):
     file = FileField("f_file")
-    note = TextAreaField("f_note", validators=[required, max_length(REASON_MAX)], filters=[_strip])
+    note = TextAreaField(
+        "f_note", validators=[required, max_length(REASON_MAX)], filters=[strip_value]
+    )
 
 
 def as_date(value: str) -> date:

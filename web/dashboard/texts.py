@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from web.dashboard import forum_texts, report_texts
+from web.dashboard import calendar_texts, forum_texts, report_texts
 from web.i18n import lang
 from workflow.labels import label
 
@@ -894,6 +894,8 @@ DA.update(report_texts.DA)
 EN.update(report_texts.EN)
 DA.update(forum_texts.DA)
 EN.update(forum_texts.EN)
+DA.update(calendar_texts.DA)
+EN.update(calendar_texts.EN)
 MESSAGES = {"da": DA, "en": EN}
 
 #: Audit events the workflow labels do not name.
@@ -934,6 +936,7 @@ EVENTS_DA = {
     "user_password_changed": "Adgangskode ændret",
     "api_token_issued": "API-nøgle udstedt",
     "feed_token_issued": "Kalenderadresse lavet",
+    "calendar_changed": "Mødekalender ændret",
     "digest_queued": "Ugestatus lagt i udbakken",
     "feed_token_revoked": "Kalenderadresse slettet",
     "login": "Logget ind",
@@ -988,6 +991,7 @@ EVENTS_EN = {
     "user_password_changed": "Password changed",
     "api_token_issued": "API token issued",
     "feed_token_issued": "Calendar address made",
+    "calendar_changed": "Meeting calendar changed",
     "digest_queued": "Weekly digest queued",
     "feed_token_revoked": "Calendar address deleted",
     "login": "Logged in",
