@@ -22,6 +22,7 @@ from workflow import (
     engine,
     forum_report,
     mail_answers,
+    messages,
     stage_control,
 )
 from workflow.clock import system_clock
@@ -385,6 +386,16 @@ class Service:
             advance(tx, at, actor)
             tx.commit()
         return n
+
+    def send_message(
+        self, key: str, message: messages.Message, *, at: datetime, actor: str
+    ) -> list[str]:
+        """The secretariat's own mail to chosen parties (``workflow.messages``); returns the
+        parties it was queued to."""
+        with self.transaction(key) as tx:
+            sent = messages.queue_message(tx, message, at, actor)
+            tx.commit()
+        return sent
 
     def revoke_report_links(
         self,
