@@ -201,13 +201,10 @@ def _message_files(
     """The files the secretariat attached to a mail it wrote (``workflow.messages``), in the
     order it chose them; one that is gone (never deleted by Aftaleflow) is left out."""
     shas = {str(f.get("sha256")) for f in files}
-    found = dict(
-        conn.execute(
-            select(MailFileRow.sha256, MailFileRow.content).where(
-                MailFileRow.process_id == process_id, MailFileRow.sha256.in_(shas)
-            )
-        ).tuples()
+    query = select(MailFileRow.sha256, MailFileRow.content).where(
+        MailFileRow.process_id == process_id, MailFileRow.sha256.in_(shas)
     )
+    found = {str(sha): bytes(content) for sha, content in conn.execute(query)}
     out = []
     for f in files:
         content = found.get(str(f.get("sha256")))
