@@ -15,13 +15,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from markupsafe import escape
 from sqlalchemy import select
 from werkzeug.test import EnvironBuilder, TestResponse
 
+from aftaleflow.cli import cli
+from aftaleflow.cli_common import App
 from notifications.sender import deliver_due
 from notifications.transports import SmtpTransport
-from tests.browser.support import AFTER_INVITATIONS, KEY, pdf_bytes
+from tests.browser.support import AFTER_INVITATIONS, KEY, pdf_bytes, run_until
 from tests.integration.conftest import Received, SmtpServer, make_settings
 from tests.integration.dashboard_support import (
     ADMIN,
@@ -233,3 +236,24 @@ def test_only_an_admin_writes_mail(invited: Dash) -> None:
     with d.db.sessions() as s:
         assert s.scalar(select(EventRow).where(EventRow.kind == "message_queued")) is None
     assert KEY in PROCESS
+
+
+def test_the_command_line_writes_the_same_mail(
+    db: Database, socialaftale: Bundle, tmp_path: Path
+) -> None:
+    run_until(db, socialaftale, AFTER_INVITATIONS)
+    settings = make_settings(tmp_path, db, None)
+    attachment = tmp_path / "Referat.pdf"
+    attachment.write_bytes(PDF)
+    args = ["mail", "send", "--party", "aalborg", "--party", "morso", "--role", "director",
+            "--subject", "Referat", "--text", "Se referatet.", "--attach", str(attachment),
+            "--id", "referat-juni", "--at", "2022-04-09T11:00"]  # fmt: skip
+    r = CliRunner().invoke(cli, args, obj=App(settings))
+    assert r.exit_code == 0, r.output
+    assert "til 2 part(er): aalborg, morso; sendes i kontortiden." in r.output
+    rows = messages(db)
+    assert [m.party for m in rows] == ["aalborg", "morso"]
+    assert rows[0].send_after == datetime(2022, 4, 11, 9, 0, tzinfo=TZ)  # Monday, office hours
+    assert rows[0].context["files"][0]["filename"] == "Referat.pdf"
+    again = CliRunner().invoke(cli, args, obj=App(settings))
+    assert again.exit_code != 0 and len(messages(db)) == 2
