@@ -87,6 +87,7 @@ def test_write_a_mail_and_read_it_as_it_was_sent(page: Page, site: Site, tmp_pat
         "Dagsordenen er vedhæftet. <script>x()</script>"
     )
     expect(page.locator(".mail-html")).to_contain_text("<script>x()</script>")
+    expect(page.locator(".mail-html")).not_to_contain_text("Dagsorden til juni-mødet")  # <title>
     with page.expect_download() as info:
         page.get_by_role("link", name="Dagsorden juni.pdf").click()
     assert Path(info.value.path()).read_bytes() == PDF
