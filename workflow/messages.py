@@ -66,6 +66,10 @@ def _refuse(da: str, en: str) -> GuardRefused:
     return GuardRefused(da, en=en)
 
 
+def already_queued() -> GuardRefused:
+    return _refuse("Denne mail er allerede lagt i udbakken.", "This mail is in the outbox already.")
+
+
 def checked_files(files: tuple[MessageFile, ...]) -> list[dict[str, Any]]:
     """Each file's type by content and size; refuses any other type and files too large."""
     out = []
@@ -173,9 +177,7 @@ def queue_message(tx: ProcessTx, msg: Message, at: datetime, actor: str) -> list
     infos = checked_files(msg.files)
     keys = [mail_key(tx.process.id, "", p, "", MAIL_KIND, 0) + f"/{msg.token}" for p in msg.parties]
     if tx.conn.scalar(select(OutboxRow.id).where(OutboxRow.idempotency_key.in_(keys)).limit(1)):
-        raise _refuse(
-            "Denne mail er allerede lagt i udbakken.", "This mail is in the outbox already."
-        )
+        raise already_queued()
     _keep_files(tx, msg, infos, at)
     latest = latest_mails(tx, msg.parties)
     sent, skipped = [], []

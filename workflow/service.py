@@ -14,6 +14,8 @@ from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
+
 from workflow import (
     acts,
     answering,
@@ -392,9 +394,12 @@ class Service:
     ) -> list[str]:
         """The secretariat's own mail to chosen parties (``workflow.messages``); returns the
         parties it was queued to."""
-        with self.transaction(key) as tx:
-            sent = messages.queue_message(tx, message, at, actor)
-            tx.commit()
+        try:
+            with self.transaction(key) as tx:
+                sent = messages.queue_message(tx, message, at, actor)
+                tx.commit()
+        except IntegrityError as exc:  # the same form, sent twice at the same moment
+            raise messages.already_queued() from exc
         return sent
 
     def revoke_report_links(
