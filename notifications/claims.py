@@ -37,7 +37,7 @@ from workflow.definition_questions import Questionnaire
 from workflow.loader import Bundle
 from workflow.service import bound_for
 from workflow.storage.db import Database
-from workflow.storage.models import DocumentRow, OutboxRow, ProcessRow
+from workflow.storage.models import DocumentRow, MailFileRow, OutboxRow, ProcessRow
 
 log = logging.getLogger("aftaleflow.mail")
 
@@ -195,6 +195,33 @@ def _document(s: Session, document_id: int) -> tuple[Attachment, ...]:
     return (Attachment(doc.filename, doc.content, maintype, subtype or "octet-stream"),)
 
 
+def _message_files(
+    conn: Connection, process_id: int | None, files: list[dict[str, Any]]
+) -> tuple[Attachment, ...]:
+    """The files the secretariat attached to a mail it wrote (``workflow.messages``), in the
+    order it chose them; one that is gone (never deleted by Aftaleflow) is left out."""
+    shas = {str(f.get("sha256")) for f in files}
+    query = select(MailFileRow.sha256, MailFileRow.content).where(
+        MailFileRow.process_id == process_id, MailFileRow.sha256.in_(shas)
+    )
+    found = {str(sha): bytes(content) for sha, content in conn.execute(query)}
+    out = []
+    for f in files:
+        content = found.get(str(f.get("sha256")))
+        if content is None:
+            continue
+        maintype, _, subtype = str(f.get("media_type") or "").partition("/")
+        out.append(
+            Attachment(
+                str(f.get("filename") or "bilag"),
+                bytes(content),
+                maintype or "application",
+                subtype or "octet-stream",
+            )
+        )
+    return tuple(out)
+
+
 def due_rows(
     db: Database, at: datetime, *, limit: int = 50, lease: timedelta = LEASE
 ) -> list[OutboxRow]:
@@ -245,6 +272,9 @@ def claim_row(
         needs_names = mail.kind in ("submission", "digest") and "party_names" not in mail.context
         document = mail.context.get("document") or {}
         asks = mail.kind == "invitation" and bool(mail.context.get("questionnaire"))
+        files = mail.context.get("files") if mail.kind == "message" else None
+        if files:
+            mail = replace(mail, attachments=_message_files(conn, mail.process_id, files))
         if needs_names or asks or (mail.kind == "submission" and document.get("id")):
             with Session(bind=conn) as s:
                 if needs_names:

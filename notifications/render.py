@@ -29,6 +29,8 @@ party_name, step, secretariat{name,email}, planned_at, …). Beyond those, each 
 - workshop_below_minimum: event, confirmed, minimum, capacity, signup{deadline}
 - workshop_cancellation: event (method CANCEL), participant, was (confirmed|waiting): one who
   had a seat gets the calendar cancellation
+- message (written by the secretariat, ``workflow.messages``): subject, text, files[{filename,
+  sha256, media_type, size}] (attached from ``mail_files`` when the mail is claimed), author
 """
 
 from __future__ import annotations
@@ -55,7 +57,7 @@ KINDS = (
     "invitation", "reminder", "escalation", "receipt", "approval_request",
     "meeting_invitation", "submission", "rejection", "digest", "forum_report",
     "workshop_confirmation", "workshop_waiting", "workshop_signup_reminder",
-    "workshop_below_minimum", "workshop_cancellation",
+    "workshop_below_minimum", "workshop_cancellation", "message",
 )  # fmt: skip
 #: Kinds whose mail carries the event's calendar file.
 CALENDAR_KINDS = ("meeting_invitation", "workshop_confirmation")
@@ -82,6 +84,7 @@ KIND_LABELS = {
         "workshop_confirmation": "bekræftelse af tilmelding", "workshop_waiting": "venteliste",
         "workshop_signup_reminder": "påmindelse om tilmelding",
         "workshop_below_minimum": "for få tilmeldte", "workshop_cancellation": "afmelding",
+        "message": "mail fra sekretariatet",
     },
     "en": {
         "invitation": "invitation", "reminder": "reminder", "escalation": "escalation",
@@ -91,6 +94,7 @@ KIND_LABELS = {
         "workshop_confirmation": "sign-up confirmation", "workshop_waiting": "waiting list",
         "workshop_signup_reminder": "sign-up reminder",
         "workshop_below_minimum": "too few sign-ups", "workshop_cancellation": "cancellation",
+        "message": "mail from the secretariat",
     },
 }  # fmt: skip
 DECISIONS = {

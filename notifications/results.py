@@ -78,7 +78,7 @@ def _result_update(status: str, *columns: str) -> Update:
 
 
 _RESULT_UPDATES = {
-    "sent": _result_update("sent", "sent_at", "smtp_reply", "last_error"),
+    "sent": _result_update("sent", "sent_at", "smtp_reply", "last_error", "sent_message"),
     "queued": _result_update("queued", "next_attempt_at", "last_error"),
     "failed": _result_update("failed", "last_error"),
 }
@@ -100,16 +100,18 @@ class Recorder:
         #: need ``mark_ok`` after an accepted mail.
         self.failing = failing
 
-    def record(self, c: Claimed, result: SendResult) -> Delivery:
+    def record(self, c: Claimed, result: SendResult, message: bytes | None = None) -> Delivery:
+        """``message``: the bytes handed to the relay, kept on the row when it was sent (in the
+        same UPDATE: no statement more per mail)."""
         with self.conn.begin():
-            return self._record(c, result)
+            return self._record(c, result, message)
 
     def _update(self, c: Claimed, status: str, **values: object) -> bool:
         params = {"outbox_id": c.mail.id, "claim": c.claimed_at, **values}
         result = self.conn.execute(_RESULT_UPDATES[status], params)
         return cast(CursorResult[Any], result).rowcount == 1
 
-    def _record(self, c: Claimed, result: SendResult) -> Delivery:
+    def _record(self, c: Claimed, result: SendResult, message: bytes | None) -> Delivery:
         at = self.at
         refused = {a: f"{code} {text}".strip() for a, (code, text) in result.refused.items()}
         delay = backoff(c.attempts + 1)
@@ -121,6 +123,7 @@ class Recorder:
                 sent_at=at,
                 smtp_reply=result.reply,
                 last_error="; ".join(f"{a}: {r}" for a, r in refused.items()) or None,
+                sent_message=message,
             )
         elif result.temporary:
             next_at = next_office_moment(at + delay, *office_hours(c.mail.context))

@@ -217,7 +217,7 @@ class _Batch:
                     )
                     if p.invalid:
                         result = replace(result, refused={**result.refused, **p.invalid})
-                    report.deliveries.append(recorder.record(in_flight, result))
+                    report.deliveries.append(recorder.record(in_flight, result, p.message.data))
                     in_flight = None
             except TransportError as exc:
                 # The relay cannot be used: this mail and the rest of the batch wait (backoff).

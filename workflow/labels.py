@@ -63,6 +63,8 @@ DA: dict[str, str] = {
     "report_skipped": "Rapport ikke sendt (mødet er holdt)",
     "report_links_revoked": "Rapportlinks tilbagekaldt",
     "forum_report": "Rapport",
+    "message": "Mail fra sekretariatet",
+    "message_queued": "Mail skrevet af sekretariatet",
     # mail kinds
     "invitation": "Invitation",
     "reminder": "Påmindelse",
@@ -111,6 +113,8 @@ EN: dict[str, str] = {
     "report_skipped": "Report not sent (the meeting is over)",
     "report_links_revoked": "Report links revoked",
     "forum_report": "Report",
+    "message": "Mail from the secretariat",
+    "message_queued": "Mail written by the secretariat",
     "byraad": "Municipal council",
     "regionsraad": "Regional council",
     "socialudvalg": "Social committee",

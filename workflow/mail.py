@@ -48,11 +48,20 @@ class Mail:
     thread_under: str = ""
     #: Due at once, not at the next office moment (the secretariat chose "send now").
     now: bool = False
+    #: Ends the idempotency key (a mail the secretariat wrote: its form's one-time id, so the
+    #: same form sent twice is queued once).
+    tag: str = ""
+    #: The idempotency key of any earlier mail this one threads under (wins over
+    #: ``thread_under``).
+    thread_to: str = ""
 
     def key(self, process_id: int) -> str:
-        return mail_key(process_id, self.stage, self.party, self.step, self.kind, self.seq)
+        key = mail_key(process_id, self.stage, self.party, self.step, self.kind, self.seq)
+        return f"{key}/{self.tag}" if self.tag else key
 
     def thread_key(self, process_id: int) -> str | None:
+        if self.thread_to:
+            return self.thread_to
         if not self.thread_under:
             return None
         return mail_key(process_id, self.stage, self.party, self.step, self.thread_under, 0)

@@ -14,6 +14,8 @@ from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
+
 from workflow import (
     acts,
     answering,
@@ -22,6 +24,7 @@ from workflow import (
     engine,
     forum_report,
     mail_answers,
+    messages,
     stage_control,
 )
 from workflow.clock import system_clock
@@ -385,6 +388,19 @@ class Service:
             advance(tx, at, actor)
             tx.commit()
         return n
+
+    def send_message(
+        self, key: str, message: messages.Message, *, at: datetime, actor: str
+    ) -> list[str]:
+        """The secretariat's own mail to chosen parties (``workflow.messages``); returns the
+        parties it was queued to."""
+        try:
+            with self.transaction(key) as tx:
+                sent = messages.queue_message(tx, message, at, actor)
+                tx.commit()
+        except IntegrityError as exc:  # the same form, sent twice at the same moment
+            raise messages.already_queued() from exc
+        return sent
 
     def revoke_report_links(
         self,

@@ -101,6 +101,11 @@ CONTEXTS.update({
                                "party_name": "", "event": WORKSHOP_EVENT, "confirmed": 1,
                                "minimum": 2, "capacity": 3, "signup": SIGNUP},
 })  # fmt: skip
+CONTEXTS["message"] = {
+    "stage_id": "", "subject": "Nyt om mødet <i>i juni</i>",
+    "text": "Kære alle\n\nMødet flyttes.\nSe <b>bilaget</b> & svar.", "author": "user:anne",
+    "files": [{"filename": "Bilag.pdf", "sha256": "0" * 64, "media_type": "application/pdf",
+               "size": 10}]}  # fmt: skip
 RECIPIENTS = (Recipient("Sekretær for Socialudvalget", "udvalg@laeso.example"),)
 
 
@@ -293,3 +298,15 @@ def test_the_forum_report_mail_links_to_the_report_page() -> None:
     english = render(mail("forum_report"), EN)
     assert english.subject.startswith("Summary for Socialpolitisk Dialogforum")
     assert "Open the report" in english.html
+
+
+@pytest.mark.parametrize(("lang", "attached"), [("da", "Vedhæftet"), ("en", "Attached")])
+def test_a_mail_the_secretariat_wrote_keeps_its_words_and_escapes_them(
+    lang: str, attached: str
+) -> None:
+    out = render(mail("message"), FakeSettings(language=lang))
+    assert out.subject == "Nyt om mødet <i>i juni</i>"
+    assert "Mødet flyttes.\nSe <b>bilaget</b> & svar." in out.text
+    assert f"{attached}: Bilag.pdf" in out.text
+    assert "<p>Mødet flyttes.<br>Se &lt;b&gt;bilaget&lt;/b&gt; &amp; svar.</p>" in out.html
+    assert "<b>bilaget</b>" not in out.html

@@ -64,6 +64,8 @@ def sanitised_html(raw: bytes) -> Markup | None:
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer nofollow",
         strip_comments=True,
+        # the page title is not part of what a reader sees (nor are scripts and styles)
+        clean_content_tags={"script", "style", "title"},
     )
     return Markup(clean)  # sanitised by nh3 just above
 

@@ -174,6 +174,25 @@ class OutboxRow(Base):
     sent_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
     smtp_reply: Mapped[str | None] = mapped_column(Text)
+    sent_message: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    """The message exactly as it was handed to the relay (CRLF, 7-bit MIME), written by the
+    same UPDATE that marks the row sent; read only by the dashboard's mail view."""
+
+
+class MailFileRow(Base):
+    """A file the secretariat attached to a mail it wrote (``workflow.messages``): kept once
+    per process and content, and attached from here when the mail is sent."""
+
+    __tablename__ = "mail_files"
+    __table_args__ = (UniqueConstraint("process_id", "sha256"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    process_id: Mapped[int] = mapped_column(ForeignKey("processes.id", ondelete="CASCADE"))
+    sha256: Mapped[str] = mapped_column(String(64))
+    media_type: Mapped[str] = mapped_column(String(120))
+    size: Mapped[int] = mapped_column(Integer)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime]
 
 
 class DocumentRow(Base):
