@@ -22,6 +22,7 @@ from workflow import (
     engine,
     forum_report,
     mail_answers,
+    moves,
     stage_control,
 )
 from workflow.clock import system_clock
@@ -31,7 +32,7 @@ from workflow.planner import document_conflict
 from workflow.state import ProcessStates
 from workflow.storage.db import Database
 from workflow.tick import Applied, TickReport, advance
-from workflow.timeline import bound_for
+from workflow.timeline import BoundEvent, bound_for
 from workflow.tx import ProcessTx, process_tx
 
 __all__ = [
@@ -171,6 +172,50 @@ class Service:
             applied = advance(tx, at, actor)
             tx.commit()
         return applied
+
+    def move_meeting(
+        self,
+        key: str,
+        stage_id: str,
+        event_id: str | None,
+        *,
+        start: datetime | None,
+        location: str | None,
+        cancel: bool = False,
+        at: datetime,
+        actor: str,
+        reason: str,
+    ) -> BoundEvent:
+        """Move (``start``, ``location``) or cancel a meeting or workshop
+        (``workflow.moves``); the meeting as it now stands."""
+        with self.transaction(key) as tx:
+            if cancel:
+                ev = moves.cancel_event(tx, stage_id, event_id, at=at, actor=actor, reason=reason)
+            else:
+                old = moves.find_event(tx.bound.stage(stage_id), event_id)
+                ev = moves.move_event(
+                    tx,
+                    stage_id,
+                    event_id,
+                    start=start or old.start,
+                    location=location,
+                    at=at,
+                    actor=actor,
+                    reason=reason,
+                )
+            advance(tx, at, actor)
+            tx.commit()
+        return ev
+
+    def move_deadline(
+        self, key: str, stage_id: str, deadline: date, *, at: datetime, actor: str, reason: str
+    ) -> dict[str, list[str]]:
+        """A new deadline for every party of a stage (``workflow.moves``)."""
+        with self.transaction(key) as tx:
+            got = moves.move_deadline(tx, stage_id, deadline, at=at, actor=actor, reason=reason)
+            advance(tx, at, actor)
+            tx.commit()
+        return got
 
     def exempt(
         self, key: str, stage_id: str, party: str, *, at: datetime, actor: str, reason: str
