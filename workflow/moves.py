@@ -12,7 +12,7 @@ nothing.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import update
@@ -53,18 +53,6 @@ def parse_start(text: str, old: BoundEvent) -> datetime:
             en=f"»{text}« is not a time; write e.g. 2022-06-22T14:00 or 2022-06-22.",
         ) from None
     return local_to_utc(day, to_local(old.start).time())
-
-
-def parse_clock_on(day: date, clock: str) -> datetime:
-    """A day and ``HH:MM`` (Danish time) as UTC (the dashboard's form)."""
-    try:
-        at = time.fromisoformat(clock.strip())
-    except ValueError:
-        raise GuardRefused(
-            f"»{clock}« er ikke et klokkeslæt; skriv f.eks. 14:00.",
-            en=f"»{clock}« is not a time of day; write e.g. 14:00.",
-        ) from None
-    return local_to_utc(day, at)
 
 
 def find_event(bst: BoundStage, event_id: str | None) -> BoundEvent:

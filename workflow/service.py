@@ -179,15 +179,15 @@ class Service:
         stage_id: str,
         event_id: str | None,
         *,
-        start: datetime | None,
+        to: str | None,
         location: str | None,
         cancel: bool = False,
         at: datetime,
         actor: str,
         reason: str,
     ) -> BoundEvent:
-        """Move (``start``, ``location``) or cancel a meeting or workshop
-        (``workflow.moves``); the meeting as it now stands."""
+        """Move (``to``: a new start, ``2022-06-22T14:00`` or a day, Danish time; ``location``)
+        or cancel a meeting or workshop (``workflow.moves``); the meeting as it now stands."""
         with self.transaction(key) as tx:
             if cancel:
                 ev = moves.cancel_event(tx, stage_id, event_id, at=at, actor=actor, reason=reason)
@@ -197,7 +197,7 @@ class Service:
                     tx,
                     stage_id,
                     event_id,
-                    start=start or old.start,
+                    start=moves.parse_start(to, old) if to else old.start,
                     location=location,
                     at=at,
                     actor=actor,

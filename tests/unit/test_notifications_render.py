@@ -101,8 +101,13 @@ CONTEXTS.update({
                                "party_name": "", "event": WORKSHOP_EVENT, "confirmed": 1,
                                "minimum": 2, "capacity": 3, "signup": SIGNUP},
 })  # fmt: skip
-FORUM_EVENT = {**CONTEXTS["meeting_invitation"]["event"], "start": "2022-06-22T12:00:00+00:00",
-               "end": "2022-06-22T15:00:00+00:00", "location": "Hjørring Rådhus", "sequence": 1}
+FORUM_EVENT = {
+    **CONTEXTS["meeting_invitation"]["event"],
+    "start": "2022-06-22T12:00:00+00:00",
+    "end": "2022-06-22T15:00:00+00:00",
+    "location": "Hjørring Rådhus",
+    "sequence": 1,
+}
 CONTEXTS.update({
     "meeting_update": {"stage_id": "dialogforum", "step": "dialogforum", "event": FORUM_EVENT,
                        "change": "postponed",
