@@ -37,6 +37,8 @@ class StageStatus:
     opened_at: datetime | None
     closed_at: datetime | None
     outcome: dict[str, Any] | None
+    #: The meetings or workshops still to be held as planned (``workflow.live_plan``).
+    events: tuple[Any, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -114,6 +116,7 @@ def process_status(s: Session, key: str, bound: BoundProcess) -> ProcessStatus:
             stage_rows[b.id].opened_at if b.id in stage_rows else None,
             stage_rows[b.id].closed_at if b.id in stage_rows else None,
             stage_rows[b.id].outcome if b.id in stage_rows else None,
+            b.events,
         )
         for b in bound.stages
     ]
