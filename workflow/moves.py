@@ -23,12 +23,14 @@ from workflow.calendar import local_to_utc, to_local
 from workflow.changes import first_mail_kind, issue_link, stage_name, state_da, state_en
 from workflow.dates import format_datetime, format_day, format_short
 from workflow.definition import QuestionnaireStage
+from workflow.definition_parties import Contact
 from workflow.errors import GuardRefused
 from workflow.mail import Mail, iso_day
 from workflow.storage.models import OutboxRow
 from workflow.storage.records import TaskRecord
 from workflow.timeline import BoundEvent, BoundStage
 from workflow.tx import ProcessTx
+from workflow.workshops import CONFIRMED, signups
 
 #: A task that has answered (or need not): a moved deadline does not concern it.
 ANSWERED = ("submitted", "approved", "rejected", "exempt")
@@ -260,9 +262,13 @@ def _queue_updates(
         "method": "CANCEL" if cancelled else "REQUEST",
     }
     was = {"start": old.start.isoformat(), "end": old.end.isoformat(), "location": old.location}
+    seated = _seated(tx, bst, new)
     for slug in tx.bound.bundle.participants:
         party = tx.bound.bundle.parties.get(slug)
-        recipients = tuple(c for r in roles for c in party.addresses(r))
+        invitees = [c for r in roles for c in party.addresses(r)]
+        known = {c.email.lower() for c in invitees}
+        extra = [c for c in seated.get(slug, []) if c.email.lower() not in known]
+        recipients = tuple(invitees + extra)
         if not recipients:
             continue
         details = {"event": event, "was": was, "change": new.status}
@@ -279,6 +285,18 @@ def _queue_updates(
             ),
             at,
         )
+
+
+def _seated(tx: ProcessTx, bst: BoundStage, ev: BoundEvent) -> dict[str, list[Contact]]:
+    """A workshop's participants with a seat, per party: they have it in their calendar (the
+    confirmation's file) and get the update with their party's invitees."""
+    if bst.kind != "workshops":
+        return {}
+    out: dict[str, list[Contact]] = {}
+    for row in signups(tx, bst.id, ev.id):
+        if row.status == CONFIRMED:
+            out.setdefault(row.party, []).append(Contact(name=row.name, email=row.email))
+    return out
 
 
 def _log(

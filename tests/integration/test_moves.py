@@ -259,3 +259,45 @@ def test_a_deadline_cannot_move_into_the_past(db: Database, socialaftale: Bundle
         _service(db).move_deadline(
             KEY, Q, date(2022, 4, 1), at=AFTER_INVITATIONS, actor="anne", reason="r"
         )
+
+
+def test_a_moved_workshop_reaches_the_seated_participants_and_its_sign_up_follows(
+    db: Database, tmp_path: Path
+) -> None:
+    from tests.workshop_support import STAGE, WORKSHOP, workshop_bundle
+    from tests.workshop_support import at as local
+    from workflow.links import LinkKey, make_token
+    from workflow.workshop_service import Workshops
+    from workflow.workshops import Participant
+
+    svc = Service(db, link_secret=SECRET)
+    key = svc.start(workshop_bundle(tmp_path), 2022, at=local("2022-08-01"))
+    svc.tick(local("2022-09-01", 9))
+    with db.sessions() as s:
+        pid = s.scalar(select(OutboxRow.process_id))
+    assert pid is not None
+    ws = Workshops(svc)
+    aalborg = ws.resolve(
+        make_token(SECRET, LinkKey(pid, STAGE, "aalborg", WORKSHOP, 1)), local("2022-09-02")
+    )
+    ws.sign_up(
+        aalborg,
+        [Participant("Anna", "Konsulent", "anna@kommune.example")],
+        at=local("2022-09-02", 10),
+    )
+
+    svc.move_meeting(
+        key, STAGE, WORKSHOP, to="2022-09-28", location=None, at=local("2022-09-05"),
+        actor="anne", reason="Lokalet er optaget",
+    )  # fmt: skip
+    updates = [m for m in _mails(db, "meeting_update") if m.step == WORKSHOP]
+    assert len(updates) == 3 and {m.seq for m in updates} == {1}
+    (to_aalborg,) = [m for m in updates if m.party == "aalborg"]
+    assert "anna@kommune.example" in [r["email"] for r in to_aalborg.recipients]
+    assert to_aalborg.context["event"]["start"].startswith("2022-09-28T07:30")
+    # A seat given up after the move is cancelled in the calendar past the move's SEQUENCE.
+    gone = next(r for r in ws.party_list(aalborg) if r.name == "Anna")
+    ws.cancel(aalborg, gone.seq, at=local("2022-09-13"))
+    (cancel,) = _mails(db, "workshop_cancellation")
+    assert cancel.context["event"]["sequence"] == 2
+    assert cancel.context["event"]["start"].startswith("2022-09-28T07:30")

@@ -52,7 +52,8 @@ def move_meeting(key: str, stage: str) -> Page:
     if form.event.data in ids and not form.is_submitted():
         ev = bst.events[ids.index(form.event.data)]
         local = to_local(ev.start)
-        form.day.data, form.clock.data = local.date().isoformat(), f"{local:%H:%M}"
+        form.day.data = local.date().isoformat()
+        form.clock.data = local.time().isoformat(timespec="minutes")
         form.location.data = ev.location
 
     def run() -> str:
