@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from workflow.calendar import to_local, working_days_between
+from workflow.deadlines import effective_deadline
 from workflow.errors import NotFound
 from workflow.planner import past_deadline
 from workflow.storage.models import (
@@ -226,7 +227,7 @@ class OverdueTask:
 
 
 def _task_deadline(t: TaskRow, bst: BoundStage) -> date | None:
-    return t.deadline_override or bst.deadline
+    return effective_deadline(extended=t.deadline_override, stage=bst.deadline)
 
 
 def upcoming_mails(s: Session, row: ProcessRow, bound: BoundProcess) -> list[UpcomingMail]:

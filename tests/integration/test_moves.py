@@ -301,3 +301,39 @@ def test_a_moved_workshop_reaches_the_seated_participants_and_its_sign_up_follow
     (cancel,) = _mails(db, "workshop_cancellation")
     assert cancel.context["event"]["sequence"] == 2
     assert cancel.context["event"]["start"].startswith("2022-09-28T07:30")
+
+
+def test_the_commands_move_cancel_and_refuse_in_one_danish_line(
+    db: Database,
+    socialaftale: Bundle,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from aftaleflow.cli import main
+
+    run_until(db, socialaftale, AFTER_INVITATIONS)
+    monkeypatch.setenv("AFTALEFLOW_DATABASE_URL", db.url)
+    monkeypatch.setenv("AFTALEFLOW_VAR_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("AFTALEFLOW_SECRET_KEY", SECRET)
+    at = ["--at", "2022-04-05T10:00"]
+
+    code = main(["meeting", "move", FORUM, "--to", "2022-06-22T14:00", "--reason", "Ferie", *at])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "»Socialpolitisk Dialogforum« er udsat til onsdag den 22. juni 2022 kl. 14.00" in out
+    code = main(["meeting", "move", FORUM, "--location", "Hjørring", "--reason", "Sal", *at])
+    assert code == 0 and "(kalenderens SEQUENCE 2)" in capsys.readouterr().out
+    code = main(["meeting", "move", FORUM, "--to", "2022-04-01", "--reason", "r", *at])
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith(
+        "Fejl: Det nye tidspunkt 01.04.2022 kl. 14.00 ligger i fortiden"
+    )
+    code = main(["stage", "deadline", Q, "--to", "2022-05-27", "--reason", "Udvalg", *at])
+    out = capsys.readouterr().out
+    assert code == 0 and "Fristen for fagudvalg-spoergsmaal er nu 27.05.2022: 12 parter" in out
+    code = main(["meeting", "cancel", FORUM, "--reason", "Aflyst", *at])
+    assert code == 0 and "er aflyst" in capsys.readouterr().out
+    kinds = [e.kind for e in _events(db, "meeting_moved") + _events(db, "meeting_cancelled")]
+    assert kinds == ["meeting_moved", "meeting_moved", "meeting_cancelled"]
+    assert len(_events(db, "stage_deadline_moved")) == 1
