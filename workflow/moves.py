@@ -1,13 +1,11 @@
-"""Moving a meeting or a workshop (time, place), cancelling it, and moving a stage's deadline
-for every party. Each is a function of the ``ProcessTx`` it changes; ``workflow.service`` opens
+"""Moving a meeting or a workshop (time, place) and cancelling it. Each is a function of the ``ProcessTx`` it changes; ``workflow.service`` opens
 the transaction, calls one, lets the tick catch up and commits.
 
 The change is kept on the process row (``workflow.live_plan``) and read from then on by
 everything timed from it; the mails of the old plan still queued are cancelled, and the
 invitees get the calendar update (the same UID, a higher SEQUENCE, or METHOD:CANCEL) with a
-short text saying what changed. A moved deadline re-plans the reminders and escalations of the
-parties that have not answered and tells them ("ny frist"); those that have answered get
-nothing.
+short text saying what changed. A stage's deadline moved for everyone is in
+``workflow.deadline_moves``.
 """
 
 from __future__ import annotations
@@ -18,24 +16,16 @@ from typing import Any
 from sqlalchemy import update
 
 from workflow import live_plan
-from workflow.acts import cancel_party_reminders, check_new_deadline, replan_from_deadline
 from workflow.calendar import local_to_utc, to_local
-from workflow.changes import first_mail_kind, issue_link, stage_name, state_da, state_en
+from workflow.changes import state_da, state_en
 from workflow.dates import format_datetime, format_day, format_short
-from workflow.definition import QuestionnaireStage
 from workflow.definition_parties import Contact
 from workflow.errors import GuardRefused
-from workflow.mail import Mail, iso_day
+from workflow.mail import Mail
 from workflow.storage.models import OutboxRow
-from workflow.storage.records import TaskRecord
 from workflow.timeline import BoundEvent, BoundStage
 from workflow.tx import ProcessTx
 from workflow.workshops import CONFIRMED, signups
-
-#: A task that has answered (or need not): a moved deadline does not concern it.
-ANSWERED = ("submitted", "approved", "rejected", "exempt")
-#: A task that was asked and has not answered: it is told of a moved deadline.
-WAITING = ("invited", "opened", "draft", "overdue", "requested", "postponed")
 
 
 def parse_start(text: str, old: BoundEvent) -> datetime:
@@ -71,11 +61,14 @@ def find_event(bst: BoundStage, event_id: str | None) -> BoundEvent:
         if ev.id == event_id:
             return ev
     ids = ", ".join(ev.id for ev in every)
+    if event_id is None:
+        raise GuardRefused(
+            f"Fasen »{bst.definition.name}« har flere møder; vælg et af dem: {ids}.",
+            en=f"The stage »{bst.definition.name}« has several meetings; choose one: {ids}.",
+        )
     raise GuardRefused(
-        f"Fasen »{bst.definition.name}« har {'ingen workshop ' + repr(event_id) if event_id else 'flere'}"
-        f"; vælg en af: {ids}.",
-        en=f"The stage »{bst.definition.name}« has "
-        f"{'no workshop ' + repr(event_id) if event_id else 'several'}; choose one of: {ids}.",
+        f"Fasen »{bst.definition.name}« har intet møde {event_id!r}; vælg et af dem: {ids}.",
+        en=f"The stage »{bst.definition.name}« has no meeting {event_id!r}; choose one: {ids}.",
     )
 
 
@@ -92,6 +85,7 @@ def move_event(
 ) -> BoundEvent:
     """Move a meeting or a workshop to ``start`` (its length kept), and/or to ``location``.
     Later than now: postponed; earlier, or only the place: moved. Returns it as it is now."""
+    tx.stage(stage_id)  # an unknown stage: NotFound, with the nearest name
     bst = tx.bound.stage(stage_id)
     old = _movable(tx, bst, event_id, at, reason, "flyttes", "moved")
     new_location = old.location if location is None else location.strip()
@@ -122,6 +116,7 @@ def cancel_event(
 ) -> BoundEvent:
     """Cancel a meeting or a workshop: its invitees get METHOD:CANCEL, its queued mails are
     cancelled, and nothing more is planned from it (report, sign-up reminders)."""
+    tx.stage(stage_id)  # an unknown stage: NotFound, with the nearest name
     bst = tx.bound.stage(stage_id)
     old = _movable(tx, bst, event_id, at, reason, "aflyses", "cancelled")
     change = (live_plan.CANCELLED, old.start, old.end, old.location)
@@ -320,105 +315,3 @@ def _log(
         "mails_cancelled": cancelled,
     }
     tx.event(at, actor, kind, stage=bst.id, reason=reason, data=data)
-
-
-# ---------------------------------------------------------------------- a stage's deadline
-
-
-def move_deadline(
-    tx: ProcessTx, stage_id: str, deadline: date, *, at: datetime, actor: str, reason: str
-) -> dict[str, list[str]]:
-    """A new deadline for every party of the stage. Returns the parties told ("told"), those
-    that had answered ("answered") and those whose own extension stands ("extended")."""
-    if not reason.strip():
-        raise GuardRefused(
-            "Skriv hvorfor fristen flyttes (begrundelsen kommer i loggen).",
-            en="Write why the deadline is moved (the reason goes to the log).",
-        )
-    bst = tx.bound.stage(stage_id)
-    stage = tx.stage(stage_id)
-    name = stage_name(tx, stage_id)
-    if bst.deadline is None:
-        raise GuardRefused(
-            f"Fasen »{name}« har ingen frist, der kan flyttes.",
-            en=f"The stage »{name}« has no deadline to move.",
-        )
-    if stage.status in ("completed", "cancelled"):
-        raise GuardRefused(
-            f"Fasen »{name}« er {state_da(stage.status)}; dens frist kan ikke flyttes.",
-            en=f"The stage »{name}« is {state_en(stage.status)}; its deadline cannot be moved.",
-        )
-    if deadline == bst.deadline:
-        raise GuardRefused(
-            f"Fasens frist er allerede {format_day(deadline)}; der er intet at flytte.",
-            en=f"The stage's deadline is {deadline} already; there is nothing to move.",
-        )
-    check_new_deadline(bst, deadline, at, reason)
-    if isinstance(bst.definition, QuestionnaireStage) and bst.send_at is not None:
-        sent = to_local(bst.send_at).date()
-        if deadline < sent:
-            raise GuardRefused(
-                f"Den nye frist {format_day(deadline)} ligger før spørgsmålene sendes "
-                f"({format_day(sent)}).",
-                en=f"The new deadline {deadline} is before the questions are sent ({sent}).",
-            )
-    old = bst.deadline
-    seq = live_plan.deadline_moves(tx.process.plan_changes, stage_id) + 1
-    record = {"deadline": deadline.isoformat(), "sequence": seq}
-    tx.change_plan(live_plan.with_deadline(tx.process.plan_changes, stage_id, record))
-    now = tx.bound.stage(stage_id)
-    out: dict[str, list[str]] = {"told": [], "answered": [], "extended": []}
-    cancelled = 0
-    for party in tx.bound.bundle.participants:
-        chain = tx.state.chain(stage_id, party)
-        if not chain:
-            continue
-        if chain[0].deadline_override is not None:
-            out["extended"].append(party)
-            continue
-        waiting = [t for t in chain if t.status in WAITING]
-        if not waiting:
-            if all(t.status in ANSWERED for t in chain):
-                out["answered"].append(party)
-            continue
-        for t in chain:
-            if t.status not in ANSWERED:
-                replan_from_deadline(tx, now, t, deadline, at)
-        cancelled += cancel_party_reminders(tx, stage_id, party)
-        _tell(tx, now, waiting[0], old, seq, at)
-        out["told"].append(party)
-    data: dict[str, Any] = {
-        "from": old.isoformat(),
-        "to": deadline.isoformat(),
-        "sequence": seq,
-        "mails_cancelled": cancelled,
-        **out,
-    }
-    tx.event(at, actor, "stage_deadline_moved", stage=stage_id, reason=reason, data=data)
-    return out
-
-
-def _tell(tx: ProcessTx, bst: BoundStage, t: TaskRecord, old: date, seq: int, at: datetime) -> None:
-    """The "ny frist" mail to a party that has not answered, with its personal link."""
-    definition = bst.definition
-    details: dict[str, Any] = {
-        "deadline": iso_day(t.deadline),
-        "previous_deadline": iso_day(old),
-        "link": issue_link(tx, t, at),
-    }
-    if t.kind == "approval":
-        details["body"] = t.step
-    role = getattr(definition, "recipients", "committee_secretary")
-    tx.mail(
-        Mail(
-            kind="new_deadline",
-            stage=t.stage_id,
-            party=t.party,
-            step=t.step,
-            seq=seq,
-            recipients=tuple(tx.bound.bundle.parties.get(t.party).addresses(role)),
-            details=details,
-            thread_under=first_mail_kind(t),
-        ),
-        at,
-    )

@@ -17,6 +17,7 @@ from typing import Any
 from workflow import (
     acts,
     answering,
+    deadline_moves,
     digest,
     documents,
     engine,
@@ -192,6 +193,7 @@ class Service:
             if cancel:
                 ev = moves.cancel_event(tx, stage_id, event_id, at=at, actor=actor, reason=reason)
             else:
+                tx.stage(stage_id)  # an unknown stage: NotFound, with the nearest name
                 old = moves.find_event(tx.bound.stage(stage_id), event_id)
                 ev = moves.move_event(
                     tx,
@@ -210,9 +212,11 @@ class Service:
     def move_deadline(
         self, key: str, stage_id: str, deadline: date, *, at: datetime, actor: str, reason: str
     ) -> dict[str, list[str]]:
-        """A new deadline for every party of a stage (``workflow.moves``)."""
+        """A new deadline for every party of a stage (``workflow.deadline_moves``)."""
         with self.transaction(key) as tx:
-            got = moves.move_deadline(tx, stage_id, deadline, at=at, actor=actor, reason=reason)
+            got = deadline_moves.move_deadline(
+                tx, stage_id, deadline, at=at, actor=actor, reason=reason
+            )
             advance(tx, at, actor)
             tx.commit()
         return got

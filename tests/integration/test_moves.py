@@ -337,3 +337,24 @@ def test_the_commands_move_cancel_and_refuse_in_one_danish_line(
     kinds = [e.kind for e in _events(db, "meeting_moved") + _events(db, "meeting_cancelled")]
     assert kinds == ["meeting_moved", "meeting_moved", "meeting_cancelled"]
     assert len(_events(db, "stage_deadline_moved")) == 1
+
+
+def test_an_unknown_stage_or_workshop_is_named_with_what_there_is(
+    db: Database, socialaftale: Bundle
+) -> None:
+    from workflow.errors import NotFound
+
+    run_until(db, socialaftale, AFTER_INVITATIONS)
+    s = _service(db)
+    at = AFTER_INVITATIONS
+    with pytest.raises(NotFound, match="ingen fase 'dialogforom'"):
+        s.move_meeting(KEY, "dialogforom", None, to="2022-06-22", location=None, at=at,
+                       actor="anne", reason="r")  # fmt: skip
+    with pytest.raises(NotFound, match="ingen fase"):
+        s.move_deadline(KEY, "nope", date(2022, 6, 1), at=at, actor="anne", reason="r")
+    with pytest.raises(GuardRefused, match="har flere møder; vælg et af dem: socialpsykiatri"):
+        s.move_meeting(KEY, "workshops", None, to="2022-09-22", location=None, at=at,
+                       actor="anne", reason="r")  # fmt: skip
+    with pytest.raises(GuardRefused, match="har intet møde 'x'"):
+        s.move_meeting(KEY, "workshops", "x", to="2022-09-22", location=None, at=at,
+                       actor="anne", reason="r")  # fmt: skip
