@@ -68,6 +68,8 @@ def summary(e: FeedEntry) -> str:
     """What a calendar entry is called: the meeting's title, or what falls due."""
     if e.kind == "meeting":
         return e.title
+    if e.kind == "meeting_cancelled":
+        return dt("cal_meeting_cancelled", stage=e.title)
     if e.kind == "deadline_extended":
         return dt("cal_deadline_extended", stage=e.title, party=", ".join(e.parties))
     if e.kind == "reminder" and len(e.parties) == 1:
