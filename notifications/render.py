@@ -31,6 +31,10 @@ party_name, step, secretariat{name,email}, planned_at, …). Beyond those, each 
   had a seat gets the calendar cancellation
 - message (written by the secretariat, ``workflow.messages``): subject, text, files[{filename,
   sha256, media_type, size}] (attached from ``mail_files`` when the mail is claimed), author
+- meeting_update: event (sequence raised; method CANCEL when cancelled), was{start,end,location},
+  change (moved|postponed|cancelled): the calendar update to a meeting's invitees
+- new_deadline: deadline, previous_deadline, link{generation}, body (an approval step): a
+  stage's deadline moved for everyone, to a party that has not answered
 """
 
 from __future__ import annotations
@@ -57,10 +61,11 @@ KINDS = (
     "invitation", "reminder", "escalation", "receipt", "approval_request",
     "meeting_invitation", "submission", "rejection", "digest", "forum_report",
     "workshop_confirmation", "workshop_waiting", "workshop_signup_reminder",
-    "workshop_below_minimum", "workshop_cancellation", "message",
+    "workshop_below_minimum", "workshop_cancellation", "message", "meeting_update",
+    "new_deadline",
 )  # fmt: skip
 #: Kinds whose mail carries the event's calendar file.
-CALENDAR_KINDS = ("meeting_invitation", "workshop_confirmation")
+CALENDAR_KINDS = ("meeting_invitation", "workshop_confirmation", "meeting_update")
 
 #: A body of an approval chain: (indefinite, definite, definite genitive).
 BODIES: dict[str, dict[str, tuple[str, str, str]]] = {
@@ -85,6 +90,7 @@ KIND_LABELS = {
         "workshop_signup_reminder": "påmindelse om tilmelding",
         "workshop_below_minimum": "for få tilmeldte", "workshop_cancellation": "afmelding",
         "message": "mail fra sekretariatet",
+        "meeting_update": "mødeændring", "new_deadline": "ny frist",
     },
     "en": {
         "invitation": "invitation", "reminder": "reminder", "escalation": "escalation",
@@ -95,6 +101,7 @@ KIND_LABELS = {
         "workshop_signup_reminder": "sign-up reminder",
         "workshop_below_minimum": "too few sign-ups", "workshop_cancellation": "cancellation",
         "message": "mail from the secretariat",
+        "meeting_update": "meeting change", "new_deadline": "new deadline",
     },
 }  # fmt: skip
 DECISIONS = {
@@ -288,11 +295,21 @@ def template_vars(mail: OutgoingMail, settings: MailSettings, lang: str) -> dict
         "document_url": _document_url(url, ctx.get("document")),
         "approved_parties": len({a["party_name"] for a in approvals}),
         "when": period(event["start"], event["end"], lang) if isinstance(event, Mapping) else "",
+        "was_when": _was_when(ctx.get("was"), lang),
         "kind_label": KIND_LABELS[lang],
-        "approval": mail.kind == "approval_request" or ctx.get("reminds") == "approval_request",
+        "approval": mail.kind == "approval_request"
+        or ctx.get("reminds") == "approval_request"
+        or (mail.kind == "new_deadline" and bool(ctx.get("body"))),
         "deadline": ctx.get("deadline") or "",
         "forms_attached": mail.kind == "invitation" and mail.questionnaire is not None,
     }
+
+
+def _was_when(was: object, lang: str) -> str:
+    """When a moved meeting was to be held (a ``meeting_update``'s ``was``)."""
+    if not isinstance(was, Mapping) or "start" not in was:
+        return ""
+    return period(was["start"], was["end"], lang)
 
 
 def render(mail: OutgoingMail, settings: MailSettings) -> RenderedMail:

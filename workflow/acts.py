@@ -255,11 +255,11 @@ def extend(
             en=f"The stage »{name}« is {state_en(stage.status)}; only an open stage's deadline "
             "can be extended.",
         )
-    _check_new_deadline(bst, deadline, at, reason)
+    check_new_deadline(bst, deadline, at, reason)
     old = tasks[0].deadline or bst.deadline
     for t in tasks:
         t.deadline_override = deadline
-        _replan_from_deadline(tx, bst, t, deadline, at)
+        replan_from_deadline(tx, bst, t, deadline, at)
     cancelled = cancel_party_reminders(tx, stage_id, party)
     data: dict[str, Any] = {"from": old.isoformat(), "to": deadline.isoformat()}
     if cancelled:
@@ -295,7 +295,7 @@ def cancel(tx: ProcessTx, *, at: datetime, actor: str, reason: str) -> None:
     )
 
 
-def _check_new_deadline(bst: BoundStage, deadline: date, at: datetime, reason: str) -> None:
+def check_new_deadline(bst: BoundStage, deadline: date, at: datetime, reason: str) -> None:
     """A new deadline the party can meet and the stage can take, with a reason."""
     if not reason.strip():
         raise GuardRefused(
@@ -328,7 +328,7 @@ def _check_new_deadline(bst: BoundStage, deadline: date, at: datetime, reason: s
         )
 
 
-def _replan_from_deadline(
+def replan_from_deadline(
     tx: ProcessTx, bst: BoundStage, t: TaskRecord, deadline: date, at: datetime
 ) -> None:
     """One task after its deadline moved: its reminders are planned from the new date (those

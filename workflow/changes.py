@@ -182,7 +182,7 @@ def invite_to_events(tx: ProcessTx, bst: BoundStage, at: datetime) -> None:
                 "start": ev.start.isoformat(),
                 "end": ev.end.isoformat(),
                 "location": ev.location,
-                "sequence": 0,
+                "sequence": ev.sequence,
                 "method": "REQUEST",
                 "index": i,
             }

@@ -41,7 +41,7 @@ class FeedEntry:
     """One calendar entry: timed (``start``/``end`` moments) or all-day (``day``)."""
 
     uid: str
-    kind: str  # meeting | deadline | deadline_extended | reminder
+    kind: str  # meeting | meeting_cancelled | deadline | deadline_extended | reminder
     title: str
     process: str
     stage: str
@@ -50,6 +50,8 @@ class FeedEntry:
     day: date | None = None
     location: str = ""
     parties: tuple[str, ...] = ()
+    #: A meeting's calendar SEQUENCE: how many times it was moved or cancelled.
+    sequence: int = 0
 
     @property
     def sort_key(self) -> tuple[date, str, str]:
@@ -87,18 +89,22 @@ def process_entries(
 
 
 def _meetings(key: str, bst: BoundStage) -> list[FeedEntry]:
+    """The stage's meetings where they are now (moved ones at their new time), and those
+    cancelled, marked so (the feed says STATUS:CANCELLED)."""
+    held = [(ev, "meeting") for ev in bst.events]
     return [
         FeedEntry(
             uid=f"{key}-{bst.id}-{ev.id}",
-            kind="meeting",
+            kind=kind,
             title=ev.title or bst.definition.name,
             process=key,
             stage=bst.id,
             start=ev.start,
             end=ev.end,
             location=ev.location,
+            sequence=ev.sequence,
         )
-        for ev in bst.events
+        for ev, kind in held + [(ev, "meeting_cancelled") for ev in bst.cancelled]
     ]
 
 

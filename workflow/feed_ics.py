@@ -54,6 +54,10 @@ def feed_ics(
             event.append(f"DTSTART;TZID={TZID}:{e.start.astimezone(TZ):%Y%m%dT%H%M%S}")
             event.append(f"DTEND;TZID={TZID}:{e.end.astimezone(TZ):%Y%m%dT%H%M%S}")
             event.append("TRANSP:OPAQUE" if e.kind == "meeting" else "TRANSP:TRANSPARENT")
+        if e.sequence:
+            event.append(f"SEQUENCE:{e.sequence}")
+        if e.kind == "meeting_cancelled":
+            event.append("STATUS:CANCELLED")
         if e.location:
             event.append(f"LOCATION:{escape_text(' '.join(e.location.split()))}")
         about = description(e)

@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from workflow.deadlines import effective_deadline
 from workflow.definition import QuestionnaireStage
 from workflow.definition_parties import Contact
 from workflow.definition_questions import Questionnaire
@@ -101,7 +102,7 @@ def resolve_target(s: Session, secret: str, token: str, at: datetime, *, via: st
         raise LinkNotFound()  # a row that was re-pointed in the database
     bound = bound_for(row)
     bst = bound.stage(task.stage_id)
-    deadline = task.deadline_override or bst.deadline
+    deadline = effective_deadline(extended=task.deadline_override, stage=bst.deadline)
     expires = bound.link_expires_at(bst, deadline)
     if expires is not None and at > expires:
         raise LinkNotFound()

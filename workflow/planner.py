@@ -182,7 +182,7 @@ def _plan_open(
     elif kind == "workshops":
         for what, due, workshop in signup_due(bound, stage, getattr(sv, "outcome", None)):
             c.offer(Action(what, due, stage.id, step=workshop))
-        last = max(e.end for e in stage.events)
+        last = max((e.end for e in stage.events), default=stage.opens_at)
         c.offer(Action(COMPLETE_STAGE, last, stage.id, reason="alle workshops er afholdt"))
     elif kind == "submission":
         opened = sv.opened_at or stage.opens_at

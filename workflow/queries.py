@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from workflow.calendar import to_local, working_days_between
+from workflow.deadlines import effective_deadline
 from workflow.errors import NotFound
 from workflow.planner import past_deadline
 from workflow.storage.models import (
@@ -37,6 +38,8 @@ class StageStatus:
     opened_at: datetime | None
     closed_at: datetime | None
     outcome: dict[str, Any] | None
+    #: The meetings or workshops still to be held as planned (``workflow.live_plan``).
+    events: tuple[Any, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -114,6 +117,7 @@ def process_status(s: Session, key: str, bound: BoundProcess) -> ProcessStatus:
             stage_rows[b.id].opened_at if b.id in stage_rows else None,
             stage_rows[b.id].closed_at if b.id in stage_rows else None,
             stage_rows[b.id].outcome if b.id in stage_rows else None,
+            b.events,
         )
         for b in bound.stages
     ]
@@ -223,7 +227,7 @@ class OverdueTask:
 
 
 def _task_deadline(t: TaskRow, bst: BoundStage) -> date | None:
-    return t.deadline_override or bst.deadline
+    return effective_deadline(extended=t.deadline_override, stage=bst.deadline)
 
 
 def upcoming_mails(s: Session, row: ProcessRow, bound: BoundProcess) -> list[UpcomingMail]:

@@ -19,12 +19,14 @@ from sqlalchemy.exc import IntegrityError
 from workflow import (
     acts,
     answering,
+    deadline_moves,
     digest,
     documents,
     engine,
     forum_report,
     mail_answers,
     messages,
+    moves,
     stage_control,
 )
 from workflow.clock import system_clock
@@ -34,7 +36,7 @@ from workflow.planner import document_conflict
 from workflow.state import ProcessStates
 from workflow.storage.db import Database
 from workflow.tick import Applied, TickReport, advance
-from workflow.timeline import bound_for
+from workflow.timeline import BoundEvent, bound_for
 from workflow.tx import ProcessTx, process_tx
 
 __all__ = [
@@ -174,6 +176,53 @@ class Service:
             applied = advance(tx, at, actor)
             tx.commit()
         return applied
+
+    def move_meeting(
+        self,
+        key: str,
+        stage_id: str,
+        event_id: str | None,
+        *,
+        to: str | None,
+        location: str | None,
+        cancel: bool = False,
+        at: datetime,
+        actor: str,
+        reason: str,
+    ) -> BoundEvent:
+        """Move (``to``: a new start, ``2022-06-22T14:00`` or a day, Danish time; ``location``)
+        or cancel a meeting or workshop (``workflow.moves``); the meeting as it now stands."""
+        with self.transaction(key) as tx:
+            if cancel:
+                ev = moves.cancel_event(tx, stage_id, event_id, at=at, actor=actor, reason=reason)
+            else:
+                tx.stage(stage_id)  # an unknown stage: NotFound, with the nearest name
+                old = moves.find_event(tx.bound.stage(stage_id), event_id)
+                ev = moves.move_event(
+                    tx,
+                    stage_id,
+                    event_id,
+                    start=moves.parse_start(to, old) if to else old.start,
+                    location=location,
+                    at=at,
+                    actor=actor,
+                    reason=reason,
+                )
+            advance(tx, at, actor)
+            tx.commit()
+        return ev
+
+    def move_deadline(
+        self, key: str, stage_id: str, deadline: date, *, at: datetime, actor: str, reason: str
+    ) -> dict[str, list[str]]:
+        """A new deadline for every party of a stage (``workflow.deadline_moves``)."""
+        with self.transaction(key) as tx:
+            got = deadline_moves.move_deadline(
+                tx, stage_id, deadline, at=at, actor=actor, reason=reason
+            )
+            advance(tx, at, actor)
+            tx.commit()
+        return got
 
     def exempt(
         self, key: str, stage_id: str, party: str, *, at: datetime, actor: str, reason: str

@@ -49,6 +49,10 @@ class BoundEvent:
     start: datetime
     end: datetime
     location: str
+    #: The calendar entry's SEQUENCE: how many times the secretariat changed it.
+    sequence: int = 0
+    #: '' as planned, else ``moved`` or ``postponed`` (``workflow.live_plan``).
+    status: str = ""
 
 
 @dataclass(frozen=True)
@@ -59,7 +63,10 @@ class BoundStage:
     closes_at: datetime | None
     send_at: datetime | None = None
     deadline: date | None = None
+    #: The meetings or workshops as they will be held (moved ones at their new time).
     events: tuple[BoundEvent, ...] = ()
+    #: Those the secretariat cancelled (``workflow.live_plan``): nothing is planned from them.
+    cancelled: tuple[BoundEvent, ...] = ()
 
     # kept once read: the planner asks for them thousands of times a year
     @cached_property
@@ -344,5 +351,9 @@ class _Started(Protocol):
 
 
 def bound_for(row: _Started) -> BoundProcess:
-    """The bound definition of a process row (``workflow.storage.models.ProcessRow``)."""
-    return bound_definition(row.definition_hash, row.year, lambda: row.definition_snapshot)
+    """The live plan of a process row (``workflow.storage.models.ProcessRow``): the bound
+    definition with the secretariat's changes (``workflow.live_plan``)."""
+    from workflow.live_plan import live
+
+    bound = bound_definition(row.definition_hash, row.year, lambda: row.definition_snapshot)
+    return live(bound, getattr(row, "plan_changes", None))

@@ -31,6 +31,7 @@ from sqlalchemy.sql.expression import ClauseElement
 
 from workflow.errors import ConcurrentUpdate, NotFound
 from workflow.events import INSERT_EVENT, event_row
+from workflow.live_plan import live
 from workflow.mail import Mail, outbox_row
 from workflow.state import ProcessState, ProcessStates
 from workflow.storage import reads, records
@@ -130,6 +131,17 @@ class ProcessTx:
     def add_stage(self, st: StageRecord) -> None:
         self.state.new.append(st)
         self.state.hold_stage(st)
+
+    def change_plan(self, changes: dict[str, Any]) -> None:
+        """The secretariat changed the plan (``workflow.live_plan``): kept on the process row,
+        and read from now on, in this transaction too."""
+        p = self.process
+        p.plan_changes = changes
+        base = bound_definition(
+            p.definition_hash, p.year, lambda: records.snapshot(self.conn, p.id)
+        )
+        self.state.rebind(live(base, changes))
+        self.bound = self.state.bound
 
     # ------------------------------------------------------------ what commit() writes
 
@@ -345,7 +357,10 @@ def _read(conn: Connection, key: str, states: ProcessStates) -> ProcessState:
             cached.process = rec
             rec.track(cached.touched)
         return cached
-    bound = bound_definition(rec.definition_hash, rec.year, lambda: records.snapshot(conn, rec.id))
+    bound = live(
+        bound_definition(rec.definition_hash, rec.year, lambda: records.snapshot(conn, rec.id)),
+        rec.plan_changes,
+    )
     state = ProcessState(
         rec,
         bound,

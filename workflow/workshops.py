@@ -255,7 +255,7 @@ def event_context(window: SignupWindow) -> dict[str, Any]:
         "start": ev.start.isoformat(),
         "end": ev.end.isoformat(),
         "location": ev.location,
-        "sequence": 0,
+        "sequence": ev.sequence,
         "method": "REQUEST",
     }
 
@@ -294,7 +294,7 @@ def _cancellation_mail(
     tx: ProcessTx, window: SignupWindow, row: WorkshopSignupRow, at: datetime
 ) -> None:
     """The cancelled participant is told; one who had a seat gets a calendar cancellation."""
-    event = {**event_context(window), "method": "CANCEL", "sequence": 1}
+    event = {**event_context(window), "method": "CANCEL", "sequence": window.event.sequence + 1}
     tx.mail(
         Mail(
             kind="workshop_cancellation",

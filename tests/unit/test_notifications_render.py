@@ -106,6 +106,22 @@ CONTEXTS["message"] = {
     "text": "Kære alle\n\nMødet flyttes.\nSe <b>bilaget</b> & svar.", "author": "user:anne",
     "files": [{"filename": "Bilag.pdf", "sha256": "0" * 64, "media_type": "application/pdf",
                "size": 10}]}  # fmt: skip
+FORUM_EVENT = {
+    **CONTEXTS["meeting_invitation"]["event"],
+    "start": "2022-06-22T12:00:00+00:00",
+    "end": "2022-06-22T15:00:00+00:00",
+    "location": "Hjørring Rådhus",
+    "sequence": 1,
+}
+CONTEXTS.update({
+    "meeting_update": {"stage_id": "dialogforum", "step": "dialogforum", "event": FORUM_EVENT,
+                       "change": "postponed",
+                       "was": {"start": "2022-06-15T12:00:00+00:00",
+                               "end": "2022-06-15T15:00:00+00:00",
+                               "location": "Aalborg Kongres & Kultur Center"}},
+    "new_deadline": {"deadline": "2022-05-27", "previous_deadline": "2022-05-20",
+                     "link": {"generation": 1}},
+})  # fmt: skip
 RECIPIENTS = (Recipient("Sekretær for Socialudvalget", "udvalg@laeso.example"),)
 
 
@@ -167,6 +183,37 @@ def test_danish_subjects_and_wording() -> None:
         "Nordjysk Socialaftale 2023-2024: byrådet i Læsø Kommune har afvist aftalen"
     )
     assert subjects["digest"] == "Ugestatus uge 21: Nordjysk Socialaftale 2023-2024"
+
+
+def test_a_moved_meeting_says_old_and_new_and_updates_the_same_calendar_entry() -> None:
+    out = render(mail("meeting_update"), DA)
+    assert out.subject == "Udsat: Socialpolitisk Dialogforum – nu onsdag den 22. juni 2022"
+    assert "Før: onsdag den 15. juni 2022" in out.text and "Aalborg Kongres" in out.text
+    assert "Nu: onsdag den 22. juni 2022" in out.text and "Hjørring Rådhus" in out.text
+    (ics,) = [a for a in out.attachments if a.filename.endswith(".ics")]
+    cal = icalendar.Calendar.from_ical(ics.content)
+    ev = next(iter(cal.walk("VEVENT")))
+    assert str(cal["METHOD"]) == "REQUEST" and int(ev["SEQUENCE"]) == 1
+    assert str(ev["UID"]) == event_uid(7, "dialogforum", "dialogforum", DA.mail_domain)
+    assert str(ev["LOCATION"]) == "Hjørring Rådhus"
+    gone = render(mail("meeting_update", change="cancelled",
+                       event={**FORUM_EVENT, "method": "CANCEL", "sequence": 2}), EN)  # fmt: skip
+    assert gone.subject.startswith("Cancelled: Socialpolitisk Dialogforum")
+    (ics,) = [a for a in gone.attachments if a.filename.endswith(".ics")]
+    cal = icalendar.Calendar.from_ical(ics.content)
+    ev = next(iter(cal.walk("VEVENT")))
+    assert str(cal["METHOD"]) == "CANCEL" and str(ev["STATUS"]) == "CANCELLED"
+    assert int(ev["SEQUENCE"]) == 2
+
+
+def test_a_new_deadline_names_both_days_and_the_personal_link() -> None:
+    out = render(mail("new_deadline"), DA)
+    assert out.subject.startswith("Ny frist: Nordjysk Socialaftale 2023-2024")
+    assert "Før: fredag den 20. maj 2022" in out.text
+    assert "Ny frist: fredag den 27. maj 2022" in out.text
+    assert "https://aftaleflow.example/svar/" in out.text
+    approval = render(mail("new_deadline", step="byraad", body="byraad"), DA)
+    assert "godkendelse i byrådet" in approval.subject and "/godkend/" in approval.text
 
 
 def test_reminder_says_how_many_working_days_are_left_or_late() -> None:

@@ -24,6 +24,7 @@ from web.dashboard.texts import dt
 from web.i18n import lang
 from web.state import state
 from workflow.dates import format_date, format_sending
+from workflow.deadlines import effective_deadline
 from workflow.errors import AftaleflowError
 from workflow.labels import label
 from workflow.service import Service
@@ -224,7 +225,8 @@ def extend(key: str, stage: str, party: str) -> Page:
     ctx = action_context(key, stage, party)
     with state().db.sessions() as s:
         found = task(s, ctx["row"], stage, party, "")
-    current = (found.deadline_override if found else None) or ctx["stage"].deadline
+    extended = found.deadline_override if found else None
+    current = effective_deadline(extended=extended, stage=ctx["stage"].deadline)
     if current is not None:
         ctx["facts"].append(("deadline", format_date(current, lang())))
     form = forms.ExtendForm()

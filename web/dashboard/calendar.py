@@ -27,6 +27,7 @@ from web.i18n import lang
 from web.state import state
 from workflow import dates, queries, user_feeds
 from workflow.calendar import to_local
+from workflow.deadlines import effective_deadline
 from workflow.feed import FeedEntry, FeedTask, process_entries
 from workflow.feed_ics import feed_ics
 from workflow.service import bound_for
@@ -49,7 +50,9 @@ def entries(s: Session) -> list[FeedEntry]:
                 t.stage_id,
                 t.party,
                 t.status,
-                t.deadline_override or bound.stage(t.stage_id).deadline,
+                effective_deadline(
+                    extended=t.deadline_override, stage=bound.stage(t.stage_id).deadline
+                ),
                 t.reminders_done,
                 extended=t.deadline_override is not None,
             )
@@ -65,6 +68,8 @@ def summary(e: FeedEntry) -> str:
     """What a calendar entry is called: the meeting's title, or what falls due."""
     if e.kind == "meeting":
         return e.title
+    if e.kind == "meeting_cancelled":
+        return dt("cal_meeting_cancelled", stage=e.title)
     if e.kind == "deadline_extended":
         return dt("cal_deadline_extended", stage=e.title, party=", ".join(e.parties))
     if e.kind == "reminder" and len(e.parties) == 1:

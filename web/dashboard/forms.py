@@ -7,7 +7,7 @@ goes to the audit log with who did it.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, time
 from typing import Any
 
 from flask_wtf import FlaskForm
@@ -49,6 +49,20 @@ def one_of(*values: str) -> Any:
             raise ValidationError("err_choose")
 
     return check
+
+
+def in_options(form: FlaskForm, field: Field) -> None:
+    """One of a ``ChoiceField``'s options as the page set them."""
+    if field.data not in [value for value, _ in getattr(field, "options", [])]:
+        raise ValidationError("err_choose")
+
+
+def is_clock(form: FlaskForm, field: Field) -> None:
+    value = (field.data or "").strip()
+    try:
+        time.fromisoformat(value)
+    except ValueError:
+        raise ValidationError("err_clock") from None
 
 
 def checked(form: FlaskForm, field: Field) -> None:
@@ -117,6 +131,24 @@ class ApprovalForm(FlaskForm):
 class ExtendForm(FlaskForm):
     deadline = StringField("f_new_deadline", validators=[required, is_date], filters=[strip_value])
     reason = reason_field()
+
+
+class MoveMeetingForm(FlaskForm):
+    """A meeting's or workshop's new day, time and place (the options: the stage's meetings)."""
+
+    event = ChoiceField("f_meeting", [], validators=[in_options])
+    day = StringField("f_new_day", validators=[required, is_date], filters=[strip_value])
+    clock = StringField("f_new_clock", validators=[required, is_clock], filters=[strip_value])
+    location = StringField(
+        "f_location", validators=[required, max_length(SHORT_MAX)], filters=[strip_value]
+    )
+    reason = reason_field()
+
+
+class CancelMeetingForm(FlaskForm):
+    event = ChoiceField("f_meeting", [], validators=[in_options])
+    reason = reason_field()
+    confirm = BooleanField("f_confirm_cancel_meeting", validators=[checked])
 
 
 class ReissueForm(FlaskForm):

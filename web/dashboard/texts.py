@@ -51,6 +51,7 @@ DA: dict[str, str] = {
     "cal_bad_month": "Måneden kunne ikke læses (skriv den som 2022-11); her er denne måned.",
     "cal_empty_day": "Intet",
     "cal_deadline": "Frist: {stage}",
+    "cal_meeting_cancelled": "Aflyst: {stage}",
     "cal_deadline_extended": "Forlænget frist for {party}: {stage}",
     "cal_reminder": "Påmindelser ({n} parter): {stage}",
     "cal_reminder_one": "Påmindelse ({party}): {stage}",
@@ -167,6 +168,39 @@ DA: dict[str, str] = {
     "mail_cancelled": "Annulleret",
     # actions
     "act_outcome": "Registrér resultat",
+    "act_move_meeting": "Flyt mødet",
+    "act_cancel_meeting": "Aflys mødet",
+    "act_move_deadline": "Flyt fristen for alle",
+    "move_meeting_intro": (
+        "Mødet flyttes til den nye dag, det nye tidspunkt og sted. Alle inviterede får en mail "
+        "med den opdaterede kalenderfil (samme møde i kalenderen, ny version), og det, der "
+        "regnes fra mødet (fx rapporten til dialogforummet), flytter med."
+    ),
+    "cancel_meeting_intro": (
+        "Alle inviterede får en aflysning med kalenderfilen, der fjerner mødet fra kalenderen. "
+        "Mails om mødet, der endnu ikke er sendt, annulleres."
+    ),
+    "cancel_meeting_warning": "Et aflyst møde kan ikke flyttes eller genoptages bagefter.",
+    "move_deadline_intro": (
+        "Fasens frist flyttes for alle parter; påmindelser og eskaleringer planlægges ud fra "
+        "den nye frist. Parter, der ikke har svaret, får en mail om den nye frist; parter, der "
+        "har svaret, får intet. En part med en forlænget frist beholder sin egen."
+    ),
+    "done_move_meeting": "»{title}« er flyttet til {when}. De inviterede får en opdatering.",
+    "done_postpone_meeting": "»{title}« er udsat til {when}. De inviterede får en opdatering.",
+    "done_cancel_meeting": "»{title}« er aflyst. De inviterede får en aflysning.",
+    "done_move_deadline": (
+        "Fristen for »{stage}« er nu {date}: {told} parter får besked om den nye frist, "
+        "{answered} har svaret og får intet."
+    ),
+    "meeting_now": "Mødet nu",
+    "f_meeting": "Møde",
+    "f_new_day": "Ny dato",
+    "f_new_clock": "Nyt klokkeslæt",
+    "f_location": "Sted",
+    "hint_clock": "Dansk tid, fx 14:00.",
+    "f_confirm_cancel_meeting": "Ja, aflys mødet",
+    "err_clock": "Skriv et klokkeslæt, fx 14:00",
     "act_open": "Åbn fasen nu",
     "act_close": "Luk fasen",
     "act_reopen": "Genåbn fasen",
@@ -517,6 +551,7 @@ EN: dict[str, str] = {
     "cal_next": "Next month",
     "cal_bad_month": "The month could not be read (write it as 2022-11); this is the current month.",
     "cal_empty_day": "Nothing",
+    "cal_meeting_cancelled": "Cancelled: {stage}",
     "cal_deadline": "Deadline: {stage}",
     "cal_deadline_extended": "Extended deadline for {party}: {stage}",
     "cal_reminder": "Reminders ({n} parties): {stage}",
@@ -633,6 +668,40 @@ EN: dict[str, str] = {
     "mail_failed": "Failed",
     "mail_cancelled": "Cancelled",
     "act_outcome": "Record the outcome",
+    "act_move_meeting": "Move the meeting",
+    "act_cancel_meeting": "Cancel the meeting",
+    "act_move_deadline": "Move the deadline for everyone",
+    "move_meeting_intro": (
+        "The meeting moves to the new day, time and place. Every invitee gets a mail with the "
+        "updated calendar file (the same meeting in the calendar, a new version), and what is "
+        "timed from the meeting (e.g. the report to the dialogue forum) moves with it."
+    ),
+    "cancel_meeting_intro": (
+        "Every invitee gets a cancellation with the calendar file that removes the meeting "
+        "from the calendar. Mails about the meeting not yet sent are cancelled."
+    ),
+    "cancel_meeting_warning": "A cancelled meeting cannot be moved or resumed afterwards.",
+    "move_deadline_intro": (
+        "The stage's deadline moves for every party; reminders and escalations are planned "
+        "from the new deadline. Parties that have not answered get a mail about the new "
+        "deadline; parties that have answered get nothing. A party with an extended deadline "
+        "keeps its own."
+    ),
+    "done_move_meeting": "»{title}« is moved to {when}. The invitees get an update.",
+    "done_postpone_meeting": "»{title}« is postponed to {when}. The invitees get an update.",
+    "done_cancel_meeting": "»{title}« is cancelled. The invitees get a cancellation.",
+    "done_move_deadline": (
+        "The deadline of »{stage}« is now {date}: {told} parties are told of the new "
+        "deadline, {answered} have answered and get nothing."
+    ),
+    "meeting_now": "The meeting now",
+    "f_meeting": "Meeting",
+    "f_new_day": "New date",
+    "f_new_clock": "New time",
+    "f_location": "Place",
+    "hint_clock": "Danish time, e.g. 14:00.",
+    "f_confirm_cancel_meeting": "Yes, cancel the meeting",
+    "err_clock": "Enter a time of day, e.g. 14:00",
     "act_open": "Open the stage now",
     "act_close": "Close the stage",
     "act_reopen": "Reopen the stage",
@@ -958,6 +1027,9 @@ EVENTS_DA = {
     "approval_requested": "Godkendelse anmodet",
     "agreement_submitted": "Aftale fremsendt",
     "deadline_extended": "Frist forlænget",
+    "stage_deadline_moved": "Fasens frist flyttet for alle",
+    "meeting_moved": "Møde flyttet",
+    "meeting_cancelled": "Møde aflyst",
     "party_exempted": "Part fritaget",
     "link_opened": "Link åbnet",
     "link_reissued": "Nyt link sendt",
@@ -1014,6 +1086,9 @@ EVENTS_EN = {
     "approval_requested": "Approval requested",
     "agreement_submitted": "Agreement submitted",
     "deadline_extended": "Deadline extended",
+    "stage_deadline_moved": "Stage deadline moved for everyone",
+    "meeting_moved": "Meeting moved",
+    "meeting_cancelled": "Meeting cancelled",
     "party_exempted": "Party exempted",
     "link_opened": "Link opened",
     "link_reissued": "New link sent",

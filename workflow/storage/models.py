@@ -74,6 +74,10 @@ class ProcessRow(Base):
     row_token: Mapped[str | None] = mapped_column(String(32))
     """Drawn at random by every engine commit: with ``row_version`` it tells the engine that
     the records it kept are still the ones in the database (``workflow.tx``)."""
+    plan_changes: Mapped[dict[str, Any] | None]
+    """The plan as the secretariat changed it since the start: meetings and workshops moved,
+    postponed or cancelled, stage deadlines moved for everyone (``workflow.live_plan``); the
+    audit log holds every change."""
 
     __mapper_args__ = {"version_id_col": row_version}
 

@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import Connection, Select, Table, Update, bindparam, insert, select, update
 
+from workflow.deadlines import effective_deadline
 from workflow.storage.fast import STATEMENTS
 from workflow.storage.models import TABLES
 
@@ -104,6 +105,7 @@ class ProcessRecord(Record):
     updated_at: datetime
     row_version: int
     row_token: str | None
+    plan_changes: dict[str, Any] | None
 
 
 class StageRecord(Record):
@@ -170,7 +172,7 @@ class TaskRecord(Record):
     @property
     def deadline(self) -> date | None:
         d = self.__dict__
-        return d["deadline_override"] or d.get("stage_deadline")
+        return effective_deadline(extended=d["deadline_override"], stage=d.get("stage_deadline"))
 
     @property
     def machine(self) -> str:
