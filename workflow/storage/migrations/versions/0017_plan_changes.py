@@ -2,7 +2,7 @@
 deadlines moved for everyone, as the secretariat changed them (``workflow.live_plan``)
 
 Revision ID: 0017_plan_changes
-Revises: 0014_answers_by_mail
+Revises: 0019_sent_messages
 Create Date: 2026-11-29 22:00:00.000000
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0017_plan_changes"
-down_revision = "0014_answers_by_mail"
+down_revision = "0019_sent_messages"
 branch_labels = None
 depends_on = None
 
