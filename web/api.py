@@ -129,7 +129,7 @@ def _task(t: TaskRow, deadline: date | None) -> dict[str, Any]:
         "step": t.step or None,
         "kind": t.kind,
         "status": t.status,
-        "deadline": _iso(t.deadline_override or deadline),
+        "deadline": _iso(t.deadline_or(deadline)),
         "deadline_extended": t.deadline_override is not None,
         "invited_at": _iso(t.invited_at),
         "opened_at": _iso(t.opened_at),

@@ -7,11 +7,13 @@ from datetime import datetime
 from typing import Any
 
 from workflow import machines
+from workflow.calendar import next_office_moment, to_local
 from workflow.dates import format_short
 from workflow.definition import ApprovalStage, QuestionnaireStage
 from workflow.errors import GuardRefused
 from workflow.links import make_token, token_hash
 from workflow.mail import Mail, due_at, iso_day
+from workflow.step_plan import plan_requested_step
 from workflow.storage.records import StageRecord, TaskRecord
 from workflow.timeline import BoundEvent, BoundStage
 from workflow.tx import ProcessTx
@@ -249,6 +251,40 @@ def first_mail_kind(t: TaskRecord) -> str:
     return "approval_request" if t.kind == "approval" else "invitation"
 
 
+def recipient_role(definition: object, step: str) -> str:
+    """The role a task's mails go to: an approval step's own (``step_recipients``), else the
+    stage's ``recipients``; a questionnaire's committee secretary by default."""
+    if isinstance(definition, ApprovalStage):
+        return definition.recipient_role(step)
+    return str(getattr(definition, "recipients", "committee_secretary"))
+
+
+def plan_step(tx: ProcessTx, t: TaskRecord, at: datetime) -> dict[str, Any]:
+    """An approval step about to be requested at ``at``: its own deadline from its body's
+    meeting calendar (``workflow.step_plan``), and the reminders planned for before the
+    request counted as done. Returns what the ``approval_requested`` event records; ``{}``
+    without a calendar for the body (the stage's deadline holds)."""
+    calendars = tx.calendars()
+    bst = tx.bound.stage(t.stage_id)
+    definition = bst.definition
+    if calendars is None or not isinstance(definition, ApprovalStage):
+        return {}
+    sent = next_office_moment(at, tx.bound.office_hour, tx.bound.office_end)
+    planned = plan_requested_step(
+        calendars.of(t.party, t.step),
+        to_local(sent).date(),
+        bst.deadline,
+        definition.minutes_working_days,
+    )
+    if planned is None:
+        return {}
+    t.step_deadline = planned.deadline
+    if t.deadline is not None:
+        before = sum(1 for m in tx.bound.reminder_moments(bst, t.deadline) if m <= sent)
+        t.reminders_done = max(t.reminders_done, before)
+    return planned.event_data()
+
+
 def ask(
     tx: ProcessTx,
     t: TaskRecord,
@@ -271,7 +307,7 @@ def ask(
     else:
         details["body"] = t.step
         details["document"] = document_info(tx)
-    role = getattr(definition, "recipients", "committee_secretary")
+    role = recipient_role(definition, t.step)
     kind = first_mail_kind(t)
     mail = Mail(
         kind=kind,

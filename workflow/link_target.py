@@ -101,7 +101,7 @@ def resolve_target(s: Session, secret: str, token: str, at: datetime, *, via: st
         raise LinkNotFound()  # a row that was re-pointed in the database
     bound = bound_for(row)
     bst = bound.stage(task.stage_id)
-    deadline = task.deadline_override or bst.deadline
+    deadline = task.deadline_or(bst.deadline)
     expires = bound.link_expires_at(bst, deadline)
     if expires is not None and at > expires:
         raise LinkNotFound()

@@ -223,7 +223,7 @@ class OverdueTask:
 
 
 def _task_deadline(t: TaskRow, bst: BoundStage) -> date | None:
-    return t.deadline_override or bst.deadline
+    return t.deadline_or(bst.deadline)
 
 
 def upcoming_mails(s: Session, row: ProcessRow, bound: BoundProcess) -> list[UpcomingMail]:

@@ -31,6 +31,17 @@ def calendars_for(row: ProcessRow, bound: BoundProcess) -> tuple[MeetingCalendar
         return None, str(e)
 
 
+def calendars_of(definition_path: str, year: int) -> MeetingCalendars | None:
+    """The councils' calendars a process plans its approval steps on
+    (``workflow.step_plan.CalendarSource``); None without a calendar file or with a problem in
+    it (the meeting plan page and ``aftaleflow calendar risks`` say which)."""
+    path = calendar_file(definition_path, year)
+    try:
+        return _calendars(str(path), path.stat().st_mtime_ns)
+    except (OSError, AftaleflowError):
+        return None
+
+
 @lru_cache(maxsize=8)
 def _calendars(path: str, stamp: int) -> MeetingCalendars:
     """A calendar file read once per version (its modification time): the dashboard asks on

@@ -224,7 +224,7 @@ def extend(key: str, stage: str, party: str) -> Page:
     ctx = action_context(key, stage, party)
     with state().db.sessions() as s:
         found = task(s, ctx["row"], stage, party, "")
-    current = (found.deadline_override if found else None) or ctx["stage"].deadline
+    current = found.deadline_or(ctx["stage"].deadline) if found else ctx["stage"].deadline
     if current is not None:
         ctx["facts"].append(("deadline", format_date(current, lang())))
     form = forms.ExtendForm()

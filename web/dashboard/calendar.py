@@ -49,7 +49,7 @@ def entries(s: Session) -> list[FeedEntry]:
                 t.stage_id,
                 t.party,
                 t.status,
-                t.deadline_override or bound.stage(t.stage_id).deadline,
+                t.deadline_or(bound.stage(t.stage_id).deadline),
                 t.reminders_done,
                 extended=t.deadline_override is not None,
             )

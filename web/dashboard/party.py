@@ -105,7 +105,7 @@ def _task_lines(
             TaskLine(
                 bst,
                 t,
-                t.deadline_override or bst.deadline,
+                t.deadline_or(bst.deadline),
                 upcoming.get((t.stage_id, t.step)),
                 versions.get(got) if got else None,
                 minutes_of(t, party_name, bst.definition.name),

@@ -114,6 +114,9 @@ class TaskRow(Base):
     kind: Mapped[str] = mapped_column(String(20))
     status: Mapped[str] = mapped_column(String(20), default="pending")
     deadline_override: Mapped[date | None] = mapped_column(Date)
+    #: An approval step's own deadline, planned on its body's meeting calendar when it is
+    #: requested (``workflow.step_plan``); None: the stage's deadline.
+    step_deadline: Mapped[date | None] = mapped_column(Date)
     invited_at: Mapped[datetime | None]
     opened_at: Mapped[datetime | None]
     submitted_at: Mapped[datetime | None]
@@ -123,6 +126,11 @@ class TaskRow(Base):
     escalated: Mapped[bool] = mapped_column(Boolean, default=False)
     link_generation: Mapped[int] = mapped_column(Integer, default=1)
     decision: Mapped[dict[str, Any] | None]
+
+    def deadline_or(self, stage_deadline: date | None) -> date | None:
+        """The deadline the task has now: an extension, else the step's own, else the
+        stage's (``TaskRecord.deadline`` on the write side)."""
+        return self.deadline_override or self.step_deadline or stage_deadline
 
 
 class EventRow(Base):
