@@ -71,10 +71,13 @@ def approval_risks(
     agreement_up: bool,
     today: date,
     minutes_working_days: int | None = None,
+    requested: Mapping[tuple[str, str, str], date] | None = None,
 ) -> list[StageRisks]:
     """Every approval stage's plan per party; ``steps`` maps (stage, party, step) to the
     step's status and its deadline override (None: the stage's deadline);
-    ``minutes_working_days`` by default the stage's own (``ApprovalStage``)."""
+    ``minutes_working_days`` by default the stage's own (``ApprovalStage``); ``requested``
+    maps (stage, party, step) to the day the step was asked for, or could be (the step before
+    it decided): the plan then follows what happened (``councils_plan.plan_steps``)."""
     out: list[StageRisks] = []
     for bst in bound.stages:
         st = bst.definition
@@ -89,7 +92,10 @@ def approval_risks(
                 (steps.get((bst.id, slug, b), ("", None))[1] or bst.deadline for b in chain),
                 default=bst.deadline,
             )
-            plans = plan_steps(chain, calendars.for_party(slug), opens, deadline, minutes)
+            asked = {
+                b: d for (sid, p, b), d in (requested or {}).items() if (sid, p) == (bst.id, slug)
+            }
+            plans = plan_steps(chain, calendars.for_party(slug), opens, deadline, minutes, asked)
             parties.append(PartyRisk(slug, deadline, tuple(
                 _step(p, steps.get((bst.id, slug, p.body), ("", None))[0], deadline,
                       agreement_up=agreement_up, today=today)

@@ -63,12 +63,18 @@ def plan_steps(
     opens: date,
     deadline: date,
     minutes_working_days: int = DEFAULT_MINUTES_WORKING_DAYS,
+    requested: Mapping[str, date] | None = None,
 ) -> list[StepPlan]:
     """Plan ``chain`` (bodies in order) for one party; ``calendars`` maps its bodies to their
-    meetings (``MeetingCalendars.for_party``); ``opens`` and ``deadline`` are the stage's."""
+    meetings (``MeetingCalendars.for_party``); ``opens`` and ``deadline`` are the stage's.
+    ``requested`` maps a body to the day its request went out (or, for a step still to ask,
+    the day the step before it was decided): the plan follows what happened, as the engine
+    did (``workflow.step_plan``), and plans the rest from there."""
     plans: list[StepPlan] = []
     request: date | None = next_working_day(opens)
     for body in chain:
+        if requested and body in requested:
+            request = requested[body]
         meetings = calendars.get(body) or ()
         if request is None:  # the step before has no meeting left: this one cannot be planned
             plans.append(StepPlan(body, None, None, None, None, bool(meetings)))
