@@ -1,0 +1,187 @@
+"""Issue 14, the first must-show: the 2022 cycle on the shipped calendar (SQLite and
+PostgreSQL, a real SMTP server). Each kommune's socialudvalg step is asked of the
+socialudvalg's secretary in time for its November meeting, its byråd step of the byråd's
+secretariat in time for the byråd's next meeting (late November, Læsø's 14 December); Læsø,
+whose byråd meets after the stage's deadline, is flagged on the dashboard and in ``status``
+three weeks before that deadline; and no mail quotes a deadline already past."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select
+
+from aftaleflow.cli_common import App
+from aftaleflow.cli_mail import deliver_callback
+from aftaleflow.cli_process import status
+from aftaleflow.config import Settings, from_env
+from tests.browser.support import SECRET, WALL_START, Clock, build_app
+from tests.integration.dashboard_support import ADMIN, ADMIN_PASSWORD, add_users, csrf_token
+from web import close_app
+from workflow.calendar import TZ, add_working_days, local_to_utc, to_local
+from workflow.councils import agenda_deadline, load_calendars
+from workflow.councils_plan import first_open_agenda
+from workflow.dates import format_date
+from workflow.loader import Bundle, load_bundle
+from workflow.risk_reads import calendars_of, parties_at_risk
+from workflow.service import Service, bound_for
+from workflow.simulation import simulate
+from workflow.storage.db import Database
+from workflow.storage.models import EventRow, OutboxRow, ProcessRow, TaskRow
+
+from .conftest import SmtpServer
+
+ROOT = Path(__file__).resolve().parents[2]
+DEFINITION = ROOT / "definitions/processes/socialaftale.yaml"
+CALENDARS = load_calendars(ROOT / "definitions/calendars/2022.yaml")
+APPROVAL = "politisk-godkendelse"
+STAGE_DEADLINE = date(2022, 11, 30)
+#: Who each step is asked of (``step_recipients`` in the shipped definition).
+ROLE = {
+    "socialudvalg": "committee_secretary",
+    "byraad": "council_secretariat",
+    "regionsraad": "council_secretariat",
+}
+LATE = frozenset({"laeso", "morso"})
+#: Three weeks before the stage's deadline.
+THREE_WEEKS_BEFORE = datetime(2022, 11, 9, 12, 0, tzinfo=TZ)
+
+
+def _text(msg: EmailMessage) -> str:
+    part = msg.get_body(("plain",))
+    assert part is not None
+    return str(part.get_content())
+
+
+@pytest.mark.smtp
+def test_each_step_is_asked_of_its_body_in_time_for_its_meeting(
+    mail_db: Database, mail_settings: Settings, smtp_server: SmtpServer
+) -> None:
+    service = Service(mail_db, link_secret=mail_settings.secret_key, calendars=calendars_of)
+    bundle = load_bundle(DEFINITION)
+    result = simulate(
+        service, bundle, 2022, late=LATE, on_tick=deliver_callback(mail_settings, mail_db)
+    )
+    assert result.final_status == "completed"
+    with mail_db.sessions() as s:
+        rows = list(s.scalars(select(OutboxRow).order_by(OutboxRow.id)))
+        requested = {
+            (e.party, e.step): e
+            for e in s.scalars(
+                select(EventRow).where(EventRow.kind == "approval_requested").order_by(EventRow.id)
+            )
+        }
+        skipped = list(s.scalars(select(EventRow).where(EventRow.kind == "reminder_skipped")))
+        tasks = {
+            (t.party, t.step): t
+            for t in s.scalars(select(TaskRow).where(TaskRow.stage_id == APPROVAL))
+        }
+    sent = [r for r in rows if r.status == "sent"]
+    by_id = {r.message.get("Message-ID"): r for r in smtp_server.received}
+    parties = bundle.parties
+
+    requests = [r for r in sent if r.kind == "approval_request"]
+    assert len(requests) == 11 * 2 + 1
+    meetings: dict[tuple[str, str], date] = {}
+    for row in requests:
+        envelope = by_id[row.message_id]
+        # asked of the body's own secretary: the socialudvalg's, or the council secretariat
+        wanted = [c.email for c in parties.get(row.party).addresses(ROLE[row.step])]
+        assert sorted(envelope.rcpt_tos) == sorted(wanted), (row.party, row.step)
+        # in time for the body's first meeting whose agenda is still open on the day it went
+        sent_on = to_local(row.sent_at or row.created_at).date()
+        meeting = first_open_agenda(CALENDARS.of(row.party, row.step), sent_on)
+        assert meeting is not None, (row.party, row.step, sent_on)
+        assert sent_on <= agenda_deadline(meeting)
+        meetings[(row.party, row.step)] = meeting.date
+        # the step's own deadline: the meeting plus two working days for the minutes
+        step_deadline = add_working_days(meeting.date, 2)
+        assert row.context["deadline"] == step_deadline.isoformat()
+        assert tasks[(row.party, row.step)].step_deadline == step_deadline
+        assert requested[(row.party, row.step)].data["meeting"] == meeting.date.isoformat()
+        assert f"Frist: {format_date(step_deadline)}" in _text(envelope.message)
+
+    kommuner = [p for p in bundle.participants if parties.get(p).kind == "kommune"]
+    assert all(meetings[(p, "socialudvalg")].month == 11 for p in kommuner)
+    # the byråd step is asked after the socialudvalg decided, for the byråd's next meeting
+    for p in kommuner:
+        assert meetings[(p, "byraad")] > meetings[(p, "socialudvalg")]
+        assert meetings[(p, "byraad")].month in (11, 12)
+    assert meetings[("laeso", "byraad")] == date(2022, 12, 14)
+    assert meetings[("aalborg", "byraad")] == date(2022, 11, 28)
+    assert meetings[("region-nordjylland", "regionsraad")] == date(2022, 11, 29)
+
+    # reminders go to the step's recipients too, and quote the step's own deadline
+    reminders = [r for r in sent if r.kind == "reminder" and r.stage_id == APPROVAL]
+    assert reminders
+    for row in reminders:
+        wanted = [c.email for c in parties.get(row.party).addresses(ROLE[row.step])]
+        assert sorted(by_id[row.message_id].rcpt_tos) == sorted(wanted)
+        assert row.context["deadline"] == tasks[(row.party, row.step)].step_deadline.isoformat()
+
+    # no mail asks for something by a deadline that has already passed when it is sent; only
+    # a reminder after the deadline (the stage's after_working_days rule, to a late party)
+    # names a past one, and says the party is late
+    quoted = [r for r in sent if r.context.get("deadline")]
+    assert len(quoted) > len(requests)
+    for row in quoted:
+        sent_on = to_local(row.sent_at or row.created_at).date()
+        if date.fromisoformat(row.context["deadline"]) < sent_on:
+            assert row.kind in ("reminder", "escalation"), row.idempotency_key
+            assert row.party in LATE and row.context["working_days_late"] > 0
+            assert "forsinket" in _text(by_id[row.message_id].message)
+    # and no approval reminder was caught up after downtime
+    assert not [e for e in skipped if e.stage_id == APPROVAL and "nedetid" in e.reason]
+
+
+def test_laeso_is_flagged_three_weeks_before_the_deadline(
+    db_url: str, db: Database, socialaftale: Bundle, tmp_path: Path
+) -> None:
+    db.migrate()
+    service = Service(db, link_secret=SECRET, calendars=calendars_of)
+    simulate(service, socialaftale, 2022, until=THREE_WEEKS_BEFORE)
+    today = THREE_WEEKS_BEFORE.date()
+    assert (STAGE_DEADLINE - today).days >= 21
+    with db.sessions() as s:
+        row = s.scalar(select(ProcessRow))
+        assert row is not None
+        assert parties_at_risk(s, row, bound_for(row), today) == ["Læsø Kommune"]
+        key = row.key
+
+    # in `aftaleflow status`
+    settings = from_env(
+        {"AFTALEFLOW_VAR_DIR": str(tmp_path / "var"), "AFTALEFLOW_DATABASE_URL": db_url}
+    )
+    app = App(settings)
+    try:
+        out = CliRunner().invoke(status, [key, "--at", today.isoformat()], obj=app)
+    finally:
+        app.close()
+    assert out.exit_code == 0, out.output
+    text = " ".join(out.output.split())
+    assert "Risiko i godkendelsen: Læsø Kommune kan ikke nå fristen efter mødeplanen" in text
+    assert "Aalborg Kommune kan" not in text
+
+    # and on the dashboard's process page; the web's service plans on the calendars too
+    add_users(db, local_to_utc(today, THREE_WEEKS_BEFORE.timetz().replace(tzinfo=None)))
+    web = build_app(
+        db_url, tmp_path / "uploads", Clock(THREE_WEEKS_BEFORE), wall_clock=Clock(WALL_START)
+    )
+    try:
+        client = web.test_client()
+        token = csrf_token(client.get("/sekretariat/login").text)
+        client.post(
+            "/sekretariat/login",
+            data={"csrf_token": token, "name": ADMIN, "password": ADMIN_PASSWORD},
+        )
+        page = client.get(f"/sekretariat/proces/{key}")
+        assert page.status_code == 200
+        notice = page.text.split('data-testid="plan-risk"')[1].split("</div>")[0]
+        assert "Læsø Kommune" in notice and "Aalborg" not in notice
+        assert web.extensions["aftaleflow"].responses.service.calendars is calendars_of
+    finally:
+        close_app(web)
