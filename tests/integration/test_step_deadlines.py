@@ -185,3 +185,124 @@ def test_laeso_is_flagged_three_weeks_before_the_deadline(
         assert web.extensions["aftaleflow"].responses.service.calendars is calendars_of
     finally:
         close_app(web)
+
+
+REQUESTS_OUT = datetime(2022, 11, 7, 12, 0, tzinfo=TZ)
+
+
+def _started(db: Database, socialaftale: Bundle) -> str:
+    """The 2022 cycle until the approval stage has asked every socialudvalg (nobody has
+    decided yet)."""
+    db.migrate()
+    simulate(
+        Service(db, link_secret=SECRET, calendars=calendars_of),
+        socialaftale,
+        2022,
+        until=REQUESTS_OUT,
+    )
+    with db.sessions() as s:
+        key = s.scalar(select(ProcessRow.key))
+    assert key is not None
+    return key
+
+
+def _approve(svc: Service, key: str, party: str, step: str, at: datetime) -> None:
+    svc.record_approval(
+        key, APPROVAL, party, step, decision="approved", at=at, actor=party,
+        decision_text="Godkendt", agenda_item="1",
+    )  # fmt: skip
+
+
+def _mails(db: Database, party: str, step: str) -> list[OutboxRow]:
+    with db.sessions() as s:
+        return list(
+            s.scalars(
+                select(OutboxRow)
+                .where(OutboxRow.party == party, OutboxRow.step == step)
+                .order_by(OutboxRow.id)
+            )
+        )
+
+
+def test_a_byraad_step_asked_on_5_december_is_due_at_its_december_meeting(
+    db: Database, socialaftale: Bundle
+) -> None:
+    """Today's bug: asked on 5 December, told "Frist: onsdag den 30. november 2022", and its
+    reminders logged as caught up after downtime. Now: the byråd's meeting of 12 December
+    (its agenda closes that day), due 14 December, reminded on 7 December."""
+    key = _started(db, socialaftale)
+    svc = Service(db, link_secret=SECRET, calendars=calendars_of)
+    svc.tick(datetime(2022, 12, 5, 9, 0, tzinfo=TZ))  # after downtime since 7 November
+    for day in range(5, 21):  # the scheduler ticks every morning from 5 December
+        at = datetime(2022, 12, day, 9, 0, tzinfo=TZ)
+        svc.tick(at)
+        if day == 5:
+            _approve(svc, key, "aalborg", "socialudvalg", at.replace(hour=10))
+        if day == 8:  # Læsø's socialudvalg: its byråd's last agenda closed the day before
+            _approve(svc, key, "laeso", "socialudvalg", at.replace(hour=10))
+
+    with db.sessions() as s:
+        tasks = {
+            (t.party, t.step): t
+            for t in s.scalars(select(TaskRow).where(TaskRow.stage_id == APPROVAL))
+        }
+        events = list(s.scalars(select(EventRow).order_by(EventRow.id)))
+    assert tasks[("aalborg", "byraad")].step_deadline == date(2022, 12, 14)
+    request, *reminders = _mails(db, "aalborg", "byraad")
+    assert request.kind == "approval_request"
+    assert request.context["deadline"] == "2022-12-14"
+    assert [r["email"] for r in request.recipients] == ["byraad@aalborg.example"]
+    assert to_local(request.send_after).date() == date(2022, 12, 5)
+    # five working days before 14 December is 7 December, under two days after the request
+    # (the stage's min_gap_days): skipped for that, not "caught up after downtime"
+    skipped = [
+        e
+        for e in events
+        if e.kind == "reminder_skipped" and (e.party, e.step) == ("aalborg", "byraad")
+    ]
+    assert [(e.data["n"], e.reason) for e in skipped] == [(1, "under 2 dage siden sidste mail")]
+    assert [(r.kind, r.context["deadline"], to_local(r.send_after).date()) for r in reminders] == [
+        ("reminder", "2022-12-14", date(2022, 12, 16)),  # two working days after, late
+    ]
+    asked = next(
+        e
+        for e in events
+        if e.kind == "approval_requested" and (e.party, e.step) == ("aalborg", "byraad")
+    )
+    assert asked.data["meeting"] == "2022-12-12" and asked.data["agenda_deadline"] == "2022-12-05"
+
+    # no meeting with an open agenda is left: the stage's deadline has passed, so ten working
+    # days from the request (never a past day), and the meeting plan flags Læsø
+    laeso = next(
+        e
+        for e in events
+        if e.kind == "approval_requested" and (e.party, e.step) == ("laeso", "byraad")
+    )
+    assert laeso.data["meeting"] is None
+    assert tasks[("laeso", "byraad")].step_deadline == date(2022, 12, 22)
+    (laeso_request, *_) = _mails(db, "laeso", "byraad")
+    assert laeso_request.context["deadline"] == "2022-12-22"
+    with db.sessions() as s:
+        row = s.scalar(select(ProcessRow))
+        assert row is not None
+        assert "Læsø Kommune" in parties_at_risk(s, row, bound_for(row), date(2022, 12, 8))
+
+
+def test_without_a_calendar_a_step_keeps_the_stage_deadline(
+    db: Database, socialaftale: Bundle
+) -> None:
+    key = _started(db, socialaftale)
+    svc = Service(db, link_secret=SECRET)  # no calendar source: the rule before calendars
+    _approve(svc, key, "aalborg", "socialudvalg", datetime(2022, 11, 8, 10, 0, tzinfo=TZ))
+    with db.sessions() as s:
+        task = s.scalar(select(TaskRow).where(TaskRow.party == "aalborg", TaskRow.step == "byraad"))
+    assert task is not None and task.step_deadline is None
+    (request,) = _mails(db, "aalborg", "byraad")
+    assert request.context["deadline"] == STAGE_DEADLINE.isoformat()
+    # the step's recipients come from the definition, calendar or not
+    assert [r["email"] for r in request.recipients] == ["byraad@aalborg.example"]
+    (first,) = [m for m in _mails(db, "aalborg", "socialudvalg") if m.kind == "approval_request"]
+    assert sorted(r["email"] for r in first.recipients) == [
+        "socialudvalg@aalborg.example",
+        "udvalgsassistent@aalborg.example",
+    ]
