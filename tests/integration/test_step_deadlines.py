@@ -27,7 +27,7 @@ from workflow.councils import agenda_deadline, load_calendars
 from workflow.councils_plan import first_open_agenda
 from workflow.dates import format_date
 from workflow.loader import Bundle, load_bundle
-from workflow.risk_reads import calendars_of, parties_at_risk
+from workflow.risk_reads import calendars_of, parties_at_risk, stage_risks
 from workflow.service import Service, bound_for
 from workflow.simulation import simulate
 from workflow.storage.db import Database
@@ -286,6 +286,13 @@ def test_a_byraad_step_asked_on_5_december_is_due_at_its_december_meeting(
         row = s.scalar(select(ProcessRow))
         assert row is not None
         assert "Læsø Kommune" in parties_at_risk(s, row, bound_for(row), date(2022, 12, 8))
+        # the meeting plan follows what happened, so it agrees with the engine
+        (risks,) = stage_risks(s, row, bound_for(row), date(2022, 12, 8))
+    aalborg = next(p for p in risks.parties if p.party == "aalborg")
+    byraad = aalborg.steps[1].plan
+    assert byraad.meeting is not None and byraad.meeting.date == date(2022, 12, 12)
+    assert byraad.deadline == tasks[("aalborg", "byraad")].step_deadline
+    assert aalborg.at_risk  # its byråd meets after 30 November
 
 
 def test_without_a_calendar_a_step_keeps_the_stage_deadline(
