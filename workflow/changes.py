@@ -293,9 +293,11 @@ def ask(
     seq: int = 0,
     reissued: bool = False,
     now: bool = False,
+    planned: dict[str, Any] | None = None,
 ) -> datetime:
     """Queue the mail that asks the party (invitation or approval request) with a fresh link;
-    returns when it is due (``now``: at once, else at the next office moment)."""
+    returns when it is due (``now``: at once, else at the next office moment). ``planned``:
+    the step's plan (``plan_step``), whose meeting and agenda deadline the request names."""
     bst = tx.bound.stage(t.stage_id)
     definition = bst.definition
     details: dict[str, Any] = {"deadline": iso_day(t.deadline), "link": issue_link(tx, t, at)}
@@ -307,6 +309,9 @@ def ask(
     else:
         details["body"] = t.step
         details["document"] = document_info(tx)
+        if planned and planned.get("meeting"):
+            details["meeting"] = planned["meeting"]
+            details["agenda_deadline"] = planned["agenda_deadline"]
     role = recipient_role(definition, t.step)
     kind = first_mail_kind(t)
     mail = Mail(

@@ -154,7 +154,7 @@ def _ask(tx: ProcessTx, a: Action, at: datetime, actor: str, late: Late) -> None
     t.status = machines.fire(t.machine, t.status, trigger)
     t.invited_at = t.last_mail_at = at
     planned = plan_step(tx, t, at) if a.kind == REQUEST_APPROVAL else {}
-    ask(tx, t, at)
+    ask(tx, t, at, planned=planned)
     step = t.step if a.kind == REQUEST_APPROVAL else ""
     data = {**late, **planned}
     tx.event(at, actor, kind, stage=t.stage_id, party=t.party, step=step, data=data)

@@ -103,7 +103,10 @@ def test_each_step_is_asked_of_its_body_in_time_for_its_meeting(
         assert row.context["deadline"] == step_deadline.isoformat()
         assert tasks[(row.party, row.step)].step_deadline == step_deadline
         assert requested[(row.party, row.step)].data["meeting"] == meeting.date.isoformat()
-        assert f"Frist: {format_date(step_deadline)}" in _text(envelope.message)
+        text = _text(envelope.message)
+        assert f"Frist: {format_date(step_deadline)}" in text
+        agenda = format_date(agenda_deadline(meeting))
+        assert f"Møde: {format_date(meeting.date)} (dagsordensfrist {agenda})" in text
 
     kommuner = [p for p in bundle.participants if parties.get(p).kind == "kommune"]
     assert all(meetings[(p, "socialudvalg")].month == 11 for p in kommuner)
