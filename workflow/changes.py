@@ -260,10 +260,10 @@ def recipient_role(definition: object, step: str) -> str:
 
 
 def plan_step(tx: ProcessTx, t: TaskRecord, at: datetime) -> dict[str, Any]:
-    """An approval step about to be requested at ``at``: its own deadline from its body's
-    meeting calendar (``workflow.step_plan``), and the reminders planned for before the
-    request counted as done. Returns what the ``approval_requested`` event records; ``{}``
-    without a calendar for the body (the stage's deadline holds)."""
+    """An approval step about to be requested at ``at`` (or postponed by its body then): its
+    own deadline from its body's meeting calendar (``workflow.step_plan``), and the reminders
+    planned for before then counted as done. Returns what the event records; ``{}`` without a
+    calendar for the body (the stage's deadline, or the step's last plan, holds)."""
     calendars = tx.calendars()
     bst = tx.bound.stage(t.stage_id)
     definition = bst.definition
@@ -280,8 +280,7 @@ def plan_step(tx: ProcessTx, t: TaskRecord, at: datetime) -> dict[str, Any]:
         return {}
     t.step_deadline = planned.deadline
     if t.deadline is not None:
-        before = sum(1 for m in tx.bound.reminder_moments(bst, t.deadline) if m <= sent)
-        t.reminders_done = max(t.reminders_done, before)
+        t.reminders_done = sum(1 for m in tx.bound.reminder_moments(bst, t.deadline) if m <= sent)
     return planned.event_data()
 
 

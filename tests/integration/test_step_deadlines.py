@@ -316,3 +316,30 @@ def test_without_a_calendar_a_step_keeps_the_stage_deadline(
         "socialudvalg@aalborg.example",
         "udvalgsassistent@aalborg.example",
     ]
+
+
+def test_a_postponed_step_is_planned_again_for_the_next_meeting(
+    db: Database, socialaftale: Bundle
+) -> None:
+    key = _started(db, socialaftale)
+    svc = Service(db, link_secret=SECRET, calendars=calendars_of)
+    _approve(svc, key, "aalborg", "socialudvalg", datetime(2022, 11, 15, 10, 0, tzinfo=TZ))
+    (request,) = _mails(db, "aalborg", "byraad")
+    assert request.context["deadline"] == "2022-11-30"  # the meeting of 28 November
+    svc.record_approval(
+        key, APPROVAL, "aalborg", "byraad", decision="postponed",
+        at=datetime(2022, 11, 29, 10, 0, tzinfo=TZ), actor="aalborg",
+        decision_text="Udsat til næste møde", agenda_item="4",
+    )  # fmt: skip
+    with db.sessions() as s:
+        task = s.scalar(select(TaskRow).where(TaskRow.party == "aalborg", TaskRow.step == "byraad"))
+        event = s.scalar(select(EventRow).where(EventRow.kind == "approval_postponed"))
+    assert task is not None and task.status == "postponed"
+    assert task.step_deadline == date(2022, 12, 14) and task.reminders_done == 0
+    assert event is not None and event.data["meeting"] == "2022-12-12"
+    # its reminders now count towards 14 December: five working days before is 7 December
+    svc.tick(datetime(2022, 12, 7, 9, 0, tzinfo=TZ))
+    reminders = [m for m in _mails(db, "aalborg", "byraad") if m.kind == "reminder"]
+    assert [(m.context["deadline"], to_local(m.send_after).date()) for m in reminders] == [
+        ("2022-12-14", date(2022, 12, 7))
+    ]
