@@ -264,7 +264,8 @@ def plan_step(tx: ProcessTx, t: TaskRecord, at: datetime) -> dict[str, Any]:
     own deadline from its body's meeting calendar (``workflow.step_plan``), and the reminders
     planned for before then counted as done. Returns what the event records; ``{}`` without a
     calendar for the body (the stage's deadline, or the step's last plan, holds)."""
-    calendars = tx.calendars()
+    source = tx.calendar_source
+    calendars = source(tx.process.definition_path, tx.bound.year) if source else None
     bst = tx.bound.stage(t.stage_id)
     definition = bst.definition
     if calendars is None or not isinstance(definition, ApprovalStage):
@@ -279,9 +280,14 @@ def plan_step(tx: ProcessTx, t: TaskRecord, at: datetime) -> dict[str, Any]:
     if planned is None:
         return {}
     t.step_deadline = planned.deadline
+    data = planned.event_data()
+    if t.deadline_override is not None and t.deadline_override < to_local(sent).date():
+        # the party's extension ran out before this step was asked: never quote a past day
+        data["extension_passed"] = t.deadline_override.isoformat()
+        t.deadline_override = None
     if t.deadline is not None:
         t.reminders_done = sum(1 for m in tx.bound.reminder_moments(bst, t.deadline) if m <= sent)
-    return planned.event_data()
+    return data
 
 
 def ask(

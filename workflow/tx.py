@@ -29,7 +29,6 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import ClauseElement
 
-from workflow.councils import MeetingCalendars
 from workflow.errors import ConcurrentUpdate, NotFound
 from workflow.events import INSERT_EVENT, event_row
 from workflow.mail import Mail, outbox_row
@@ -91,13 +90,6 @@ class ProcessTx:
         self._cancellations: list[Cancellation] = []
         #: A document was added: what is read of the documents now is not kept.
         self.documents_changed = False
-
-    def calendars(self) -> MeetingCalendars | None:
-        """The councils' calendars of the process's year, if the entry point gave a source
-        and the year has a calendar file."""
-        if self.calendar_source is None:
-            return None
-        return self.calendar_source(self.process.definition_path, self.bound.year)
 
     @property
     def session(self) -> Session:

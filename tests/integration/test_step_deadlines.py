@@ -343,3 +343,30 @@ def test_a_postponed_step_is_planned_again_for_the_next_meeting(
     assert [(m.context["deadline"], to_local(m.send_after).date()) for m in reminders] == [
         ("2022-12-14", date(2022, 12, 7))
     ]
+
+
+def test_an_extension_that_ran_out_before_the_step_was_asked_is_not_quoted(
+    db: Database, socialaftale: Bundle
+) -> None:
+    key = _started(db, socialaftale)
+    svc = Service(db, link_secret=SECRET, calendars=calendars_of)
+    svc.extend(
+        key, APPROVAL, "aalborg", date(2022, 12, 2),
+        at=datetime(2022, 11, 10, 10, 0, tzinfo=TZ), actor="anne", reason="KKR aftalte det",
+    )  # fmt: skip
+    _approve(svc, key, "aalborg", "socialudvalg", datetime(2022, 12, 5, 10, 0, tzinfo=TZ))
+    (request,) = _mails(db, "aalborg", "byraad")
+    assert request.context["deadline"] == "2022-12-14"  # not the extension of 2 December
+    with db.sessions() as s:
+        event = s.scalar(
+            select(EventRow).where(EventRow.kind == "approval_requested", EventRow.step == "byraad")
+        )
+    assert event is not None and event.data["extension_passed"] == "2022-12-02"
+    # an extension still ahead when the step is asked wins over the step's own deadline
+    svc.extend(
+        key, APPROVAL, "thisted", date(2022, 12, 16),
+        at=datetime(2022, 11, 10, 10, 0, tzinfo=TZ), actor="anne", reason="KKR aftalte det",
+    )  # fmt: skip
+    _approve(svc, key, "thisted", "socialudvalg", datetime(2022, 12, 5, 11, 0, tzinfo=TZ))
+    (thisted,) = _mails(db, "thisted", "byraad")
+    assert thisted.context["deadline"] == "2022-12-16"
