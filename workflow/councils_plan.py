@@ -4,7 +4,8 @@ Issue 14's rule: each step of a party's chain (socialudvalg → byråd, or regio
 requested when the stage opens (the first step) or when the step before it is done (the
 later ones), for the body's first meeting whose agenda is still open on that day; its deadline
 is that meeting plus ``minutes_working_days`` for the minutes. A body without a calendar keeps
-the stage's one deadline. The engine does not use this yet; ``aftaleflow calendar risks`` does.
+the stage's one deadline. The meeting plan (``aftaleflow calendar risks``, the dashboard, ``status``)
+plans here; the engine plans each step as it asks for it with the same rule (``workflow.step_plan``).
 """
 
 from __future__ import annotations
