@@ -48,6 +48,7 @@ from aftaleflow.scheduler_logging import LateFilter, setup_logging
 from aftaleflow.scheduler_loop import serve
 from workflow.clock import Clock, clock_from
 from workflow.errors import AftaleflowError, SchedulerAlreadyRunning
+from workflow.risk_reads import calendars_of
 from workflow.scheduling import InstanceLock, last_tick_at, lock_sqlite_scheduler
 from workflow.service import Service
 from workflow.storage.db import Database, describe_failure
@@ -179,7 +180,7 @@ def _run(
         migrate(db)
     except SQLAlchemyError as e:
         return _fail(describe_failure(settings.database_url, e))
-    service = Service(db, link_secret=settings.secret_key)
+    service = Service(db, link_secret=settings.secret_key, calendars=calendars_of)
     the_demo, clock, last = _clock(args, service, db)
     intervals = Intervals.for_clock(
         clock,

@@ -16,6 +16,7 @@ from aftaleflow.config import Settings
 from workflow.calendar import to_local
 from workflow.clock import parse_moment
 from workflow.errors import AftaleflowError
+from workflow.risk_reads import calendars_of
 from workflow.service import Service, system_clock
 from workflow.storage.db import Database, require_schema
 
@@ -75,7 +76,7 @@ class App:
     def service(self, *, require: bool = True) -> Service:
         if require:
             require_schema(self.db.engine)
-        return Service(self.db, link_secret=self.settings.secret_key)
+        return Service(self.db, link_secret=self.settings.secret_key, calendars=calendars_of)
 
     def only_key(self, key: str | None) -> str:
         if key:

@@ -16,6 +16,7 @@ from aftaleflow.config import Settings
 from notifications.inbox import FetchReport, ImapConfig, fetch
 from workflow.errors import AftaleflowError
 from workflow.mail_replies import take_in
+from workflow.risk_reads import calendars_of
 from workflow.service import Service
 
 CLASSES_DA = {
@@ -62,7 +63,11 @@ def fetch_once(ctx: click.Context, at_text: str | None, limit: int | None) -> No
         worker=f"cli@{socket.gethostname()}:{os.getpid()}",
         limit=limit,
     )
-    taken = take_in(Service(db, link_secret=settings.secret_key), settings.upload_dir, at)
+    taken = take_in(
+        Service(db, link_secret=settings.secret_key, calendars=calendars_of),
+        settings.upload_dir,
+        at,
+    )
     click.echo(describe(report, config))
     received = sum(1 for t in taken if t.outcome == "received")
     if taken:

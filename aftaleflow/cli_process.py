@@ -20,6 +20,7 @@ from workflow.calendar import to_local
 from workflow.errors import AftaleflowError
 from workflow.labels import label
 from workflow.loader import load_bundle
+from workflow.risk_reads import calendars_of
 from workflow.service import Service, bound_for
 from workflow.storage.db import Database
 
@@ -207,7 +208,7 @@ def simulate(
     with tempfile.TemporaryDirectory(prefix="aftaleflow-sim-") as tmp:
         db = Database(f"sqlite:///{tmp}/simulation.db")
         db.migrate()
-        svc = Service(db, link_secret=app.settings.secret_key)
+        svc = Service(db, link_secret=app.settings.secret_key, calendars=calendars_of)
         on_tick: Callable[[datetime], None] | None = None
         if deliver:
             from aftaleflow.cli_mail import deliver_callback

@@ -20,6 +20,7 @@ from aftaleflow.config import Settings
 from notifications.inbox import ImapConfig, InboxError, fetch
 from workflow.clock import Clock
 from workflow.mail_replies import take_in
+from workflow.risk_reads import calendars_of
 from workflow.service import Service
 from workflow.storage.db import Database
 
@@ -39,7 +40,7 @@ class InboxReader:
         self.clock = clock
         self.stopping = stopping
         self.worker = f"scheduler@{socket.gethostname()}:{os.getpid()}"
-        self.service = Service(db, link_secret=settings.secret_key)
+        self.service = Service(db, link_secret=settings.secret_key, calendars=calendars_of)
 
     @property
     def description(self) -> str:

@@ -24,6 +24,7 @@ from web.i18n import LANGUAGES, choose_language, danish, lang, t
 from web.state import EXTENSION, WebState, state
 from web.uploads import CappedRequest
 from workflow.responses import Responses
+from workflow.risk_reads import calendars_of
 from workflow.service import Service, system_clock
 from workflow.storage.db import Database
 
@@ -82,7 +83,7 @@ def create_app(
     db = Database(database_url)
     app.extensions[EXTENSION] = WebState(
         db=db,
-        responses=Responses(Service(db, link_secret=secret_key)),
+        responses=Responses(Service(db, link_secret=secret_key, calendars=calendars_of)),
         clock=clock,
         wall_clock=wall_clock,
         limiter=security.MissLimiter(wall_clock),

@@ -18,7 +18,6 @@ from werkzeug.wrappers import Response
 
 from web.state import state
 from workflow import queries, users
-from workflow.deadlines import effective_deadline
 from workflow.labels import label
 from workflow.service import bound_for
 from workflow.storage.models import ProcessRow, TaskRow
@@ -130,7 +129,7 @@ def _task(t: TaskRow, deadline: date | None) -> dict[str, Any]:
         "step": t.step or None,
         "kind": t.kind,
         "status": t.status,
-        "deadline": _iso(effective_deadline(extended=t.deadline_override, stage=deadline)),
+        "deadline": _iso(t.deadline_or(deadline)),
         "deadline_extended": t.deadline_override is not None,
         "invited_at": _iso(t.invited_at),
         "opened_at": _iso(t.opened_at),

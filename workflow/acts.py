@@ -17,6 +17,7 @@ from workflow.changes import (
     complete_stage,
     document_info,
     notify_secretariat,
+    plan_step,
     refuse_before_opened,
     stage_name,
     state_da,
@@ -154,6 +155,9 @@ def record_approval(
         **_approved_version(tx),
         "recorded_by": actor,
     }
+    # a body that postponed its decision takes it at its next meeting: the step is planned
+    # again on its calendar (a step that had no plan keeps its deadline)
+    replanned = plan_step(tx, task, at) if decision == "postponed" and task.step_deadline else {}
     tx.event(
         at,
         actor,
@@ -162,7 +166,7 @@ def record_approval(
         party=party,
         step=step,
         reason=reason,
-        data=dict(task.decision),
+        data={**task.decision, **replanned},
     )
     if decision == "rejected":
         _block(tx, stage_id, party, step, at, actor, decision_text)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from workflow.calendar import to_local
 from workflow.councils import MeetingCalendars
-from workflow.councils_plan import DEFAULT_MINUTES_WORKING_DAYS, StepPlan, plan_steps
+from workflow.councils_plan import StepPlan, plan_steps
 from workflow.definition import ApprovalStage
 from workflow.timeline import BoundProcess, BoundStage
 
@@ -70,16 +70,21 @@ def approval_risks(
     *,
     agreement_up: bool,
     today: date,
-    minutes_working_days: int = DEFAULT_MINUTES_WORKING_DAYS,
+    minutes_working_days: int | None = None,
+    requested: Mapping[tuple[str, str, str], date] | None = None,
 ) -> list[StageRisks]:
     """Every approval stage's plan per party; ``steps`` maps (stage, party, step) to the
-    step's status and its deadline override (None: the stage's deadline)."""
+    step's status and its deadline override (None: the stage's deadline);
+    ``minutes_working_days`` by default the stage's own (``ApprovalStage``); ``requested``
+    maps (stage, party, step) to the day the step was asked for, or could be (the step before
+    it decided): the plan then follows what happened (``councils_plan.plan_steps``)."""
     out: list[StageRisks] = []
     for bst in bound.stages:
         st = bst.definition
         if not isinstance(st, ApprovalStage) or bst.deadline is None:
             continue
         opens = to_local(bst.opens_at).date()
+        minutes = st.minutes_working_days if minutes_working_days is None else minutes_working_days
         parties = []
         for slug in bound.bundle.participants:
             chain = list(st.chains.get(bound.bundle.parties.get(slug).kind, []))
@@ -87,9 +92,10 @@ def approval_risks(
                 (steps.get((bst.id, slug, b), ("", None))[1] or bst.deadline for b in chain),
                 default=bst.deadline,
             )
-            plans = plan_steps(
-                chain, calendars.for_party(slug), opens, deadline, minutes_working_days
-            )
+            asked = {
+                b: d for (sid, p, b), d in (requested or {}).items() if (sid, p) == (bst.id, slug)
+            }
+            plans = plan_steps(chain, calendars.for_party(slug), opens, deadline, minutes, asked)
             parties.append(PartyRisk(slug, deadline, tuple(
                 _step(p, steps.get((bst.id, slug, p.body), ("", None))[0], deadline,
                       agreement_up=agreement_up, today=today)

@@ -7,11 +7,13 @@ from datetime import datetime
 from typing import Any
 
 from workflow import machines
+from workflow.calendar import next_office_moment, to_local
 from workflow.dates import format_short
 from workflow.definition import ApprovalStage, QuestionnaireStage
 from workflow.errors import GuardRefused
 from workflow.links import make_token, token_hash
 from workflow.mail import Mail, due_at, iso_day
+from workflow.step_plan import plan_requested_step
 from workflow.storage.records import StageRecord, TaskRecord
 from workflow.timeline import BoundEvent, BoundStage
 from workflow.tx import ProcessTx
@@ -249,6 +251,45 @@ def first_mail_kind(t: TaskRecord) -> str:
     return "approval_request" if t.kind == "approval" else "invitation"
 
 
+def recipient_role(definition: object, step: str) -> str:
+    """The role a task's mails go to: an approval step's own (``step_recipients``), else the
+    stage's ``recipients``; a questionnaire's committee secretary by default."""
+    if isinstance(definition, ApprovalStage):
+        return definition.recipient_role(step)
+    return str(getattr(definition, "recipients", "committee_secretary"))
+
+
+def plan_step(tx: ProcessTx, t: TaskRecord, at: datetime) -> dict[str, Any]:
+    """An approval step about to be requested at ``at`` (or postponed by its body then): its
+    own deadline from its body's meeting calendar (``workflow.step_plan``), and the reminders
+    planned for before then counted as done. Returns what the event records; ``{}`` without a
+    calendar for the body (the stage's deadline, or the step's last plan, holds)."""
+    source = tx.calendar_source
+    calendars = source(tx.process.definition_path, tx.bound.year) if source else None
+    bst = tx.bound.stage(t.stage_id)
+    definition = bst.definition
+    if calendars is None or not isinstance(definition, ApprovalStage):
+        return {}
+    sent = next_office_moment(at, tx.bound.office_hour, tx.bound.office_end)
+    planned = plan_requested_step(
+        calendars.of(t.party, t.step),
+        to_local(sent).date(),
+        bst.deadline,
+        definition.minutes_working_days,
+    )
+    if planned is None:
+        return {}
+    t.step_deadline = planned.deadline
+    data = planned.event_data()
+    if t.deadline_override is not None and t.deadline_override < to_local(sent).date():
+        # the party's extension ran out before this step was asked: never quote a past day
+        data["extension_passed"] = t.deadline_override.isoformat()
+        t.deadline_override = None
+    if t.deadline is not None:
+        t.reminders_done = sum(1 for m in tx.bound.reminder_moments(bst, t.deadline) if m <= sent)
+    return data
+
+
 def ask(
     tx: ProcessTx,
     t: TaskRecord,
@@ -257,9 +298,11 @@ def ask(
     seq: int = 0,
     reissued: bool = False,
     now: bool = False,
+    planned: dict[str, Any] | None = None,
 ) -> datetime:
     """Queue the mail that asks the party (invitation or approval request) with a fresh link;
-    returns when it is due (``now``: at once, else at the next office moment)."""
+    returns when it is due (``now``: at once, else at the next office moment). ``planned``:
+    the step's plan (``plan_step``), whose meeting and agenda deadline the request names."""
     bst = tx.bound.stage(t.stage_id)
     definition = bst.definition
     details: dict[str, Any] = {"deadline": iso_day(t.deadline), "link": issue_link(tx, t, at)}
@@ -271,7 +314,10 @@ def ask(
     else:
         details["body"] = t.step
         details["document"] = document_info(tx)
-    role = getattr(definition, "recipients", "committee_secretary")
+        if planned and planned.get("meeting"):
+            details["meeting"] = planned["meeting"]
+            details["agenda_deadline"] = planned["agenda_deadline"]
+    role = recipient_role(definition, t.step)
     kind = first_mail_kind(t)
     mail = Mail(
         kind=kind,

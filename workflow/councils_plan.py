@@ -4,7 +4,8 @@ Issue 14's rule: each step of a party's chain (socialudvalg → byråd, or regio
 requested when the stage opens (the first step) or when the step before it is done (the
 later ones), for the body's first meeting whose agenda is still open on that day; its deadline
 is that meeting plus ``minutes_working_days`` for the minutes. A body without a calendar keeps
-the stage's one deadline. The engine does not use this yet; ``aftaleflow calendar risks`` does.
+the stage's one deadline. The meeting plan (``aftaleflow calendar risks``, the dashboard, ``status``)
+plans here; the engine plans each step as it asks for it with the same rule (``workflow.step_plan``).
 """
 
 from __future__ import annotations
@@ -63,12 +64,18 @@ def plan_steps(
     opens: date,
     deadline: date,
     minutes_working_days: int = DEFAULT_MINUTES_WORKING_DAYS,
+    requested: Mapping[str, date] | None = None,
 ) -> list[StepPlan]:
     """Plan ``chain`` (bodies in order) for one party; ``calendars`` maps its bodies to their
-    meetings (``MeetingCalendars.for_party``); ``opens`` and ``deadline`` are the stage's."""
+    meetings (``MeetingCalendars.for_party``); ``opens`` and ``deadline`` are the stage's.
+    ``requested`` maps a body to the day its request went out (or, for a step still to ask,
+    the day the step before it was decided): the plan follows what happened, as the engine
+    did (``workflow.step_plan``), and plans the rest from there."""
     plans: list[StepPlan] = []
     request: date | None = next_working_day(opens)
     for body in chain:
+        if requested and body in requested:
+            request = requested[body]
         meetings = calendars.get(body) or ()
         if request is None:  # the step before has no meeting left: this one cannot be planned
             plans.append(StepPlan(body, None, None, None, None, bool(meetings)))

@@ -13,7 +13,14 @@ from typing import Any
 from workflow import live_plan
 from workflow.acts import cancel_party_reminders, check_new_deadline, replan_from_deadline
 from workflow.calendar import to_local
-from workflow.changes import first_mail_kind, issue_link, stage_name, state_da, state_en
+from workflow.changes import (
+    first_mail_kind,
+    issue_link,
+    recipient_role,
+    stage_name,
+    state_da,
+    state_en,
+)
 from workflow.dates import format_day
 from workflow.definition import QuestionnaireStage
 from workflow.errors import GuardRefused
@@ -70,7 +77,7 @@ def move_deadline(
     record = {"deadline": deadline.isoformat(), "sequence": seq}
     tx.change_plan(live_plan.with_deadline(tx.process.plan_changes, stage_id, record))
     now = tx.bound.stage(stage_id)
-    out: dict[str, list[str]] = {"told": [], "answered": [], "extended": []}
+    out: dict[str, list[str]] = {"told": [], "answered": [], "extended": [], "council_meeting": []}
     cancelled = 0
     for party in tx.bound.bundle.participants:
         chain = tx.state.chain(stage_id, party)
@@ -80,6 +87,10 @@ def move_deadline(
             out["extended"].append(party)
             continue
         waiting = [t for t in chain if t.status in WAITING]
+        if any(t.step_deadline is not None for t in waiting):
+            # an approval step asked for its council's meeting keeps that meeting's deadline
+            out["council_meeting"].append(party)
+            continue
         if not waiting:
             if all(t.status in ANSWERED for t in chain):
                 out["answered"].append(party)
@@ -111,7 +122,7 @@ def _tell(tx: ProcessTx, bst: BoundStage, t: TaskRecord, old: date, seq: int, at
     }
     if t.kind == "approval":
         details["body"] = t.step
-    role = getattr(definition, "recipients", "committee_secretary")
+    role = recipient_role(definition, t.step)
     tx.mail(
         Mail(
             kind="new_deadline",

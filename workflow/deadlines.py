@@ -6,8 +6,11 @@ from __future__ import annotations
 from datetime import date
 
 
-def effective_deadline(*, extended: date | None, stage: date | None) -> date | None:
+def effective_deadline(
+    *, extended: date | None, stage: date | None, step: date | None = None
+) -> date | None:
     """The party's own extension (``tasks.deadline_override``, ``workflow.acts.extend``) if it
-    has one, else the stage's deadline as the live plan has it: moved for every party
-    (``workflow.live_plan``) or, unmoved, the definition's."""
-    return extended or stage
+    has one, else its approval step's own deadline from the council's calendar
+    (``tasks.step_deadline``, ``workflow.step_plan``), else the stage's deadline as the live
+    plan has it: moved for every party (``workflow.live_plan``) or, unmoved, the definition's."""
+    return extended or step or stage

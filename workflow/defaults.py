@@ -25,6 +25,10 @@ CACHED_DEFINITIONS = 64
 #: Working days a questionnaire stays open after its deadline when no ``closes`` is given.
 CLOSE_AFTER_WORKING_DAYS = 10
 
+#: An approval step requested when its body's calendar has no meeting with an open agenda
+#: left gets the stage's deadline, but never fewer working days than this (never a past day).
+NO_MEETING_WORKING_DAYS = 10
+
 # ---------------------------------------------------------------------- storage
 
 #: How long a SQLite connection waits for a lock before giving up (milliseconds).

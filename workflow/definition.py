@@ -229,11 +229,36 @@ class ApprovalStage(StageBase, ReminderRules):
     }
     deadline: str
     recipients: Role = "council_secretariat"
+    step_recipients: dict[Body, Role] = {}
+    """Who is asked for one body's step (``socialudvalg: committee_secretary``); the steps
+    not named go to ``recipients``."""
+    minutes_working_days: int = Field(default=2, ge=0, le=30)
+    """Working days after a body's meeting that its minutes (the decision) reach the
+    secretariat: a step planned on the councils' calendars is due then."""
 
     @field_validator("deadline")
     @classmethod
     def check_approval_deadline(cls, v: str | None) -> str | None:
         return valid_date_expr(v)
+
+    @model_validator(mode="after")
+    def _step_recipients_in_a_chain(self) -> ApprovalStage:
+        steps = {b for chain in self.chains.values() for b in chain}
+        for body in self.step_recipients:
+            if body not in steps:
+                raise LocatedValueError(
+                    f"trinnet {body!r} er ikke med i nogen kæde ({', '.join(sorted(steps))}); "
+                    "fjern det fra 'step_recipients', eller føj det til 'chains'",
+                    ("step_recipients", body),
+                )
+        return self
+
+    def recipient_role(self, step: str) -> str:
+        """The role asked for (and reminded of) one step of the chain."""
+        for body, role in self.step_recipients.items():
+            if body == step:
+                return role
+        return self.recipients
 
 
 class SubmissionStage(StageBase):

@@ -23,7 +23,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflow.deadlines import effective_deadline
 from workflow.definition import QuestionnaireStage
 from workflow.definition_parties import Contact
 from workflow.definition_questions import Questionnaire
@@ -102,7 +101,7 @@ def resolve_target(s: Session, secret: str, token: str, at: datetime, *, via: st
         raise LinkNotFound()  # a row that was re-pointed in the database
     bound = bound_for(row)
     bst = bound.stage(task.stage_id)
-    deadline = effective_deadline(extended=task.deadline_override, stage=bst.deadline)
+    deadline = task.deadline_or(bst.deadline)
     expires = bound.link_expires_at(bst, deadline)
     if expires is not None and at > expires:
         raise LinkNotFound()

@@ -10,7 +10,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from workflow.calendar import to_local, working_days_between
-from workflow.deadlines import effective_deadline
 from workflow.errors import NotFound
 from workflow.planner import past_deadline
 from workflow.storage.models import (
@@ -227,7 +226,7 @@ class OverdueTask:
 
 
 def _task_deadline(t: TaskRow, bst: BoundStage) -> date | None:
-    return effective_deadline(extended=t.deadline_override, stage=bst.deadline)
+    return t.deadline_or(bst.deadline)
 
 
 def upcoming_mails(s: Session, row: ProcessRow, bound: BoundProcess) -> list[UpcomingMail]:

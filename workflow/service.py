@@ -34,6 +34,7 @@ from workflow.defaults import LATE_LOG_THRESHOLD
 from workflow.loader import Bundle
 from workflow.planner import document_conflict
 from workflow.state import ProcessStates
+from workflow.step_plan import CalendarSource
 from workflow.storage.db import Database
 from workflow.tick import Applied, TickReport, advance
 from workflow.timeline import BoundEvent, bound_for
@@ -51,17 +52,23 @@ __all__ = [
 
 
 class Service:
-    """Commands on processes. ``link_secret`` derives personal-link tokens."""
+    """Commands on processes. ``link_secret`` derives personal-link tokens; ``calendars``
+    finds the councils' meeting calendars an approval step is planned on (``workflow.step_plan``;
+    the entry points pass ``workflow.risk_reads.calendars_of``; None: every step keeps its
+    stage's deadline)."""
 
-    def __init__(self, db: Database, *, link_secret: str) -> None:
+    def __init__(
+        self, db: Database, *, link_secret: str, calendars: CalendarSource | None = None
+    ) -> None:
         self.db = db
         self.link_secret = link_secret
+        self.calendars = calendars
         self.states = ProcessStates()
 
     @contextmanager
     def transaction(self, key: str) -> Iterator[ProcessTx]:
         """A ``ProcessTx`` over the process ``key``: commit it with ``tx.commit()``."""
-        with process_tx(self.db, key, self.states, self.link_secret) as tx:
+        with process_tx(self.db, key, self.states, self.link_secret, self.calendars) as tx:
             yield tx
 
     # ------------------------------------------------------------------ the engine

@@ -1,8 +1,10 @@
 """A whole cycle on a virtual clock: the engine ticks, simulated people answer and decide.
 
 Simulated parties answer and approve on the first working day after they are asked (at
-10:00), except the parties named ``late``, which answer only after their deadline (one
-working day after the escalation, or three after the deadline when there is none). The
+10:00), a council whose step is planned on its meeting calendar on the working day after
+that meeting, except the parties named ``late``, which answer only after their deadline (one
+working day after the escalation, or three after the (step's own) deadline when there is
+none). The
 simulated secretariat records each meeting and decision when the meeting has ended.
 """
 
@@ -21,7 +23,7 @@ from workflow.calendar import add_working_days, local_to_utc, to_local
 from workflow.loader import Bundle
 from workflow.planner import INVITE, OPEN_STAGE, REQUEST_APPROVAL, SUBMIT_AGREEMENT, Action
 from workflow.service import Applied, Service, bound_for
-from workflow.storage.models import OutboxRow, ProcessRow
+from workflow.storage.models import EventRow, OutboxRow, ProcessRow
 from workflow.timeline import BoundProcess
 
 #: When a simulated person acts on a working day (Danish time).
@@ -97,7 +99,8 @@ def simulate(
                 when = _answer_time(bound, act.stage, act.party, at, late)
                 schedule(when, _answer(fresh, key, act.stage, act.party))
             elif act.kind == REQUEST_APPROVAL:
-                when = _answer_time(bound, act.stage, act.party, at, late)
+                plan = _step_plan(fresh, key, act.stage, act.party, act.step)
+                when = _answer_time(bound, act.stage, act.party, at, late, plan)
                 schedule(when, _approve(fresh, key, act.stage, act.party, act.step))
             elif act.kind == SUBMIT_AGREEMENT:
                 result.happenings[-1] = _with_attachment(fresh, key, result.happenings[-1])
@@ -150,17 +153,56 @@ def _next_working_moment(at: datetime) -> datetime:
     return local_to_utc(add_working_days(to_local(at).date(), 1), ACT_AT)
 
 
+def _step_plan(
+    fresh: Callable[[], Service], key: str, stage: str, party: str, step: str
+) -> tuple[date, date | None] | None:
+    """A requested approval step's own deadline and the meeting it asks for, as the engine
+    recorded them (``workflow.step_plan``); None: the step keeps the stage's deadline."""
+    with fresh().db.sessions() as s:
+        data = s.scalar(
+            select(EventRow.data)
+            .join(ProcessRow, ProcessRow.id == EventRow.process_id)
+            .where(
+                ProcessRow.key == key,
+                EventRow.kind == "approval_requested",
+                EventRow.stage_id == stage,
+                EventRow.party == party,
+                EventRow.step == step,
+            )
+            .order_by(EventRow.id.desc())
+            .limit(1)
+        )
+    if not data or not data.get("step_deadline"):
+        return None
+    meeting = data.get("meeting")
+    return date.fromisoformat(data["step_deadline"]), (
+        date.fromisoformat(meeting) if meeting else None
+    )
+
+
 def _answer_time(
-    bound: BoundProcess, stage_id: str, party: str, at: datetime, late: frozenset[str]
+    bound: BoundProcess,
+    stage_id: str,
+    party: str,
+    at: datetime,
+    late: frozenset[str],
+    plan: tuple[date, date | None] | None = None,
 ) -> datetime:
+    """When a simulated party answers or decides: the working day after it is asked, or, for
+    a step planned on its council's calendar, the working day after the meeting; a ``late``
+    party only after its (the step's own) deadline."""
+    deadline, meeting = plan if plan is not None else (None, None)
     if party not in late:
+        if meeting is not None:
+            after_meeting = local_to_utc(add_working_days(meeting, 1), ACT_AT)
+            return max(after_meeting, _next_working_moment(at))
         return _next_working_moment(at)
     st = bound.stage(stage_id)
     assert st.deadline is not None
     rules = st.rules
     esc = rules.escalate_after_working_days if rules else None
     after = (esc + 1) if esc is not None else 3
-    when = local_to_utc(add_working_days(st.deadline, after), ACT_AT)
+    when = local_to_utc(add_working_days(deadline or st.deadline, after), ACT_AT)
     if st.closes_at is not None and when > st.closes_at:
         when = local_to_utc(to_local(st.closes_at).date(), ACT_AT)
     return max(when, _next_working_moment(at))

@@ -23,6 +23,8 @@ from workflow.changes import (
     first_mail_kind,
     next_seq,
     open_stage,
+    plan_step,
+    recipient_role,
 )
 from workflow.definition import SubmissionStage
 from workflow.errors import AftaleflowError
@@ -151,9 +153,11 @@ def _ask(tx: ProcessTx, a: Action, at: datetime, actor: str, late: Late) -> None
     trigger, kind = ("invite", "invited") if a.kind == INVITE else ("request", "approval_requested")
     t.status = machines.fire(t.machine, t.status, trigger)
     t.invited_at = t.last_mail_at = at
-    ask(tx, t, at)
+    planned = plan_step(tx, t, at) if a.kind == REQUEST_APPROVAL else {}
+    ask(tx, t, at, planned=planned)
     step = t.step if a.kind == REQUEST_APPROVAL else ""
-    tx.event(at, actor, kind, stage=t.stage_id, party=t.party, step=step, data=late)
+    data = {**late, **planned}
+    tx.event(at, actor, kind, stage=t.stage_id, party=t.party, step=step, data=data)
 
 
 def _remind(tx: ProcessTx, a: Action, at: datetime, actor: str, late: Late) -> None:
@@ -164,7 +168,7 @@ def _remind(tx: ProcessTx, a: Action, at: datetime, actor: str, late: Late) -> N
     deadline = t.deadline
     today = to_local(at).date()
     definition = tx.bound.stage(t.stage_id).definition
-    role = getattr(definition, "recipients", "committee_secretary")
+    role = recipient_role(definition, t.step)
     details = {
         "deadline": iso_day(deadline),
         "n": a.n,

@@ -34,6 +34,7 @@ from workflow.events import INSERT_EVENT, event_row
 from workflow.live_plan import live
 from workflow.mail import Mail, outbox_row
 from workflow.state import ProcessState, ProcessStates
+from workflow.step_plan import CalendarSource
 from workflow.storage import reads, records
 from workflow.storage.db import Database
 from workflow.storage.fast import STATEMENTS
@@ -63,9 +64,17 @@ class Cancellation:
 class ProcessTx:
     """The transaction: records to change, and what ``commit()`` will write."""
 
-    def __init__(self, conn: Connection, state: ProcessState, link_secret: str) -> None:
+    def __init__(
+        self,
+        conn: Connection,
+        state: ProcessState,
+        link_secret: str,
+        calendar_source: CalendarSource | None = None,
+    ) -> None:
         #: The transaction's connection (begun); ``session`` reads ORM rows on it.
         self.conn = conn
+        #: Where the councils' calendars are found (``workflow.step_plan``); None: none.
+        self.calendar_source = calendar_source
         self._session: Session | None = None
         #: Derives the personal-link tokens (``workflow.links``).
         self.link_secret = link_secret
@@ -373,7 +382,11 @@ def _read(conn: Connection, key: str, states: ProcessStates) -> ProcessState:
 
 @contextmanager
 def process_tx(
-    db: Database, key: str, states: ProcessStates, link_secret: str
+    db: Database,
+    key: str,
+    states: ProcessStates,
+    link_secret: str,
+    calendar_source: CalendarSource | None = None,
 ) -> Iterator[ProcessTx]:
     """Begin a transaction over the process ``key``; end it with ``tx.commit()`` (leaving the
     block without it rolls back, and the kept state is dropped)."""
@@ -381,7 +394,7 @@ def process_tx(
     tx: ProcessTx | None = None
     try:
         conn.begin()
-        tx = ProcessTx(conn, _read(conn, key, states), link_secret)
+        tx = ProcessTx(conn, _read(conn, key, states), link_secret, calendar_source)
         yield tx
     finally:
         if tx is None or not tx.committed:

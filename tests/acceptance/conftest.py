@@ -31,6 +31,7 @@ from sqlalchemy import create_engine, select, text
 
 from aftaleflow import demo
 from tests.conftest import PG_URL, ROOT
+from workflow.risk_reads import calendars_of
 from workflow.service import Service
 from workflow.storage.db import Database
 from workflow.storage.models import EventRow, OutboxRow
@@ -294,7 +295,7 @@ def reference_run(tmp_path: Path) -> Reference:
     """
     with opened(f"sqlite:///{tmp_path / 'reference.db'}") as db:
         db.migrate()
-        service = Service(db, link_secret="reference")
+        service = Service(db, link_secret="reference", calendars=calendars_of)  # as the scheduler
         the_demo = demo.seed(service)
         at = the_demo.start
         for _ in range(10_000):

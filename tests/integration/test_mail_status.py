@@ -73,6 +73,10 @@ def test_simulate_deliver_sends_the_years_mail_to_the_configured_server(
     kinds = Counter(str(m.message["X-Aftaleflow-Key"]).split("/")[4] for m in received)
     assert kinds["invitation"] == 12 and kinds["escalation"] == 2 and kinds["submission"] == 1
     # 96, the reports to the dialogue forum (12), and the workshop sign-up reminders (3 × 12)
-    # and minimum flags (3): nobody signs up
-    assert len({m.message["Message-ID"] for m in received}) == len(received) == 147
-    assert "sent: 147" in result.stdout
+    # and minimum flags (3): nobody signs up; and, with each approval step due after its own
+    # council meeting (the shipped 2022 calendar), 25 approval reminders instead of the late
+    # parties' 4: 11 + 2 socialudvalg, 10 + 1 byråd (Morsø's first skipped, under two days
+    # after its request), 1 regionsråd
+    assert kinds["reminder"] == 6 + 25
+    assert len({m.message["Message-ID"] for m in received}) == len(received) == 168
+    assert "sent: 168" in result.stdout

@@ -357,3 +357,19 @@ def test_a_mail_the_secretariat_wrote_keeps_its_words_and_escapes_them(
     assert f"{attached}: Bilag.pdf" in out.text
     assert "<p>Mødet flyttes.<br>Se &lt;b&gt;bilaget&lt;/b&gt; &amp; svar.</p>" in out.html
     assert "<b>bilaget</b>" not in out.html
+
+
+def test_an_approval_request_names_the_meeting_it_asks_for() -> None:
+    planned = {"meeting": "2022-12-12", "agenda_deadline": "2022-12-05", "deadline": "2022-12-14"}
+    da = render(mail("approval_request", **planned), DA)
+    assert "Frist: onsdag den 14. december 2022" in da.text
+    assert "Møde: mandag den 12. december 2022 (dagsordensfrist mandag den 5. december 2022)" in (
+        da.text
+    )
+    assert "mandag den 12. december 2022 (dagsordensfrist mandag den 5. december 2022)" in da.html
+    en = render(mail("approval_request", **planned), EN)
+    assert "Meeting: Monday 12 December 2022 (agenda deadline Monday 5 December 2022)" in en.text
+    assert "Monday 12 December 2022 (agenda deadline" in en.html
+    # without a calendar: no meeting line
+    plain = render(mail("approval_request"), DA)
+    assert "Møde:" not in plain.text and "dagsordensfrist" not in plain.html

@@ -24,7 +24,6 @@ from web.dashboard.texts import dt
 from web.i18n import lang
 from web.state import state
 from workflow.dates import format_date, format_sending
-from workflow.deadlines import effective_deadline
 from workflow.errors import AftaleflowError
 from workflow.labels import label
 from workflow.service import Service
@@ -225,8 +224,7 @@ def extend(key: str, stage: str, party: str) -> Page:
     ctx = action_context(key, stage, party)
     with state().db.sessions() as s:
         found = task(s, ctx["row"], stage, party, "")
-    extended = found.deadline_override if found else None
-    current = effective_deadline(extended=extended, stage=ctx["stage"].deadline)
+    current = found.deadline_or(ctx["stage"].deadline) if found else ctx["stage"].deadline
     if current is not None:
         ctx["facts"].append(("deadline", format_date(current, lang())))
     form = forms.ExtendForm()

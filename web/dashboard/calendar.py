@@ -27,7 +27,6 @@ from web.i18n import lang
 from web.state import state
 from workflow import dates, queries, user_feeds
 from workflow.calendar import to_local
-from workflow.deadlines import effective_deadline
 from workflow.feed import FeedEntry, FeedTask, process_entries
 from workflow.feed_ics import feed_ics
 from workflow.service import bound_for
@@ -50,9 +49,7 @@ def entries(s: Session) -> list[FeedEntry]:
                 t.stage_id,
                 t.party,
                 t.status,
-                effective_deadline(
-                    extended=t.deadline_override, stage=bound.stage(t.stage_id).deadline
-                ),
+                t.deadline_or(bound.stage(t.stage_id).deadline),
                 t.reminders_done,
                 extended=t.deadline_override is not None,
             )

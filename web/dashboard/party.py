@@ -22,7 +22,6 @@ from web.dashboard.blueprint import bp
 from web.dashboard.mail_answers import received_mails
 from web.state import state
 from workflow import queries
-from workflow.deadlines import effective_deadline
 from workflow.definition import QuestionnaireStage
 from workflow.exports import answer_text
 from workflow.storage.models import AnswerRow, DocumentRow, ProcessRow, TaskRow
@@ -106,7 +105,7 @@ def _task_lines(
             TaskLine(
                 bst,
                 t,
-                effective_deadline(extended=t.deadline_override, stage=bst.deadline),
+                t.deadline_or(bst.deadline),
                 upcoming.get((t.stage_id, t.step)),
                 versions.get(got) if got else None,
                 minutes_of(t, party_name, bst.definition.name),

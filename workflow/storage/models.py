@@ -27,6 +27,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from workflow.deadlines import effective_deadline
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """Aware UTC datetimes in, aware UTC datetimes out, on SQLite and PostgreSQL alike."""
@@ -118,6 +120,9 @@ class TaskRow(Base):
     kind: Mapped[str] = mapped_column(String(20))
     status: Mapped[str] = mapped_column(String(20), default="pending")
     deadline_override: Mapped[date | None] = mapped_column(Date)
+    #: An approval step's own deadline, planned on its body's meeting calendar when it is
+    #: requested (``workflow.step_plan``); None: the stage's deadline.
+    step_deadline: Mapped[date | None] = mapped_column(Date)
     invited_at: Mapped[datetime | None]
     opened_at: Mapped[datetime | None]
     submitted_at: Mapped[datetime | None]
@@ -127,6 +132,13 @@ class TaskRow(Base):
     escalated: Mapped[bool] = mapped_column(Boolean, default=False)
     link_generation: Mapped[int] = mapped_column(Integer, default=1)
     decision: Mapped[dict[str, Any] | None]
+
+    def deadline_or(self, stage_deadline: date | None) -> date | None:
+        """The deadline the task has now: an extension, else the step's own, else the
+        stage's (``TaskRecord.deadline`` on the write side)."""
+        return effective_deadline(
+            extended=self.deadline_override, step=self.step_deadline, stage=stage_deadline
+        )
 
 
 class EventRow(Base):

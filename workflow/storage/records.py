@@ -136,7 +136,8 @@ class StageRecord(Record):
 
 class TaskRecord(Record):
     """A task; ``stage_deadline`` (not a column) is its stage's deadline, set by the state that
-    holds it, so ``deadline`` is the one the task has now (an extension overrides it)."""
+    holds it, so ``deadline`` is the one the task has now: an extension, else the approval
+    step's own (``step_deadline``), else the stage's."""
 
     table = TABLES["tasks"]
     natural_key = ("process_id", "stage_id", "party", "step")
@@ -151,6 +152,7 @@ class TaskRecord(Record):
     kind: str
     status: str
     deadline_override: date | None
+    step_deadline: date | None
     invited_at: datetime | None
     opened_at: datetime | None
     submitted_at: datetime | None
@@ -172,7 +174,9 @@ class TaskRecord(Record):
     @property
     def deadline(self) -> date | None:
         d = self.__dict__
-        return effective_deadline(extended=d["deadline_override"], stage=d.get("stage_deadline"))
+        return effective_deadline(
+            extended=d["deadline_override"], step=d["step_deadline"], stage=d.get("stage_deadline")
+        )
 
     @property
     def machine(self) -> str:
