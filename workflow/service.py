@@ -25,6 +25,7 @@ from workflow import (
     stage_control,
 )
 from workflow.clock import system_clock
+from workflow.contact_commands import ContactCommands
 from workflow.defaults import LATE_LOG_THRESHOLD
 from workflow.loader import Bundle
 from workflow.planner import document_conflict
@@ -52,6 +53,8 @@ class Service:
         self.db = db
         self.link_secret = link_secret
         self.states = ProcessStates()
+        #: The parties' contacts: add, replace, deactivate (``workflow.contact_commands``).
+        self.contacts = ContactCommands(db, self.transaction)
 
     @contextmanager
     def transaction(self, key: str) -> Iterator[ProcessTx]:

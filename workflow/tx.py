@@ -29,6 +29,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import ClauseElement
 
+from workflow.contact_book import ContactBook, read_book
+from workflow.definition_parties import Contact
 from workflow.errors import ConcurrentUpdate, NotFound
 from workflow.events import INSERT_EVENT, event_row
 from workflow.mail import Mail, outbox_row
@@ -81,6 +83,7 @@ class ProcessTx:
         self._cancellations: list[Cancellation] = []
         #: A document was added: what is read of the documents now is not kept.
         self.documents_changed = False
+        self._book: ContactBook | None = None
 
     @property
     def session(self) -> Session:
@@ -130,6 +133,17 @@ class ProcessTx:
     def add_stage(self, st: StageRecord) -> None:
         self.state.new.append(st)
         self.state.hold_stage(st)
+
+    def contact_book(self) -> ContactBook:
+        """The parties' contacts (``workflow.contact_book``), read once per transaction, on
+        the first mail it queues to a party."""
+        if self._book is None:
+            self._book = read_book(self.conn, self.bound.bundle.parties)
+        return self._book
+
+    def addresses(self, party: str, role: str) -> list[Contact]:
+        """Who a mail to ``party``'s ``role`` goes to now (the live contacts)."""
+        return self.contact_book().addresses(party, role)
 
     # ------------------------------------------------------------ what commit() writes
 
@@ -214,6 +228,7 @@ class ProcessTx:
                 "generation": generation,
                 "created_at": at,
                 "revoked_at": None,
+                "kept": False,
             }
         )
 

@@ -1,0 +1,288 @@
+"""Contacts are live data (issue 13, item 1): the party registry seeds them when a process
+starts; the secretariat adds, replaces and deactivates them, every change audited with a
+reason, and a new contact is sent what is pending for its role with a new personal link.
+Delivered to a real SMTP server (aiosmtpd); SQLite, and PostgreSQL when configured."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from aftaleflow.cli_mail import make_transport
+from aftaleflow.config import Settings
+from notifications.sender import deliver_due
+from tests.browser.support import (
+    AFTER_INVITATIONS,
+    KEY,
+    QUESTIONNAIRE,
+    SECRET,
+    Clock,
+    build_app,
+    run_until,
+    token,
+)
+from web import close_app
+from workflow.calendar import TZ
+from workflow.errors import GuardRefused, NotFound
+from workflow.loader import Bundle, load_bundle
+from workflow.service import Service
+from workflow.storage.db import Database
+from workflow.storage.models import ContactRow, EventRow, OutboxRow, TaskRow
+
+from .conftest import SmtpServer, make_settings
+from .test_web_respond import COMPLETE
+
+ROOT = Path(__file__).resolve().parents[2]
+#: Tuesday 5 April 2022 10:00, in office hours: the invitations went out the day before.
+TUESDAY = datetime(2022, 4, 5, 10, 0, tzinfo=TZ)
+OLD = "socialudvalg@laeso.example"
+NEW = "ny.sekretaer@laeso.example"
+LINK = re.compile(r"https://aftaleflow\.example/svar/([A-Za-z0-9_-]{43})")
+
+
+@pytest.fixture
+def settings(tmp_path: Path, mail_db: Database, smtp_server: SmtpServer) -> Settings:
+    return make_settings(tmp_path, mail_db, smtp_server.url, AFTALEFLOW_SECRET_KEY=SECRET)
+
+
+@pytest.fixture
+def client(mail_db: Database, tmp_path: Path) -> Iterator[FlaskClient]:
+    app = build_app(mail_db.url, tmp_path / "uploads", Clock(TUESDAY))
+    yield app.test_client()
+    close_app(app)
+
+
+def deliver(db: Database, settings: Settings, at: datetime) -> int:
+    return deliver_due(db, make_transport(settings), settings, at).claimed
+
+
+def service(db: Database) -> Service:
+    return Service(db, link_secret=SECRET)
+
+
+def bundle() -> Bundle:
+    return load_bundle(ROOT / "definitions/processes/socialaftale.yaml", reference_year=2022)
+
+
+def replace_laeso(db: Database, *, revoke_old: bool) -> None:
+    change = service(db).contacts.replace(
+        KEY,
+        "laeso",
+        "committee_secretary",
+        OLD,
+        name="Ny sekretær for Socialudvalget",
+        address=NEW,
+        at=TUESDAY,
+        actor="anna",
+        reason="Udvalgssekretæren er stoppet",
+        revoke_old=revoke_old,
+    )
+    assert change.kind == "replaced" and change.old_address == OLD
+    assert [(r.stage, r.generation) for r in change.reissued] == [(QUESTIONNAIRE, 2)]
+
+
+def answer(client: FlaskClient, tok: str) -> int:
+    url = f"/svar/{tok}"
+    page = client.get(url)
+    assert page.status_code == 200
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert found
+    form = {"csrf_token": found.group(1), "action": "submit", **COMPLETE}
+    return client.post(url, data=form, content_type="multipart/form-data").status_code
+
+
+@pytest.mark.smtp
+@pytest.mark.parametrize("revoke_old", [False, True], ids=["old-link-kept", "old-link-revoked"])
+def test_replacing_laesos_committee_secretary_mid_questionnaire(
+    mail_db: Database,
+    settings: Settings,
+    smtp_server: SmtpServer,
+    client: FlaskClient,
+    revoke_old: bool,
+) -> None:
+    db = mail_db
+    run_until(db, bundle(), AFTER_INVITATIONS)
+    deliver(db, settings, AFTER_INVITATIONS)
+    first = [m for m in smtp_server.received if OLD in m.rcpt_tos]
+    assert len(first) == 1  # the invitation, to the registry's contact
+    old_link = LINK.search(first[0].message.get_body(("plain",)).get_content())  # type: ignore[union-attr]
+    assert old_link and old_link.group(1) == token(db, "laeso")
+
+    replace_laeso(db, revoke_old=revoke_old)
+    assert deliver(db, settings, TUESDAY) == 1  # in office hours: at once
+    got = smtp_server.received[-1]
+    assert got.rcpt_tos == (NEW,)
+    text = got.message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    new_link = LINK.search(text)
+    assert new_link and new_link.group(1) == token(db, "laeso", generation=2)
+    assert "Spørgsmål til de politiske udvalg" in got.message["Subject"]
+
+    # the old contact's link works on unless the secretariat revoked it
+    assert client.get(f"/svar/{old_link.group(1)}").status_code == (404 if revoke_old else 200)
+    assert answer(client, new_link.group(1)) == 303  # the new contact answers
+    with db.sessions() as s:
+        task = s.scalar(
+            select(TaskRow).where(TaskRow.party == "laeso", TaskRow.stage_id == QUESTIONNAIRE)
+        )
+        assert task is not None and task.status == "submitted"
+        rows = s.scalars(
+            select(ContactRow).where(
+                ContactRow.party == "laeso", ContactRow.role == "committee_secretary"
+            )
+        ).all()
+        assert [(r.address, r.active, r.created_by) for r in rows] == [
+            (OLD, False, "registry"),
+            (NEW, True, "anna"),
+        ]
+        assert rows[0].changed_by == "anna" and rows[0].reason == "Udvalgssekretæren er stoppet"
+        event = s.scalar(select(EventRow).where(EventRow.kind == "contact_replaced"))
+        assert event is not None
+        assert (event.actor, event.party, event.reason) == (
+            "anna",
+            "laeso",
+            "Udvalgssekretæren er stoppet",
+        )
+        assert event.data["old_address"] == OLD and event.data["address"] == NEW
+        assert event.data["old_link_revoked"] is revoke_old
+        reissued = s.scalar(
+            select(EventRow).where(EventRow.kind == "link_reissued", EventRow.party == "laeso")
+        )
+        assert reissued is not None
+        assert reissued.data["old_link"] == ("revoked" if revoke_old else "kept")
+        # the receipt of the answer goes to the new contact only
+        receipt = s.scalar(
+            select(OutboxRow).where(OutboxRow.kind == "receipt", OutboxRow.party == "laeso")
+        )
+        assert receipt is not None and [r["email"] for r in receipt.recipients] == [NEW]
+
+
+def test_mail_queued_before_the_change_goes_to_the_new_contact(db: Database) -> None:
+    run_until(db, bundle(), AFTER_INVITATIONS)  # the invitations are queued, not yet sent
+    replace_queued = service(db).contacts.replace(
+        KEY, "laeso", "committee_secretary", OLD, name="Ny", address=NEW, at=TUESDAY,
+        actor="anna", reason="ny sekretær",
+    )  # fmt: skip
+    assert replace_queued.readdressed == 1
+    assert replace_queued.reissued == []  # the queued invitation goes to the new contact as it is
+    with db.sessions() as s:
+        inv = s.scalar(
+            select(OutboxRow).where(OutboxRow.kind == "invitation", OutboxRow.party == "laeso")
+        )
+        assert inv is not None and [r["email"] for r in inv.recipients] == [NEW]
+        assert inv.context["link"] == {"generation": 1}
+
+
+def test_later_mail_goes_to_the_live_contacts_and_adding_one_sends_the_pending_invitation(
+    db: Database,
+) -> None:
+    run_until(db, bundle(), AFTER_INVITATIONS)
+    with db.sessions() as s:  # as if sent
+        for row in s.scalars(select(OutboxRow).where(OutboxRow.status == "queued")):
+            row.status = "sent"
+        s.commit()
+    change = service(db).contacts.add(
+        KEY, "laeso", "committee_secretary", name="Stedfortræder", address="sted@laeso.example",
+        at=TUESDAY, actor="anna", reason="ferie",
+    )  # fmt: skip
+    assert [r.generation for r in change.reissued] == [2]
+    with db.sessions() as s:
+        again = s.scalar(
+            select(OutboxRow).where(
+                OutboxRow.kind == "invitation", OutboxRow.party == "laeso", OutboxRow.seq == 1
+            )
+        )
+        assert again is not None
+        assert [r["email"] for r in again.recipients] == [OLD, "sted@laeso.example"]
+        assert again.context["link"] == {"generation": 2}
+    # a reminder the tick queues later goes to both
+    service(db).tick(datetime(2022, 5, 11, 9, 0, tzinfo=TZ))
+    with db.sessions() as s:
+        reminder = s.scalar(
+            select(OutboxRow).where(OutboxRow.kind == "reminder", OutboxRow.party == "laeso")
+        )
+        assert reminder is not None
+        assert [r["email"] for r in reminder.recipients] == [OLD, "sted@laeso.example"]
+    # deactivating one of two: the other stays; the last one cannot go
+    contacts = service(db).contacts
+    contacts.deactivate(
+        KEY, "laeso", "committee_secretary", OLD, at=TUESDAY, actor="anna", reason="stoppet"
+    )
+    with pytest.raises(GuardRefused, match="eneste aktive udvalgssekretær"):
+        contacts.deactivate(
+            KEY,
+            "laeso",
+            "committee_secretary",
+            "sted@laeso.example",
+            at=TUESDAY,
+            actor="anna",
+            reason="x",
+        )
+    book = contacts.book(KEY).book
+    assert [c.email for c in book.addresses("laeso", "committee_secretary")] == [
+        "sted@laeso.example"
+    ]
+    with db.sessions() as s:
+        kinds = [e.kind for e in s.scalars(select(EventRow).where(EventRow.kind.like("contact_%")))]
+    assert kinds == ["contact_added", "contact_deactivated"]
+
+
+def test_the_registry_seeds_the_contacts_once(db: Database) -> None:
+    run_until(db, bundle(), AFTER_INVITATIONS)
+    with db.sessions() as s:
+        rows = s.scalars(select(ContactRow)).all()
+    assert {r.created_by for r in rows} == {"registry"}
+    assert sum(1 for r in rows if r.party == "laeso") == 3
+    assert len(rows) == sum(
+        len(p.addresses(role))
+        for p in bundle().parties.parties
+        for role in ("committee_secretary", "director", "council_secretariat")
+    )
+    service(db).start(bundle(), 2024, at=TUESDAY)  # a second process on the same registry
+    with db.sessions() as s:
+        assert len(s.scalars(select(ContactRow)).all()) == len(rows)
+
+
+@pytest.mark.parametrize(
+    ("args", "error", "message"),
+    [
+        (("nowhere", "committee_secretary", OLD), NotFound, "Ukendt part 'nowhere'"),
+        (("laeso", "secretary", OLD), GuardRefused, "Ukendt rolle 'secretary'"),
+        (
+            ("laeso", "committee_secretary", "ikke@fundet.example"),
+            NotFound,
+            "ikke en aktiv udvalgssekretær",
+        ),
+    ],
+)
+def test_refusals_are_danish(
+    db: Database, args: tuple[str, str, str], error: type[Exception], message: str
+) -> None:
+    run_until(db, bundle(), AFTER_INVITATIONS)
+    contacts = service(db).contacts
+    with pytest.raises(error, match=message):
+        contacts.replace(KEY, *args, name="Ny", address=NEW, at=TUESDAY, actor="anna", reason="r")
+    with pytest.raises(GuardRefused, match="ikke en mailadresse"):
+        contacts.add(
+            KEY, "laeso", "director", name="X", address="x@", at=TUESDAY, actor="a", reason="r"
+        )
+    with pytest.raises(GuardRefused, match="er allerede udvalgssekretær"):
+        contacts.add(
+            KEY,
+            "laeso",
+            "committee_secretary",
+            name="X",
+            address=OLD.upper(),
+            at=TUESDAY,
+            actor="a",
+            reason="r",
+        )
+    with pytest.raises(GuardRefused, match="Skriv hvorfor"):
+        contacts.add(
+            KEY, "laeso", "director", name="X", address=NEW, at=TUESDAY, actor="a", reason=" "
+        )
