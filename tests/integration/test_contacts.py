@@ -11,9 +11,11 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from aftaleflow.cli import App, cli
 from aftaleflow.cli_mail import make_transport
 from aftaleflow.config import Settings
 from notifications.sender import deliver_due
@@ -33,9 +35,10 @@ from workflow.errors import GuardRefused, NotFound
 from workflow.loader import Bundle, load_bundle
 from workflow.service import Service
 from workflow.storage.db import Database
-from workflow.storage.models import ContactRow, EventRow, OutboxRow, TaskRow
+from workflow.storage.models import ContactRow, ContactStatusRow, EventRow, OutboxRow, TaskRow
 
 from .conftest import SmtpServer, make_settings
+from .dashboard_support import PROCESS, VIEWER, VIEWER_PASSWORD, Dash, dashboard
 from .test_web_respond import COMPLETE
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -286,3 +289,100 @@ def test_refusals_are_danish(
         contacts.add(
             KEY, "laeso", "director", name="X", address=NEW, at=TUESDAY, actor="a", reason=" "
         )
+
+
+# ---------------------------------------------------------------------- the dashboard
+
+
+@pytest.fixture
+def dash(db_url: str, db: Database, socialaftale: Bundle, tmp_path: Path) -> Iterator[Dash]:
+    with dashboard(db_url, db, socialaftale, tmp_path, AFTER_INVITATIONS) as d:
+        with db.sessions() as s:  # the invitations as if sent, and Læsø's address bounced
+            for row in s.scalars(select(OutboxRow).where(OutboxRow.status == "queued")):
+                row.status = "sent"
+            s.add(
+                ContactStatusRow(
+                    address=OLD, status="failing", reason="bounce: 550 ukendt", updated_at=TUESDAY
+                )
+            )
+            s.commit()
+        d.clock.set(TUESDAY)
+        d.login()
+        yield d
+
+
+def test_the_dashboard_replaces_a_failing_contact_from_the_party_page(dash: Dash) -> None:
+    party = dash.client.get(f"{PROCESS}/part/laeso").text
+    replace_url = f"{PROCESS}/part/laeso/kontakter/committee_secretary/erstat/{OLD}"
+    assert f'href="{replace_url}"' in party  # the failing address has a "replace" action
+    assert f'href="{PROCESS}/part/laeso/kontakter"' in party
+
+    page = dash.client.get(replace_url).text
+    assert "Erstat kontakt" in page and 'name="revoke_old"' in page and OLD in page
+    missing = dash.form(replace_url, {"contact_name": "Ny", "contact_email": "", "reason": "x"})
+    assert missing.status_code == 400  # the form again, nothing changed
+    bad = dash.form(replace_url, {"contact_name": "Ny", "contact_email": "nej", "reason": "x"})
+    assert bad.status_code == 409 and "&#39;nej&#39; er ikke en mailadresse" in bad.text
+
+    r = dash.form(
+        replace_url,
+        {
+            "contact_name": "Ny sekretær",
+            "contact_email": NEW,
+            "reason": "Returmail: sekretæren er stoppet",
+        },
+    )
+    assert r.status_code == 303 and r.headers["Location"].endswith("/part/laeso/kontakter")
+    flashed = dash.client.get(r.headers["Location"]).text
+    assert f"{OLD} er erstattet af {NEW} som udvalgssekretær for Læsø Kommune." in flashed
+    assert "invitationen sendes igen med et nyt link (link nr. 2), sendes nu." in flashed
+    assert "Den gamle kontakts link virker fortsat." in flashed
+    assert "Deaktiveret" in flashed and "user:anne: Returmail: sekretæren er stoppet" in flashed
+    [event] = dash.events("contact_replaced")
+    assert (event.actor, event.reason) == ("user:anne", "Returmail: sekretæren er stoppet")
+    assert dash.client.get(replace_url).status_code == 404  # no longer an active contact
+    log = dash.client.get("/sekretariat/log?kind=contact_replaced").text
+    assert "Kontakt erstattet" in log
+
+
+def test_contact_changes_are_for_admins_with_a_reason(dash: Dash) -> None:
+    add_url = f"{PROCESS}/part/laeso/kontakter/director/tilfoej"
+    no_reason = dash.form(add_url, {"contact_name": "X", "contact_email": NEW, "reason": ""})
+    assert no_reason.status_code == 400
+    r = dash.form(add_url, {"contact_name": "Vikar", "contact_email": NEW, "reason": "barsel"})
+    assert r.status_code == 303
+    deactivate = f"{PROCESS}/part/laeso/kontakter/director/deaktiver/{NEW}"
+    assert dash.form(deactivate, {"reason": "tilbage"}).status_code == 303
+    assert [e.kind for e in dash.events("contact_deactivated")] == ["contact_deactivated"]
+    assert dash.client.get(f"{PROCESS}/part/laeso/kontakter/boss/tilfoej").status_code == 404
+    no_csrf = dash.client.post(
+        add_url, data={"contact_name": "X", "contact_email": NEW, "reason": "r"}
+    )
+    assert no_csrf.status_code == 400
+    dash.client = dash.app.test_client()  # another browser
+    dash.login(VIEWER, VIEWER_PASSWORD)
+    assert dash.client.get(f"{PROCESS}/part/laeso/kontakter").status_code == 200
+    assert "Tilføj kontakt" not in dash.client.get(f"{PROCESS}/part/laeso/kontakter").text
+    assert dash.client.get(add_url).status_code == 403
+
+
+def test_the_command_line_says_what_the_new_contact_is_sent(db: Database, tmp_path: Path) -> None:
+    run_until(db, bundle(), AFTER_INVITATIONS)
+    with db.sessions() as s:
+        for row in s.scalars(select(OutboxRow).where(OutboxRow.status == "queued")):
+            row.status = "sent"
+        s.commit()
+    settings = make_settings(tmp_path, db, None, AFTALEFLOW_SECRET_KEY=SECRET)
+    r = CliRunner().invoke(
+        cli,
+        ["contact", "replace", "laeso", "committee_secretary", OLD, "--name", "Ny", "--email", NEW,
+         "--reason", "stoppet", "--revoke-old", "--at", "2022-04-09T11:00"],
+        obj=App(settings),
+    )  # fmt: skip
+    assert r.exit_code == 0, r.output
+    assert f"{OLD} er erstattet af {NEW} som udvalgssekretær for laeso." in r.output
+    assert (
+        "Invitationen i fagudvalg-spoergsmaal sendes igen med et nyt link (link nr. 2), "
+        "sendes mandag den 11. april 2022 kl. 09.00 (kontortid)." in r.output
+    )
+    assert "Den gamle kontakts link er spærret." in r.output
