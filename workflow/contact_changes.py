@@ -28,11 +28,11 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, update
 
 from workflow.changes import ask
 from workflow.contact_book import ContactBook, ContactEntry, new_row, seed_rows
-from workflow.contacts import PAUSED
+from workflow.contact_mail import add_to_queued, queued_mail, readdress, relink_reminders
 from workflow.definition_errors import suggest
 from workflow.definition_parties import ROLES, Contact
 from workflow.errors import GuardRefused, NotFound
@@ -41,14 +41,11 @@ from workflow.storage.records import TaskRecord
 from workflow.tx import ProcessTx
 
 _CONTACTS = TABLES["contacts"]
-_OUTBOX = TABLES["outbox"]
 #: A task still waiting for its party (the stage open): what a new contact is sent again.
 PENDING = {
     "questionnaire": ("invited", "opened", "draft", "overdue"),
     "approval": ("requested", "postponed"),
 }
-#: The mails of a task that a contact added beside the others is added to while queued.
-_ROLE_MAILS = ("invitation", "approval_request", "reminder")
 #: Roles in Danish, for messages.
 ROLE_NAMES = {
     "committee_secretary": ("udvalgssekretær", "committee secretary"),
@@ -106,8 +103,9 @@ def add_contact(
     new = ContactEntry(party, role, contact.name, contact.email, created_at=at, created_by=actor)
     tx.write(insert(_CONTACTS), new_row(book.registry.id, replace(new, reason=reason)))
     book.put(party, role, [*entries, new])
-    queued = _queued(tx, party)
-    n = _add_to_queued(tx, queued, party, role, contact, at)
+    queued = queued_mail(tx, party)
+    tasks = {(t.stage_id, t.step) for t in _pending_tasks(tx, party, role)}
+    n = add_to_queued(tx, queued, tasks, contact, at)
     reissued = reissue_pending(
         tx, party, role, at=at, actor=actor, reason=reason, revoke_old=False, now=now
     )
@@ -143,7 +141,7 @@ def replace_contact(
     tx.write(insert(_CONTACTS), new_row(book.registry.id, replace(new, reason=reason)))
     gone = replace(old, active=False, changed_at=at, changed_by=actor, reason=reason)
     book.put(party, role, [gone if e is old else e for e in entries] + [new])
-    n = _readdress(tx, _queued(tx, party), old.address, contact, at)
+    n = readdress(tx, queued_mail(tx, party), old.address, contact, at)
     reissued = reissue_pending(
         tx, party, role, at=at, actor=actor, reason=reason, revoke_old=revoke_old, now=now
     )
@@ -173,7 +171,7 @@ def deactivate_contact(
     _deactivate_row(tx, book, old, at, actor, reason)
     gone = replace(old, active=False, changed_at=at, changed_by=actor, reason=reason)
     book.put(party, role, [gone if e is old else e for e in entries])
-    n = _readdress(tx, _queued(tx, party), old.address, None, at)
+    n = readdress(tx, queued_mail(tx, party), old.address, None, at)
     change = ContactChange("deactivated", party, role, old.address, old.address, n)
     _audit(tx, change, at, actor, reason, name=old.name)
     return change
@@ -193,10 +191,9 @@ def reissue_pending(
     """The role's pending tasks of the party get a new link, mailed to the role's contacts
     now; a task whose invitation is still queued (it goes to the new contact as it is) is
     left alone."""
+    queued = [r for r in queued_mail(tx, party) if r.process_id == tx.process.id]
     still_queued = {
-        (r.stage_id, r.step)
-        for r in _queued(tx, party)
-        if r.process_id == tx.process.id and r.kind in ("invitation", "approval_request")
+        (r.stage_id, r.step) for r in queued if r.kind in ("invitation", "approval_request")
     }
     out = []
     for t in _pending_tasks(tx, party, role):
@@ -205,6 +202,7 @@ def reissue_pending(
         out.append(
             _reissue(tx, t, at=at, actor=actor, reason=reason, revoke_old=revoke_old, now=now)
         )
+        relink_reminders(tx, queued, t)  # a reminder still queued carries the new link too
     return out
 
 
@@ -353,63 +351,6 @@ def _deactivate_row(
         )
         .values(active=False, changed_at=at, changed_by=actor, reason=reason)
     )
-
-
-def _queued(tx: ProcessTx, party: str) -> list[Any]:
-    """The party's mails queued and not yet claimed by the sender, of every process."""
-    o = _OUTBOX.c
-    stmt = select(o.id, o.process_id, o.kind, o.stage_id, o.step, o.recipients, o.last_error).where(
-        o.party == party, o.status == "queued"
-    )
-    return list(tx.conn.execute(stmt).all())
-
-
-def _set_recipients(
-    tx: ProcessTx, row: Any, recipients: list[dict[str, Any]], at: datetime
-) -> None:
-    values: dict[str, Any] = {"recipients": recipients}
-    if (row.last_error or "").startswith(PAUSED):
-        values.update(next_attempt_at=at, last_error=None)  # the sender looks at it again now
-    o = _OUTBOX.c
-    tx.write(update(_OUTBOX).where(o.id == row.id, o.status == "queued").values(**values))
-
-
-def _readdress(
-    tx: ProcessTx, queued: list[Any], old: str, new: Contact | None, at: datetime
-) -> int:
-    n = 0
-    for row in queued:
-        got = list(row.recipients or [])
-        if not any(str(r.get("email", "")).lower() == old.lower() for r in got):
-            continue
-        kept = [r for r in got if str(r.get("email", "")).lower() != old.lower()]
-        if new is not None and not any(
-            str(r.get("email", "")).lower() == new.email.lower() for r in kept
-        ):
-            kept.append({"name": new.name, "email": new.email})
-        if not kept:
-            continue  # nobody left to send it to: it stays with the old address
-        _set_recipients(tx, row, kept, at)
-        n += 1
-    return n
-
-
-def _add_to_queued(
-    tx: ProcessTx, queued: list[Any], party: str, role: str, new: Contact, at: datetime
-) -> int:
-    tasks = {(t.stage_id, t.step) for t in _pending_tasks(tx, party, role)}
-    n = 0
-    for row in queued:
-        if row.process_id != tx.process.id or row.kind not in _ROLE_MAILS:
-            continue
-        if (row.stage_id, row.step) not in tasks:
-            continue
-        got = list(row.recipients or [])
-        if any(str(r.get("email", "")).lower() == new.email.lower() for r in got):
-            continue
-        _set_recipients(tx, row, [*got, {"name": new.name, "email": new.email}], at)
-        n += 1
-    return n
 
 
 def _audit(

@@ -65,6 +65,14 @@ def deliver(db: Database, settings: Settings, at: datetime) -> int:
     return deliver_due(db, make_transport(settings), settings, at).claimed
 
 
+def mark_sent(db: Database) -> None:
+    """Every queued mail as if the sender had sent it."""
+    with db.sessions() as s:
+        for row in s.scalars(select(OutboxRow).where(OutboxRow.status == "queued")):
+            row.status = "sent"
+        s.commit()
+
+
 def service(db: Database) -> Service:
     return Service(db, link_secret=SECRET)
 
@@ -185,10 +193,7 @@ def test_later_mail_goes_to_the_live_contacts_and_adding_one_sends_the_pending_i
     db: Database,
 ) -> None:
     run_until(db, bundle(), AFTER_INVITATIONS)
-    with db.sessions() as s:  # as if sent
-        for row in s.scalars(select(OutboxRow).where(OutboxRow.status == "queued")):
-            row.status = "sent"
-        s.commit()
+    mark_sent(db)
     change = service(db).contacts.add(
         KEY, "laeso", "committee_secretary", name="Stedfortræder", address="sted@laeso.example",
         at=TUESDAY, actor="anna", reason="ferie",
@@ -203,6 +208,7 @@ def test_later_mail_goes_to_the_live_contacts_and_adding_one_sends_the_pending_i
         assert again is not None
         assert [r["email"] for r in again.recipients] == [OLD, "sted@laeso.example"]
         assert again.context["link"] == {"generation": 2}
+    mark_sent(db)
     # a reminder the tick queues later goes to both
     service(db).tick(datetime(2022, 5, 11, 9, 0, tzinfo=TZ))
     with db.sessions() as s:
@@ -211,28 +217,33 @@ def test_later_mail_goes_to_the_live_contacts_and_adding_one_sends_the_pending_i
         )
         assert reminder is not None
         assert [r["email"] for r in reminder.recipients] == [OLD, "sted@laeso.example"]
-    # deactivating one of two: the other stays; the last one cannot go
+    # replacing one while that reminder is queued: it goes to the new contact, with the new link
     contacts = service(db).contacts
-    contacts.deactivate(
-        KEY, "laeso", "committee_secretary", OLD, at=TUESDAY, actor="anna", reason="stoppet"
-    )
+    at = datetime(2022, 5, 11, 9, 5, tzinfo=TZ)
+    change = contacts.replace(
+        KEY, "laeso", "committee_secretary", OLD, name="Ny", address=NEW, at=at, actor="anna",
+        reason="stoppet", revoke_old=True,
+    )  # fmt: skip
+    assert [r.generation for r in change.reissued] == [3]
+    with db.sessions() as s:
+        reminder = s.get(OutboxRow, reminder.id)
+        assert reminder is not None
+        assert [r["email"] for r in reminder.recipients] == ["sted@laeso.example", NEW]
+        assert reminder.context["link"] == {"generation": 3}
+    # deactivating one of two: the other stays; the last one cannot go
+    contacts.deactivate(KEY, "laeso", "committee_secretary", NEW, at=at, actor="anna", reason="x")
     with pytest.raises(GuardRefused, match="eneste aktive udvalgssekretær"):
         contacts.deactivate(
-            KEY,
-            "laeso",
-            "committee_secretary",
-            "sted@laeso.example",
-            at=TUESDAY,
-            actor="anna",
+            KEY, "laeso", "committee_secretary", "sted@laeso.example", at=at, actor="anna",
             reason="x",
-        )
+        )  # fmt: skip
     book = contacts.book(KEY).book
     assert [c.email for c in book.addresses("laeso", "committee_secretary")] == [
         "sted@laeso.example"
     ]
     with db.sessions() as s:
         kinds = [e.kind for e in s.scalars(select(EventRow).where(EventRow.kind.like("contact_%")))]
-    assert kinds == ["contact_added", "contact_deactivated"]
+    assert kinds == ["contact_added", "contact_replaced", "contact_deactivated"]
 
 
 def test_the_registry_seeds_the_contacts_once(db: Database) -> None:
