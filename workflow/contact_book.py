@@ -23,13 +23,21 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, select
 
 from workflow.definition_parties import ROLES, Contact, PartyRegistry
+from workflow.storage.fast import STATEMENTS
 from workflow.storage.models import TABLES
 
 _CONTACTS = TABLES["contacts"]
+_C = _CONTACTS.c
 _READ = (
     select(_CONTACTS)
-    .where(_CONTACTS.c.registry_id == bindparam("registry"))
-    .order_by(_CONTACTS.c.party, _CONTACTS.c.role, _CONTACTS.c.id)
+    .where(_C.registry_id == bindparam("registry"))
+    .order_by(_C.party, _C.role, _C.id)
+)
+#: What the engine needs of them (a prepared statement: ``workflow.storage.fast``).
+_READ_LEAN = (
+    select(_C.party, _C.role, _C.name, _C.address, _C.active, _C.id)
+    .where(_C.registry_id == bindparam("registry"))
+    .order_by(_C.party, _C.role, _C.id)
 )
 #: Who wrote the rows the registry seeded.
 REGISTRY = "registry"
@@ -121,10 +129,20 @@ def _entry(row: Any) -> ContactEntry:
     )
 
 
-def read_book(conn: Connection, registry: PartyRegistry) -> ContactBook:
-    """The registry's contacts now: one SELECT."""
-    rows = conn.execute(_READ, {"registry": registry.id}).all()
-    return ContactBook(registry, (_entry(r) for r in rows))
+def read_book(conn: Connection, registry: PartyRegistry, *, full: bool = False) -> ContactBook:
+    """The registry's contacts now: one SELECT. Without ``full`` only what mail needs (who,
+    active or not: the engine's read, once per transaction that mails a party); with it also
+    when, by whom and why each was changed (the lists)."""
+    if full:
+        rows = conn.execute(_READ, {"registry": registry.id}).all()
+        return ContactBook(registry, (_entry(r) for r in rows))
+    got = STATEMENTS.get("read contacts", conn, lambda: _READ_LEAN).all(
+        conn, {"registry": registry.id}
+    )
+    return ContactBook(
+        registry,
+        (ContactEntry(r[0], r[1], r[2], r[3], active=bool(r[4]), id=r[5]) for r in got),
+    )
 
 
 def seed_rows(book: ContactBook, at: datetime) -> list[dict[str, Any]]:

@@ -22,6 +22,7 @@ their own transactions (``Service.change_contact``).
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -41,6 +42,7 @@ from workflow.storage.records import TaskRecord
 from workflow.tx import ProcessTx
 
 _CONTACTS = TABLES["contacts"]
+_PROCESSES = TABLES["processes"]
 #: A task still waiting for its party (the stage open): what a new contact is sent again.
 PENDING = {
     "questionnaire": ("invited", "opened", "draft", "overdue"),
@@ -78,9 +80,26 @@ class ContactChange:
 def seed_contacts(tx: ProcessTx, at: datetime) -> None:
     """The registry's contacts into the database for every (party, role) with no row yet
     (a process starts; a first change)."""
-    rows = seed_rows(tx.contact_book(), at)
-    if rows:
-        tx.write(insert(_CONTACTS), rows)
+    book = tx.contact_book()
+    rows = seed_rows(book, at)
+    if not rows:
+        return
+    tx.write(insert(_CONTACTS), rows)
+    for key in {(r["party"], r["role"]) for r in rows}:
+        book.put(*key, [replace(e, created_at=at) for e in book.entries(*key)])
+    forget_kept_contacts(tx)
+
+
+def forget_kept_contacts(tx: ProcessTx) -> None:
+    """Every other process's kept state (and its contacts) is stale: their versions move on
+    with a new token (``workflow.state``), so each reads its contacts again. A transaction
+    of theirs in flight meets ``ConcurrentUpdate`` and is retried."""
+    p = _PROCESSES.c
+    tx.write(
+        update(_PROCESSES)
+        .where(p.id != tx.process.id)
+        .values(row_version=p.row_version + 1, row_token=secrets.token_hex(8))
+    )
 
 
 def add_contact(
@@ -374,6 +393,7 @@ def _audit(
     if change.kind == "replaced":
         data.update(old_address=change.old_address, old_link_revoked=revoke_old)
     tx.event(at, actor, f"contact_{change.kind}", party=change.party, reason=reason, data=data)
+    forget_kept_contacts(tx)
 
 
 __all__ = [

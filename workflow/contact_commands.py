@@ -45,7 +45,7 @@ class ContactCommands:
 
                 raise NotFound(f"Ingen proces {key!r}", en=f"No process {key!r}")
             parties = bound_for(row).bundle.parties
-            return Book(key, parties.id, read_book(s.connection(), parties))
+            return Book(key, parties.id, read_book(s.connection(), parties, full=True))
 
     def add(
         self,

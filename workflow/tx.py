@@ -135,10 +135,14 @@ class ProcessTx:
         self.state.hold_stage(st)
 
     def contact_book(self) -> ContactBook:
-        """The parties' contacts (``workflow.contact_book``), read once per transaction, on
-        the first mail it queues to a party."""
+        """The parties' contacts (``workflow.contact_book``), read on the first mail to a
+        party and kept with the process's state (trusted while its version and token are;
+        ``workflow.contact_changes`` moves every other process's on)."""
         if self._book is None:
-            self._book = read_book(self.conn, self.bound.bundle.parties)
+            kept = self.state.contacts
+            if kept is None:
+                kept = self.state.contacts = read_book(self.conn, self.bound.bundle.parties)
+            self._book = kept
         return self._book
 
     def addresses(self, party: str, role: str) -> list[Contact]:

@@ -397,3 +397,25 @@ def test_the_command_line_says_what_the_new_contact_is_sent(db: Database, tmp_pa
         "sendes mandag den 11. april 2022 kl. 09.00 (kontortid)." in r.output
     )
     assert "Den gamle kontakts link er spærret." in r.output
+
+
+def test_a_scheduler_that_kept_the_contacts_sees_a_change_made_from_another_process(
+    db: Database,
+) -> None:
+    run_until(db, bundle(), AFTER_INVITATIONS)
+    mark_sent(db)
+    other = service(db).start(bundle(), 2024, at=TUESDAY)  # the same party registry
+    scheduler, web = service(db), service(db)  # two programs, each keeping process states
+    scheduler.tick(datetime(2022, 5, 11, 9, 0, tzinfo=TZ))  # reminders: the contacts read, kept
+    director = "direktoer.social@laeso.example"
+    web.contacts.replace(
+        other, "laeso", "director", director, name="Ny direktør", address="dir@laeso.example",
+        at=datetime(2022, 5, 11, 9, 5, tzinfo=TZ), actor="anna", reason="ny direktør",
+    )  # fmt: skip
+    scheduler.tick(datetime(2022, 6, 1, 9, 0, tzinfo=TZ))  # overdue: escalated to the director
+    with db.sessions() as s:
+        escalation = s.scalar(
+            select(OutboxRow).where(OutboxRow.kind == "escalation", OutboxRow.party == "laeso")
+        )
+        assert escalation is not None
+        assert [r["email"] for r in escalation.recipients] == ["dir@laeso.example"]
