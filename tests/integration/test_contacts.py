@@ -175,6 +175,14 @@ def test_replacing_laesos_committee_secretary_mid_questionnaire(
 
 def test_mail_queued_before_the_change_goes_to_the_new_contact(db: Database) -> None:
     run_until(db, bundle(), AFTER_INVITATIONS)  # the invitations are queued, not yet sent
+    with db.sessions() as s:  # paused: a bounce marked the old address failing
+        paused = s.scalar(
+            select(OutboxRow).where(OutboxRow.kind == "invitation", OutboxRow.party == "laeso")
+        )
+        assert paused is not None
+        paused.last_error = f"paused: {OLD}"
+        paused.next_attempt_at = datetime(2022, 4, 5, 11, 0, tzinfo=TZ)
+        s.commit()
     replace_queued = service(db).contacts.replace(
         KEY, "laeso", "committee_secretary", OLD, name="Ny", address=NEW, at=TUESDAY,
         actor="anna", reason="ny sekretær",
@@ -187,6 +195,7 @@ def test_mail_queued_before_the_change_goes_to_the_new_contact(db: Database) -> 
         )
         assert inv is not None and [r["email"] for r in inv.recipients] == [NEW]
         assert inv.context["link"] == {"generation": 1}
+        assert inv.last_error is None and inv.next_attempt_at == TUESDAY  # due at once
 
 
 def test_later_mail_goes_to_the_live_contacts_and_adding_one_sends_the_pending_invitation(
