@@ -17,7 +17,7 @@ re-addressed, and what is pending for the role sent to the new contact:
   a later re-issue or revoke stops it.
 
 Other running processes on the same registry get their pending invitations re-issued in
-their own transactions (``Service.change_contact``).
+their own transactions (``Service.contacts``, ``workflow.contact_commands``).
 """
 
 from __future__ import annotations
@@ -58,6 +58,8 @@ ROLE_NAMES = {
 
 @dataclass(frozen=True)
 class Reissued:
+    """A pending task whose new link goes to the new contact, and when it is mailed."""
+
     stage: str
     step: str
     generation: int
