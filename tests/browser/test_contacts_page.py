@@ -49,6 +49,9 @@ def test_replacing_laesos_committee_secretary_mid_questionnaire(page: Page, site
     add_users(site.db, site.clock())
     login(page, site)
 
+    page.goto(f"{site.url}/sekretariat/proces/{KEY}")  # the alert names party and role
+    expect(page.get_by_role("link", name=f"Erstat: {OLD} (Læsø Kommune)")).to_be_visible()
+    check(page, "process page with a failing address")
     page.goto(f"{site.url}/sekretariat/proces/{KEY}/part/laeso")
     expect(page.locator("tr.row--failing")).to_contain_text(OLD)
     page.get_by_role("link", name=f"Erstat: {OLD}").click()

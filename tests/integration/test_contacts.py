@@ -334,6 +334,8 @@ def dash(db_url: str, db: Database, socialaftale: Bundle, tmp_path: Path) -> Ite
 def test_the_dashboard_replaces_a_failing_contact_from_the_party_page(dash: Dash) -> None:
     party = dash.client.get(f"{PROCESS}/part/laeso").text
     replace_url = f"{PROCESS}/part/laeso/kontakter/committee_secretary/erstat/{OLD}"
+    overview = dash.client.get(PROCESS).text  # the failing-address alert offers it too
+    assert f'href="{replace_url}"' in overview and "Læsø Kommune, udvalgssekretær" in overview
     assert f'href="{replace_url}"' in party  # the failing address has a "replace" action
     assert f'href="{PROCESS}/part/laeso/kontakter"' in party
 
