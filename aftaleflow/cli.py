@@ -15,6 +15,7 @@ from sqlalchemy.exc import DBAPIError
 
 from aftaleflow.cli_calendar import calendar, print_date_report
 from aftaleflow.cli_common import YEAR, App, console, err, pass_app
+from aftaleflow.cli_contacts import contact
 from aftaleflow.cli_documents import document, link
 from aftaleflow.cli_inbox import inbox
 from aftaleflow.cli_mail import outbox, send
@@ -82,7 +83,7 @@ def check(files: tuple[Path, ...], year: int | None) -> None:
 # The commands live in their own modules, by what they do; the group lists them by name.
 for _command in (start, tick, status, simulate, diagram, record, extend, exempt, document, link):
     cli.add_command(_command)
-for _command in (outbox, send, user, calendar, inbox, mail, meeting, stage):
+for _command in (outbox, send, user, calendar, inbox, mail, meeting, stage, contact):
     cli.add_command(_command)
 
 

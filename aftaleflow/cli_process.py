@@ -170,6 +170,11 @@ def _print_warnings(st: ProcessStatus, at_risk: list[str]) -> None:
         )
     for address, reason in st.failing_contacts:
         console.print(f"[red]Fejlende adresse[/] {address}: {reason}")
+    if st.failing_contacts:
+        console.print(
+            "Erstat en fejlende kontakt med `aftaleflow contact replace PART ROLLE ADRESSE "
+            "--name … --email … --reason …` (eller Kontakter på partens side i dashboardet)."
+        )
     if at_risk:
         console.print(
             f"[red]Risiko i godkendelsen:[/] {', '.join(at_risk)} kan ikke nå fristen efter "

@@ -91,7 +91,7 @@ def submit_answer(
             "accept_late": definition.accept_late,
             "link": {"generation": task.link_generation},
         }
-        contacts = tx.bound.bundle.parties.get(party).addresses(definition.recipients)
+        contacts = tx.addresses(party, definition.recipients)
         receipt_mail = Mail(
             kind="receipt",
             stage=stage_id,

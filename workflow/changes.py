@@ -173,8 +173,7 @@ def invite_to_events(tx: ProcessTx, bst: BoundStage, at: datetime) -> None:
         return
     events = events_to_invite_to(tx, bst, at)
     for party_slug in tx.bound.bundle.participants:
-        party = tx.bound.bundle.parties.get(party_slug)
-        recipients = tuple(c for r in roles for c in party.addresses(r))
+        recipients = tuple(c for r in roles for c in tx.addresses(party_slug, r))
         if not recipients:
             continue
         for i, ev in events:
@@ -325,7 +324,7 @@ def ask(
         party=t.party,
         step=t.step,
         seq=seq,
-        recipients=tuple(tx.bound.bundle.parties.get(t.party).addresses(role)),
+        recipients=tuple(tx.addresses(t.party, role)),
         details=details,
         thread_under=kind if reissued else "",
         now=now,

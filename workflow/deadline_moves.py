@@ -130,7 +130,7 @@ def _tell(tx: ProcessTx, bst: BoundStage, t: TaskRecord, old: date, seq: int, at
             party=t.party,
             step=t.step,
             seq=seq,
-            recipients=tuple(tx.bound.bundle.parties.get(t.party).addresses(role)),
+            recipients=tuple(tx.addresses(t.party, role)),
             details=details,
             thread_under=first_mail_kind(t),
         ),

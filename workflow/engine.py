@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Select, bindparam, func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
+from workflow.contact_changes import seed_contacts
 from workflow.errors import AftaleflowError, ConcurrentUpdate, GuardRefused, NotFound
 from workflow.events import event_row, write_events
 from workflow.loader import Bundle
@@ -83,6 +84,7 @@ def start(
             "path": bundle.path,
         }
         tx.event(at, actor, "process_started", data=data)
+        seed_contacts(tx, at)
         advance(tx, at, actor)
         tx.commit()
     return key

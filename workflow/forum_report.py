@@ -99,9 +99,8 @@ def send_report(
 def _mail_one(
     tx: ProcessTx, bst: BoundStage, party_slug: str, seq: int, generation: int, at: datetime
 ) -> bool:
-    party = tx.bound.bundle.parties.get(party_slug)
     roles = list(getattr(bst.definition, "invite", []) or [])
-    recipients = tuple(c for r in roles for c in party.addresses(r))
+    recipients = tuple(c for r in roles for c in tx.addresses(party_slug, r))
     if not recipients:
         return False
     token = make_token(

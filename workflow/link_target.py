@@ -173,11 +173,11 @@ def _linked_task(s: Session, token: str) -> tuple[ProcessRow, StageRow, TaskRow,
 
 
 def _current(s: Session, task: TaskRow, link: LinkRow) -> bool:
-    """Whether ``link`` is the task's working link: of its generation, or of the one before
-    while the mail that carries the re-issued link has not been sent yet (a plain revoke marks
+    """Whether ``link`` is the task's working link: of its generation, one kept when the link
+    was re-issued to a new contact, or of the one before while the mail that carries the re-issued link has not been sent yet (a plain revoke marks
     that older link revoked, so it never gets here)."""
-    if link.generation == task.link_generation:
-        return True
+    if link.generation == task.link_generation or link.kept:
+        return True  # kept: the link of a contact replaced, not revoked (``contact_changes``)
     if link.generation != task.link_generation - 1:
         return False
     status = s.scalar(

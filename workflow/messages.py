@@ -135,11 +135,10 @@ def latest_mails(tx: ProcessTx, parties: tuple[str, ...]) -> dict[str, str]:
 
 def recipients(tx: ProcessTx, party: str, roles: tuple[str, ...]) -> tuple[Contact, ...]:
     """The party's contacts of ``roles``, each address once."""
-    who = tx.bound.bundle.parties.get(party)
     seen: set[str] = set()
     out = []
     for role in roles:
-        for c in who.addresses(role):
+        for c in tx.addresses(party, role):
             if c.email.lower() not in seen:
                 seen.add(c.email.lower())
                 out.append(c)

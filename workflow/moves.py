@@ -259,8 +259,7 @@ def _queue_updates(
     was = {"start": old.start.isoformat(), "end": old.end.isoformat(), "location": old.location}
     seated = _seated(tx, bst, new)
     for slug in tx.bound.bundle.participants:
-        party = tx.bound.bundle.parties.get(slug)
-        invitees = [c for r in roles for c in party.addresses(r)]
+        invitees = [c for r in roles for c in tx.addresses(slug, r)]
         known = {c.email.lower() for c in invitees}
         extra = [c for c in seated.get(slug, []) if c.email.lower() not in known]
         recipients = tuple(invitees + extra)

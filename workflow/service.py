@@ -30,6 +30,7 @@ from workflow import (
     stage_control,
 )
 from workflow.clock import system_clock
+from workflow.contact_commands import ContactCommands
 from workflow.defaults import LATE_LOG_THRESHOLD
 from workflow.loader import Bundle
 from workflow.planner import document_conflict
@@ -64,6 +65,8 @@ class Service:
         self.link_secret = link_secret
         self.calendars = calendars
         self.states = ProcessStates()
+        #: The parties' contacts: add, replace, deactivate (``workflow.contact_commands``).
+        self.contacts = ContactCommands(db, self.transaction)
 
     @contextmanager
     def transaction(self, key: str) -> Iterator[ProcessTx]:

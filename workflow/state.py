@@ -11,6 +11,7 @@ from sqlalchemy import Connection
 
 from workflow import defaults
 from workflow.agenda import Agenda
+from workflow.contact_book import ContactBook
 from workflow.storage import reads
 from workflow.storage.records import ProcessRecord, Record, StageRecord, TaskRecord
 from workflow.timeline import BoundProcess
@@ -44,6 +45,9 @@ class ProcessState:
         #: stage → its mails so far, (kind, party, step) → [highest sequence, how many]: read
         #: once per stage, then counted as mails are queued (only the engine queues them).
         self.mails: dict[str, dict[reads.MailKey, list[int]]] = {}
+        #: The parties' contacts (``workflow.contact_book``), once read; a contact change moves
+        #: every other process's version on, so a state kept past one is never trusted.
+        self.contacts: ContactBook | None = None
         process.track(self.touched)
         for st in stages:
             self.hold_stage(st)

@@ -185,7 +185,7 @@ def _remind(tx: ProcessTx, a: Action, at: datetime, actor: str, late: Late) -> N
         party=t.party,
         step=t.step,
         seq=next_seq(tx, "reminder", t, a.n),
-        recipients=tuple(tx.bound.bundle.parties.get(t.party).addresses(role)),
+        recipients=tuple(tx.addresses(t.party, role)),
         details=details,
         thread_under=first_mail_kind(t),
     )
@@ -220,13 +220,12 @@ def _escalate(tx: ProcessTx, a: Action, at: datetime, actor: str, late: Late) ->
     t.status = machines.fire(t.machine, t.status, "escalate")
     t.escalated = True
     deadline = t.deadline
-    party = tx.bound.bundle.parties.get(t.party)
     details = {
         "deadline": iso_day(deadline),
         "working_days_late": (
             working_days_between(deadline, to_local(at).date()) if deadline else 0
         ),
-        "committee": [c.model_dump() for c in party.addresses("committee_secretary")],
+        "committee": [c.model_dump() for c in tx.addresses(t.party, "committee_secretary")],
     }
     mail = Mail(
         kind="escalation",
@@ -234,7 +233,7 @@ def _escalate(tx: ProcessTx, a: Action, at: datetime, actor: str, late: Late) ->
         party=t.party,
         step=t.step,
         seq=next_seq(tx, "escalation", t, 0),  # again after an extension
-        recipients=tuple(party.addresses("director")),
+        recipients=tuple(tx.addresses(t.party, "director")),
         details=details,
     )
     tx.mail(mail, at)

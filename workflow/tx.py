@@ -29,6 +29,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import ClauseElement
 
+from workflow.contact_book import ContactBook, read_book
+from workflow.definition_parties import Contact
 from workflow.errors import ConcurrentUpdate, NotFound
 from workflow.events import INSERT_EVENT, event_row
 from workflow.live_plan import live
@@ -91,6 +93,7 @@ class ProcessTx:
         self._cancellations: list[Cancellation] = []
         #: A document was added: what is read of the documents now is not kept.
         self.documents_changed = False
+        self._book: ContactBook | None = None
 
     @property
     def session(self) -> Session:
@@ -151,6 +154,21 @@ class ProcessTx:
         )
         self.state.rebind(live(base, changes))
         self.bound = self.state.bound
+
+    def contact_book(self) -> ContactBook:
+        """The parties' contacts (``workflow.contact_book``), read on the first mail to a
+        party and kept with the process's state (trusted while its version and token are;
+        ``workflow.contact_changes`` moves every other process's on)."""
+        if self._book is None:
+            kept = self.state.contacts
+            if kept is None:
+                kept = self.state.contacts = read_book(self.conn, self.bound.bundle.parties)
+            self._book = kept
+        return self._book
+
+    def addresses(self, party: str, role: str) -> list[Contact]:
+        """Who a mail to ``party``'s ``role`` goes to now (the live contacts)."""
+        return self.contact_book().addresses(party, role)
 
     # ------------------------------------------------------------ what commit() writes
 
@@ -235,6 +253,7 @@ class ProcessTx:
                 "generation": generation,
                 "created_at": at,
                 "revoked_at": None,
+                "kept": False,
             }
         )
 

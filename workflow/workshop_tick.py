@@ -38,7 +38,7 @@ def remind_signups(
     signed = {r.party for r in signups(tx, a.stage, a.step) if r.status in ACTIVE}
     reminded = []
     for slug in bundle.participants:
-        recipients = tuple(c for r in roles for c in bundle.parties.get(slug).addresses(r))
+        recipients = tuple(c for r in roles for c in tx.addresses(slug, r))
         if slug in signed or not recipients:
             continue
         details = {

@@ -31,6 +31,7 @@ def test_a_refused_address_is_shown_failing_by_status(
     result = CliRunner().invoke(cli, ["status"], obj=App(settings))
     assert result.exit_code == 0, result.output
     assert "Fejlende adresse socialudvalg@laeso.example" in result.output
+    assert "Erstat en fejlende kontakt med `aftaleflow contact replace" in result.output
     assert "No such user" in result.output
     assert "aalborg.example" not in result.output.split("Fejlende adresse", 1)[1]
     # everybody else got the invitation

@@ -172,6 +172,9 @@ def test_alembic_run_on_its_own_keeps_the_rows_too(db: Database, socialaftale: B
     low = snapshot(db)
     assert low == projected(before, low)
     command.upgrade(cfg, "head")
-    assert {n: len(r) for n, r in snapshot(db).items() if n not in ("documents", "users")} == {
-        n: len(r) for n, r in before.items() if n not in ("documents", "users")
+    # tables the first schema has no place for come back empty; the contacts the registry
+    # seeded are read from the process's snapshot until they are seeded again
+    gone = ("documents", "users", "contacts")
+    assert {n: len(r) for n, r in snapshot(db).items() if n not in gone} == {
+        n: len(r) for n, r in before.items() if n not in gone
     }

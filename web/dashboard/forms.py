@@ -156,6 +156,29 @@ class ReissueForm(FlaskForm):
     reason = reason_field()
 
 
+class ContactAddForm(FlaskForm):
+    contact_name = StringField(
+        "f_contact_name", validators=[required, max_length(SHORT_MAX)], filters=[strip_value]
+    )
+    contact_email = StringField(
+        "f_contact_email", validators=[required, max_length(SHORT_MAX)], filters=[strip_value]
+    )
+    now = BooleanField("f_contact_send_now")
+    reason = reason_field()
+
+
+class ContactReplaceForm(FlaskForm):
+    contact_name = StringField(
+        "f_contact_name", validators=[required, max_length(SHORT_MAX)], filters=[strip_value]
+    )
+    contact_email = StringField(
+        "f_contact_email", validators=[required, max_length(SHORT_MAX)], filters=[strip_value]
+    )
+    revoke_old = BooleanField("f_revoke_old")
+    now = BooleanField("f_contact_send_now")
+    reason = reason_field()
+
+
 class CancelForm(FlaskForm):
     reason = reason_field()
     confirm = BooleanField("f_confirm_cancel", validators=[checked])

@@ -18,10 +18,13 @@ from web.i18n import lang
 from web.state import state
 from workflow import queries
 from workflow.calendar import to_local
+from workflow.contact_book import read_book
+from workflow.definition_parties import ROLES
 from workflow.queries import ProcessStatus
 from workflow.risk_reads import parties_at_risk
 from workflow.service import bound_for
 from workflow.storage.models import ProcessRow
+from workflow.timeline import BoundProcess
 
 #: Badges in the order the counts are shown.
 BADGES = (
@@ -91,8 +94,10 @@ def process(key: str) -> str:
         attachments = process_attachments(s, row, bound)
         path = agreement.path_of(s, row, bound)
         at_risk = parties_at_risk(s, row, bound, to_local(now).date())
+        failing_where = _failing_where(s, bound, view.status.failing_contacts)
     return render_template(
         "dashboard/process.html",
+        failing_where=failing_where,
         view=view,
         status=view.status,
         upcoming=upcoming[:UPCOMING_SHOWN],
@@ -104,6 +109,24 @@ def process(key: str) -> str:
         path=path,
         at_risk=at_risk,
     )
+
+
+def _failing_where(
+    s: Session, bound: BoundProcess, failing: list[tuple[str, str]]
+) -> dict[str, list[tuple[str, str, str]]]:
+    """Failing address (lower case) → the (party slug, party name, role) it is an active
+    contact of, for the alert's "Erstat" actions; read only when something is failing."""
+    if not failing:
+        return {}
+    book = read_book(s.connection(), bound.bundle.parties)
+    wanted = {address.lower() for address, _ in failing}
+    out: dict[str, list[tuple[str, str, str]]] = {}
+    for p in bound.bundle.parties.parties:
+        for role in ROLES:
+            for c in book.addresses(p.slug, role):
+                if c.email.lower() in wanted:
+                    out.setdefault(c.email.lower(), []).append((p.slug, p.name, role))
+    return out
 
 
 def _tick(value: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -22,6 +22,7 @@ from web.dashboard.blueprint import bp
 from web.dashboard.mail_answers import received_mails
 from web.state import state
 from workflow import queries
+from workflow.contact_book import read_book
 from workflow.definition import QuestionnaireStage
 from workflow.exports import answer_text
 from workflow.storage.models import AnswerRow, DocumentRow, ProcessRow, TaskRow
@@ -64,10 +65,11 @@ def party(key: str, party: str) -> str:
         row, bound = reads.process_or_404(s, key)
         who = reads.party_or_404(bound, party)
         failing = reads.failing_addresses(s)
+        book = read_book(s.connection(), bound.bundle.parties)  # the live contacts
         contacts = [
             ContactLine(role, c.name, c.email, failing.get(c.email.lower(), ""))
             for role in ROLES
-            for c in who.addresses(role)
+            for c in book.addresses(party, role)
         ]
         tasks = _task_lines(s, row, bound, party, who.name)
         mails = reads.outbox(s, reads.OutboxFilter(process=key), party=party).rows

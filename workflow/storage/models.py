@@ -284,6 +284,9 @@ class LinkRow(Base):
     generation: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
+    #: Kept working after the task's link was re-issued to a new contact (the secretariat did
+    #: not choose to revoke the old contact's link); a later revoke or re-issue stops it.
+    kept: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
 
 class ContactStatusRow(Base):
@@ -295,6 +298,29 @@ class ContactStatusRow(Base):
     status: Mapped[str] = mapped_column(String(20), default="ok")
     reason: Mapped[str] = mapped_column(Text, default="")
     updated_at: Mapped[datetime]
+
+
+class ContactRow(Base):
+    """A party's contact for one role: live data the secretariat keeps (``workflow.contact_book``).
+    Seeded from the party registry of a definition (``created_by`` "registry"); a change never
+    deletes a row, it deactivates it, so the history stays."""
+
+    __tablename__ = "contacts"
+    __table_args__ = (Index("ix_contacts_registry_party", "registry_id", "party", "role"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    #: The party registry's id (``PartyRegistry.id``): every process on it shares its contacts.
+    registry_id: Mapped[str] = mapped_column(String(100))
+    party: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(300))
+    address: Mapped[str] = mapped_column(String(320))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(200))
+    changed_at: Mapped[datetime | None]
+    changed_by: Mapped[str] = mapped_column(String(200), default="")
+    reason: Mapped[str] = mapped_column(Text, default="")
 
 
 class SchedulerStateRow(Base):
