@@ -18,6 +18,7 @@ from aftaleflow.cli_common import YEAR, App, console, err, pass_app
 from aftaleflow.cli_documents import document, link
 from aftaleflow.cli_inbox import inbox
 from aftaleflow.cli_mail import outbox, send
+from aftaleflow.cli_migrate import migrate
 from aftaleflow.cli_process import diagram, simulate, start, status, tick
 from aftaleflow.cli_record import exempt, extend, record
 from aftaleflow.cli_users import user
@@ -80,7 +81,7 @@ def check(files: tuple[Path, ...], year: int | None) -> None:
 # The commands live in their own modules, by what they do; the group lists them by name.
 for _command in (start, tick, status, simulate, diagram, record, extend, exempt, document, link):
     cli.add_command(_command)
-for _command in (outbox, send, user, calendar, inbox):
+for _command in (outbox, send, user, calendar, inbox, migrate):
     cli.add_command(_command)
 
 
