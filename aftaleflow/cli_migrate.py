@@ -25,9 +25,7 @@ _AREAS = {"stage": "Faser", "date": "Datoer", "question": "Spørgsmål", "party"
 @click.option("--reason", default="", help="Begrundelsen (skrives i revisionssporet).")
 @click.option("--at", "at_", default=None, help="Tidspunktet (standard: processens nu).")
 @pass_app
-def migrate(
-    app: App, key: str, file: Path, dry_run: bool, reason: str, at_: str | None
-) -> None:
+def migrate(app: App, key: str, file: Path, dry_run: bool, reason: str, at_: str | None) -> None:
     """Flyt en kørende proces til en ny version af sin definition (FILE: en
     procesdefinition eller et spørgeskema). Viser først forskellen i faser, datoer,
     spørgsmål og parter og mailplanen før og efter; historien skrives aldrig om."""

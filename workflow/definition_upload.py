@@ -28,7 +28,11 @@ def load_new_version(current: Bundle, path: Path, year: int, *, shown: str = "")
         if q.id not in current.questionnaires:
             known = ", ".join(sorted(current.questionnaires)) or "ingen"
             raise DefinitionError(
-                [Problem(name, None, f"processen bruger intet spørgeskema {q.id!r} ({known})", "id")]
+                [
+                    Problem(
+                        name, None, f"processen bruger intet spørgeskema {q.id!r} ({known})", "id"
+                    )
+                ]
             )
         src = deepcopy(current.source)
         src["questionnaires"][q.id] = data

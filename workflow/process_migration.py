@@ -135,17 +135,13 @@ def _write(tx: Any, plan: Plan, at: datetime) -> None:
     p.next_due_at = at  # the next tick plans the process under the new version
     p.updated_at = at
     procs, stages, tasks = TABLES["processes"], TABLES["stages"], TABLES["tasks"]
-    tx.write(
-        update(procs).where(procs.c.id == p.id).values(definition_snapshot=new.snapshot())
-    )
+    tx.write(update(procs).where(procs.c.id == p.id).values(definition_snapshot=new.snapshot()))
     ids = [s.id for s in new.process.stages]
     for i, st in enumerate(new.process.stages):
         rec = tx.stages.get(st.id)
         if rec is None:
             tx.add_stage(
-                StageRecord(
-                    process_id=p.id, stage_id=st.id, seq=i, kind=st.kind, status="pending"
-                )
+                StageRecord(process_id=p.id, stage_id=st.id, seq=i, kind=st.kind, status="pending")
             )
         elif rec.seq != i:
             rec.seq = i
