@@ -38,6 +38,7 @@ def register(app: Flask, *, base_url: str) -> None:
         inbox,
         mail_answers,
         meeting_plan,
+        migration,
         outbox,
         overview,
         party,
