@@ -9,14 +9,14 @@ kind, stage, party, step and sequence are; it moved when its day differs.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlalchemy import func, select
 
 from workflow.calendar import to_local
-from workflow.fork import forked, set_definition
-from workflow.loader import Bundle
+from workflow.fork import forked
 from workflow.service import Service
 from workflow.simulation import simulate_from
 from workflow.storage.db import Database
@@ -53,17 +53,22 @@ class MailPlanDiff:
         return not (self.gone or self.new or self.moved)
 
 
+#: A change made to the fork before the rest of the year is simulated (the migration itself).
+Change = Callable[[Service], None]
+
+
 def planned_mails(
-    live: Database, key: str, now: datetime, link_secret: str, bundle: Bundle | None = None
+    live: Database, key: str, now: datetime, link_secret: str, change: Change | None = None
 ) -> list[PlannedMail]:
-    """The mails the rest of the year queues for the process ``key`` from ``now`` (under
-    ``bundle`` instead of its own definition, if given). Nothing is written to ``live``."""
+    """The mails the rest of the year queues for the process ``key`` from ``now`` (after
+    ``change``, if given, what it queues at once included). Nothing is written to ``live``."""
     with forked(live, key) as db:
-        if bundle is not None:
-            set_definition(db, key, bundle)
         with db.sessions() as s:
             first = s.scalar(select(func.max(OutboxRow.id))) or 0
-        simulate_from(Service(db, link_secret=link_secret), key, now)
+        service = Service(db, link_secret=link_secret)
+        if change is not None:
+            change(service)
+        simulate_from(service, key, now)
         with db.sessions() as s:
             rows = s.scalars(
                 select(OutboxRow)
@@ -100,10 +105,10 @@ def diff_plans(before: list[PlannedMail], after: list[PlannedMail]) -> MailPlanD
 
 
 def mail_plan_diff(
-    live: Database, key: str, new: Bundle, now: datetime, link_secret: str
+    live: Database, key: str, change: Change, now: datetime, link_secret: str
 ) -> MailPlanDiff:
-    """The mail plan of the process ``key`` as it is, against the plan under ``new``."""
+    """The mail plan of the process ``key`` as it is, against the plan after ``change``."""
     return diff_plans(
         planned_mails(live, key, now, link_secret),
-        planned_mails(live, key, now, link_secret, new),
+        planned_mails(live, key, now, link_secret, change),
     )

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import delete, select, update
 
+from workflow import answering
 from workflow.errors import GuardRefused
 from workflow.loader import Bundle
 from workflow.mail_plan import MailPlanDiff, mail_plan_diff
@@ -26,9 +27,14 @@ from workflow.storage.db import Database
 from workflow.storage.models import TABLES, ProcessRow, StageRow, TaskRow
 from workflow.storage.records import StageRecord
 from workflow.timeline import bind
+from workflow.tx import ProcessTx
 
 #: The event a migration writes.
 MIGRATED = "definition_migrated"
+#: Who moves the copy of the process the preview simulates.
+PREVIEW = "forhåndsvisning"
+#: The tasks that get the changed questionnaire as a new version: not submitted yet.
+NOT_SUBMITTED = ("invited", "opened", "draft", "overdue")
 
 
 @dataclass
@@ -74,8 +80,12 @@ def preview(
     old, year, progress = current(db, key)
     plan = plan_migration(old, new, year, progress)
     diff = None
-    if mails and plan.allowed:
-        diff = mail_plan_diff(db, key, plan.new, now, link_secret)
+    if mails and plan.allowed and plan.new.hash != old.hash:
+
+        def migrate(fork: Service) -> None:
+            apply_migration(fork, key, new, at=now, actor=PREVIEW, reason=PREVIEW)
+
+        diff = mail_plan_diff(db, key, migrate, now, link_secret)
     return Preview(key, plan, diff)
 
 
@@ -119,12 +129,35 @@ def apply_migration(
             )
         _write(tx, plan, at)
         tx.event(at, actor, MIGRATED, reason=reason, data=plan.summary())
+        _new_versions(tx, plan, at, actor)
         tx.commit()
     service.states.forget(key)  # the kept state holds the old definition
     return plan
 
 
-def _write(tx: Any, plan: Plan, at: datetime) -> None:
+def _new_versions(tx: ProcessTx, plan: Plan, at: datetime, actor: str) -> None:
+    """A questionnaire changed after it was sent goes out again, as its new version, to
+    every party that has not submitted (a new personal link; ``answering.revoke_link``)."""
+    for st in plan.new.process.stages:
+        ident = getattr(st, "questionnaire", None)
+        if ident not in plan.bumped or st.id not in tx.stages:
+            continue
+        version = plan.bumped[ident][1]
+        for t in list(tx.state.by_stage.get(st.id, [])):
+            if t.status in NOT_SUBMITTED:
+                answering.revoke_link(
+                    tx,
+                    st.id,
+                    t.party,
+                    "",
+                    at=at,
+                    actor=actor,
+                    reason=f"spørgeskemaet {ident} er ændret: version {version}",
+                    reissue=True,
+                )
+
+
+def _write(tx: ProcessTx, plan: Plan, at: datetime) -> None:
     p = tx.process
     new = plan.new
     p.definition_hash = new.hash

@@ -73,6 +73,10 @@ def test_preview_and_apply_a_new_questionnaire_version(
     expect(page.get_by_test_id("mail-counts")).to_have_text(
         re.compile(r"\d+ mail\(s\) før, \d+ efter\.")
     )
+    # nobody has submitted yet: the new version goes out to all twelve, a new invitation each
+    expect(page.get_by_role("heading", name="Kommer til (12)")).to_be_visible()
+    expect(page.get_by_test_id("mails-new").locator("tr[data-kind=invitation]")).to_have_count(12)
+    expect(page.get_by_test_id("mails-new")).to_contain_text("Aalborg Kommune")
     check(page, "migration preview")
 
     page.get_by_label("Begrundelse").fill("Udvalgene ønsker et eksempel")

@@ -20,7 +20,7 @@ from workflow.process_migration import MIGRATED, apply_migration, current, previ
 from workflow.report import compiled_report
 from workflow.service import Service, bound_for
 from workflow.storage.db import Database
-from workflow.storage.models import AnswerRow, EventRow, ProcessRow
+from workflow.storage.models import AnswerRow, EventRow, OutboxRow, ProcessRow
 
 KEY = "demo-socialaftale-2022"
 STAGE = "fagudvalg-spoergsmaal"
@@ -102,9 +102,23 @@ def test_a_question_changed_after_it_was_sent_is_a_new_version(
     old, year, _ = current(db, KEY)
     new = load_new_version(old, questionnaire_file(tmp_path), year)
 
+    pv = preview(db, KEY, new, now=at(4, 7), link_secret=SECRET)
+    assert pv.mails is not None
+    assert sorted((m.kind, m.party) for m in pv.mails.new) == sorted(
+        ("invitation", p) for p in old.participants if p != "aalborg"
+    )  # the new version goes out to every party that has not submitted
+    assert pv.mails.gone == []
+
     plan = apply_migration(svc, KEY, new, at=at(4, 7), actor="test", reason="nyt spørgsmål")
 
     assert plan.bumped == {"fagudvalg": (1, 2)}
+    with db.sessions() as s:
+        again = s.scalars(
+            select(OutboxRow.party).where(
+                OutboxRow.kind == "invitation", OutboxRow.stage_id == STAGE, OutboxRow.seq == 1
+            )
+        ).all()
+    assert sorted(again) == sorted(p for p in old.participants if p != "aalborg")
     answer(svc, "hjorring", at(4, 8), **{"vision-egenmestring": 2, "vision-eksempel": "Mere"})
     with db.sessions() as s:
         versions = dict(

@@ -19,6 +19,7 @@ from web.i18n import lang
 from web.state import state
 from web.uploads import overflowed
 from workflow.errors import AftaleflowError, DefinitionError
+from workflow.definition_upload import load_new_version
 from workflow.loader import Bundle
 from workflow.process_migration import Preview, apply_migration, current, preview
 from workflow.validation import clean_filename
@@ -58,13 +59,7 @@ def _read(key: str, content: bytes, filename: str) -> Bundle:
     with TemporaryDirectory(prefix="aftaleflow-definition-") as tmp:
         path = Path(tmp) / filename
         path.write_bytes(content)
-        return _loaded(old, path, year, filename)
-
-
-def _loaded(old: Bundle, path: Path, year: int, filename: str) -> Bundle:
-    from workflow.definition_upload import load_new_version
-
-    return load_new_version(old, path, year, shown=filename)
+        return load_new_version(old, path, year, shown=filename)
 
 
 def _preview(
@@ -128,6 +123,7 @@ def _page(
     with state().db.sessions() as s:
         row, bound = reads.process_or_404(s, key)
         names = reads.party_names(bound)
+    stages = [*bound.bundle.process.stages, *(pv.plan.new.process.stages if pv else [])]
     return render_template(
         "dashboard/migration.html",
         row=row,
@@ -137,6 +133,7 @@ def _page(
         problems=problems or [],
         refused=refused,
         names=names,
+        stage_names={st.id: st.name for st in stages},
         areas=AREAS,
         max_kb=MAX_KB,
     )
