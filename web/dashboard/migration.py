@@ -18,8 +18,8 @@ from web.dashboard.texts import dt
 from web.i18n import lang
 from web.state import state
 from web.uploads import overflowed
-from workflow.errors import AftaleflowError, DefinitionError
 from workflow.definition_upload import load_new_version
+from workflow.errors import AftaleflowError, DefinitionError
 from workflow.loader import Bundle
 from workflow.process_migration import Preview, apply_migration, current, preview
 from workflow.validation import clean_filename
