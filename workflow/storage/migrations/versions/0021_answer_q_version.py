@@ -1,7 +1,7 @@
 """answers.questionnaire_version: the version of the questionnaire an answer answered (a
 running process may move to a changed questionnaire; its answers keep their version)
 
-Revision ID: 0021_answer_questionnaire_version
+Revision ID: 0021_answer_q_version
 Revises: 0014_answers_by_mail
 Create Date: 2026-11-29 22:20:00.000000
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0021_answer_questionnaire_version"
+revision = "0021_answer_q_version"
 down_revision = "0014_answers_by_mail"
 branch_labels = None
 depends_on = None
