@@ -12,6 +12,7 @@ from workflow.dates import format_date
 from workflow.definition_upload import load_new_version
 from workflow.errors import AftaleflowError
 from workflow.fork import live_now
+from workflow.labels import label
 from workflow.mail_plan import MailPlanDiff, PlannedMail
 from workflow.process_migration import Preview, apply_migration, current, preview, refusal
 
@@ -74,17 +75,18 @@ def print_preview(pv: Preview) -> None:
         for r in plan.refusals:
             click.echo(f"  ! {r.da}")
     if pv.mails is not None:
-        print_mail_plan(pv.mails)
+        parties = [*plan.old.parties.parties, *plan.new.parties.parties]
+        print_mail_plan(pv.mails, {p.slug: p.name for p in parties})
 
 
-def _mail(m: PlannedMail) -> str:
-    who = f" → {m.party}" if m.party else ""
+def _mail(m: PlannedMail, names: dict[str, str]) -> str:
+    who = f" → {names.get(m.party, m.party)}" if m.party else ""
     to = f" ({', '.join(m.recipients)})" if m.recipients else ""
     step = f" [{m.step}]" if m.step else ""
-    return f"{format_date(m.day)}  {m.kind}{step}  {m.stage}{who}{to}"
+    return f"{format_date(m.day)}  {label(m.kind)}{step}  {m.stage}{who}{to}"
 
 
-def print_mail_plan(d: MailPlanDiff) -> None:
+def print_mail_plan(d: MailPlanDiff, names: dict[str, str]) -> None:
     click.echo(f"\nMailplanen resten af året: {d.before} mail(s) før, {d.after} efter.")
     if d.unchanged:
         click.echo("  Ingen mails forsvinder, kommer til eller flyttes.")
@@ -93,8 +95,8 @@ def print_mail_plan(d: MailPlanDiff) -> None:
         if mails:
             click.echo(f"  {title} ({len(mails)}):")
             for m in mails:
-                click.echo(f"    {_mail(m)}")
+                click.echo(f"    {_mail(m, names)}")
     if d.moved:
         click.echo(f"  Flyttes ({len(d.moved)}):")
         for was, now in d.moved:
-            click.echo(f"    {_mail(was)}  → {format_date(now.day)}")
+            click.echo(f"    {_mail(was, names)}  → {format_date(now.day)}")

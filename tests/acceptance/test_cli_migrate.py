@@ -102,7 +102,7 @@ def test_the_mail_plan_shows_the_mails_that_move(demo_url: str, tmp_path: Path) 
     assert "Socialpolitisk Dialogforum: Socialpolitisk Dialogforum onsdag den 15. juni 2022" in out
     assert re.search(r"^  Flyttes \(\d+\):$", out, re.M), out
     assert (
-        "onsdag den 8. juni 2022  forum_report [rapport]  dialogforum → aalborg "
+        "onsdag den 8. juni 2022  Rapport [rapport]  dialogforum → Aalborg Kommune "
         "(direktoer.social@aalborg.example)  → onsdag den 15. juni 2022" in out
     )
 

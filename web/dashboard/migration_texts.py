@@ -38,6 +38,7 @@ DA: dict[str, str] = {
     "act_migrate": "Anvend den nye version",
     "done_migrate": "Processen kører nu definition {hash} (før {old}).",
     "err_definition_file": "Filen kunne ikke læses som en definition:",
+    "q_version": "spørgeskema version {n}",
 }
 
 EN: dict[str, str] = {
@@ -76,4 +77,5 @@ EN: dict[str, str] = {
     "act_migrate": "Apply the new version",
     "done_migrate": "The process now runs definition {hash} (before {old}).",
     "err_definition_file": "The file could not be read as a definition:",
+    "q_version": "questionnaire version {n}",
 }
