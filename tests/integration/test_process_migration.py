@@ -20,7 +20,7 @@ from workflow.process_migration import MIGRATED, apply_migration, current, previ
 from workflow.report import compiled_report
 from workflow.service import Service, bound_for
 from workflow.storage.db import Database
-from workflow.storage.models import AnswerRow, EventRow, OutboxRow, ProcessRow
+from workflow.storage.models import AnswerRow, EventRow, OutboxRow, ProcessRow, StageRow
 
 KEY = "demo-socialaftale-2022"
 STAGE = "fagudvalg-spoergsmaal"
@@ -159,3 +159,69 @@ def test_removing_a_completed_stage_is_refused_and_writes_nothing(
     assert "fasen 'das-fokus' er afsluttet" in str(refused.value)
     assert "a completed stage cannot be removed" in (refused.value.en or "")
     assert row_version(db) == before
+
+
+EXTRA_MEETING = """  - id: ekstra-moede
+    kind: meeting
+    name: Ekstra møde i Socialpolitisk Dialogforum
+    forum: Socialpolitisk Dialogforum
+    action: Opfølgning på dialogforum
+    opens: Y-08-01
+    closes: Y-08-31
+    meeting:
+      id: ekstra
+      title: Ekstra dialogforum
+      date: Y-08-17
+      time: "14:00"
+      duration_minutes: 120
+      location: Aalborg
+    invite: [director]
+
+"""
+
+
+def test_a_stage_added_and_one_removed_show_in_the_mail_plan(db: Database, tmp_path: Path) -> None:
+    """Before anything of them has begun: the workshops go (their sign-up mails disappear),
+    an extra meeting comes (its invitations appear), and the move adds and drops the rows."""
+    svc = Service(db, link_secret=SECRET)
+    run_demo_until(svc, at(3, 10))
+    body = (ROOT / "definitions" / "processes" / "socialaftale.yaml").read_text()
+    body = (
+        body[: body.index("  - id: workshops")]
+        + EXTRA_MEETING
+        + body[body.index("  - id: kkr-anbefaler") :]
+    )
+    tree = tmp_path / "definitions"
+    for folder in ("processes", "parties", "questionnaires"):
+        (tree / folder).mkdir(parents=True)
+        for f in (ROOT / "definitions" / folder).glob("*.yaml"):
+            (tree / folder / f.name).write_text(f.read_text())
+    (tree / "processes" / "socialaftale.yaml").write_text(body)
+    old, year, _ = current(db, KEY)
+    new = load_new_version(old, tree / "processes" / "socialaftale.yaml", year)
+
+    pv = preview(db, KEY, new, now=at(3, 10), link_secret=SECRET)
+
+    assert pv.plan.allowed
+    assert {(c.what, c.ident) for c in pv.plan.changes if c.area == "stage"} == {
+        ("added", "ekstra-moede"),
+        ("removed", "workshops"),
+    }
+    assert pv.mails is not None
+    assert {m.stage for m in pv.mails.gone} == {"workshops"}
+    assert sorted(m.party for m in pv.mails.new if m.kind == "meeting_invitation") == sorted(
+        old.participants
+    )
+    assert {m.stage for m in pv.mails.new} == {"ekstra-moede"}
+
+    apply_migration(svc, KEY, new, at=at(3, 10), actor="test", reason="ekstra møde")
+
+    with db.sessions() as s:
+        pid = s.scalar(select(ProcessRow.id).where(ProcessRow.key == KEY))
+        stages = dict(
+            s.execute(select(StageRow.stage_id, StageRow.seq).where(StageRow.process_id == pid))
+            .tuples()
+            .all()
+        )
+    assert stages["ekstra-moede"] == 4 and "workshops" not in stages
+    assert sorted(stages.values()) == list(range(len(stages)))
