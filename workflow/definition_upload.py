@@ -16,12 +16,35 @@ from workflow.loader import Bundle, is_process_file, load_bundle
 from workflow.yaml_source import read_yaml
 
 
-def load_new_version(current: Bundle, path: Path, year: int, *, shown: str = "") -> Bundle:
+def load_new_version(
+    current: Bundle, path: Path, year: int, *, shown: str = "", beside: bool = True
+) -> Bundle:
     """The definition ``current`` becomes with the file ``path`` (``shown``: its name in
-    messages and in the process's record, e.g. an uploaded file's name)."""
+    messages and in the process's record, e.g. an uploaded file's name). A process
+    definition takes the registry and questionnaires beside it when there are (``beside``;
+    not for an upload, which stands alone), else the ones the process runs now."""
     name = shown or str(path)
+    try:
+        return _load(current, path, year, name, beside)
+    except DefinitionError as e:
+        if not shown:
+            raise
+        here = str(path.parent)
+        raise DefinitionError(
+            [
+                Problem(
+                    name if p.file == str(path) else Path(p.file).name, p.line, p.message, p.field
+                )
+                if p.file.startswith(here)
+                else p
+                for p in e.problems
+            ]
+        ) from None
+
+
+def _load(current: Bundle, path: Path, year: int, name: str, beside: bool) -> Bundle:
     if is_process_file(path):
-        return _process(current, path, year, name)
+        return _process(current, path, year, name, beside)
     data, node = read_yaml(path)
     if isinstance(data, dict) and "sections" in data:
         q = validate(Questionnaire, data, node, name)
@@ -42,11 +65,13 @@ def load_new_version(current: Bundle, path: Path, year: int, *, shown: str = "")
     )
 
 
-def _process(current: Bundle, path: Path, year: int, name: str) -> Bundle:
+def _process(current: Bundle, path: Path, year: int, name: str, beside: bool) -> Bundle:
     data, _ = read_yaml(path)
+    if not isinstance(data, dict):
+        raise DefinitionError([Problem(name, 1, "filen er ikke en procesdefinition", "")])
     root = path.resolve().parent.parent
     parties = root / "parties" / f"{data.get('parties')}.yaml"
-    if parties.exists():
+    if beside and parties.exists():
         return load_bundle(path, reference_year=year)
     # an uploaded file alone: the registry and questionnaires the process runs now beside it
     with TemporaryDirectory(prefix="aftaleflow-upload-") as tmp:

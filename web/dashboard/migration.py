@@ -59,7 +59,7 @@ def _read(key: str, content: bytes, filename: str) -> Bundle:
     with TemporaryDirectory(prefix="aftaleflow-definition-") as tmp:
         path = Path(tmp) / filename
         path.write_bytes(content)
-        return load_new_version(old, path, year, shown=filename)
+        return load_new_version(old, path, year, shown=filename, beside=False)
 
 
 def _preview(
