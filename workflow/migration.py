@@ -49,6 +49,8 @@ class Progress:
     stages: dict[str, str] = field(default_factory=dict)
     invited: dict[str, set[str]] = field(default_factory=dict)
     submitted: dict[str, set[str]] = field(default_factory=dict)
+    #: The process's own status: only a running (or blocked) process moves.
+    status: str = "running"
 
     def sent(self, stage_id: str) -> bool:
         return bool(self.invited.get(stage_id))
@@ -84,6 +86,14 @@ def plan_migration(old: Bundle, new: Bundle, year: int, progress: Progress) -> P
     new, bumped = _bump_questionnaires(old, new, progress)
     ob, nb = bind(old, year), bind(new, year)
     plan = Plan(old, new, [], [], bumped)
+    if progress.status in ("completed", "cancelled"):
+        plan.refusals.append(
+            Refusal(
+                f"processen er {'afsluttet' if progress.status == 'completed' else 'annulleret'}"
+                "; historien skrives ikke om",
+                f"the process is {progress.status}; history is never rewritten",
+            )
+        )
     _stages(plan, ob, nb, progress)
     _questions(plan, progress)
     _parties(plan, progress)

@@ -44,9 +44,9 @@ class Preview:
     mails: MailPlanDiff | None
 
 
-def progress_of(stages: Iterable[Any], tasks: Iterable[Any]) -> Progress:
+def progress_of(stages: Iterable[Any], tasks: Iterable[Any], status: str) -> Progress:
     """What has happened, from stage and task rows (or the engine's records of them)."""
-    out = Progress()
+    out = Progress(status=status)
     for st in stages:
         out.stages[st.stage_id] = st.status
     for t in tasks:
@@ -69,7 +69,7 @@ def current(db: Database, key: str) -> tuple[Bundle, int, Progress]:
         bundle = Bundle.from_snapshot(row.definition_snapshot, path=row.definition_path)
         stages = s.scalars(select(StageRow).where(StageRow.process_id == row.id)).all()
         tasks = s.scalars(select(TaskRow).where(TaskRow.process_id == row.id)).all()
-        return bundle, row.year, progress_of(stages, tasks)
+        return bundle, row.year, progress_of(stages, tasks, row.status)
 
 
 def preview(
@@ -119,7 +119,8 @@ def apply_migration(
                 en="the process's definition changed since the preview; look at it again",
             )
         old = tx.bound.bundle
-        plan = plan_migration(old, new, p.year, progress_of(tx.stages.values(), tx.tasks.values()))
+        progress = progress_of(tx.stages.values(), tx.tasks.values(), p.status)
+        plan = plan_migration(old, new, p.year, progress)
         if not plan.allowed:
             raise refusal(plan)
         if plan.new.hash == old.hash:

@@ -164,3 +164,13 @@ def test_a_slip_moves_the_meeting_and_the_closing(socialaftale: Bundle) -> None:
     assert st.opens_at == bind(socialaftale, 2022).stage("kkr-igangsaetter").opens_at
     with pytest.raises(AftaleflowError, match="ingen fase 'kkr'"):
         slip_stage(socialaftale, 2022, "kkr", 7)
+
+
+def test_a_finished_process_does_not_move(socialaftale: Bundle) -> None:
+    def reword(src: dict[str, Any]) -> None:
+        first_question(src)["label"] = "Ny ordlyd"
+
+    done = Progress(dict.fromkeys([s.id for s in socialaftale.process.stages], "completed"))
+    done.status = "completed"
+    got = plan(socialaftale, reword, done)
+    assert got.refusals[0].da == "processen er afsluttet; historien skrives ikke om"
