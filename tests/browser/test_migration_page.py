@@ -13,11 +13,12 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from tests.browser.conftest import Site
-from tests.browser.support import KEY
+from tests.browser.support import KEY, QUESTIONNAIRE, SECRET
 from tests.browser.test_accessibility import check
 from tests.browser.test_dashboard import login
 from tests.conftest import ROOT
 from tests.integration.dashboard_support import ADMIN, add_users
+from workflow.service import Service
 from workflow.storage.models import EventRow, ProcessRow
 
 pytestmark = pytest.mark.browser
@@ -94,6 +95,22 @@ def test_preview_and_apply_a_new_questionnaire_version(
     assert event.data["questionnaire_versions"] == {"fagudvalg": [1, 2]}
     assert event.reason == "Udvalgene ønsker et eksempel"
     assert event.actor == f"user:{ADMIN}"
+
+    # an answer to the new version: the report shows its version and the questions answered
+    Service(site.db, link_secret=SECRET).submit_answer(
+        KEY,
+        QUESTIONNAIRE,
+        "aalborg",
+        {"vision-egenmestring": 4, "vision-eksempel": "Borgerrådet i Nørresundby"},
+        at=site.clock(),
+        actor="aalborg",
+    )
+    page.goto(f"{site.url}/sekretariat/proces/{KEY}/rapport/{QUESTIONNAIRE}")
+    row = page.locator('tr[data-party="aalborg"]')
+    expect(row.get_by_test_id("q-version")).to_have_text("2")
+    row.get_by_text("2 af ").click()
+    expect(row).to_contain_text("Giv et eksempel på egenmestring fra udvalgets kommune")
+    check(page, "report with questionnaire versions")
 
 
 def test_a_definition_that_rewrites_history_is_refused(
