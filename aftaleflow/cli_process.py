@@ -212,10 +212,12 @@ def simulate(
     if from_key is not None:
         from aftaleflow.cli_whatif import simulate_live
 
-        if definition is not None or year is not None:
+        if definition is not None or year is not None or deliver:
             raise AftaleflowError(
-                "--from simulerer en kørende proces; angiv ikke også en definition eller --year",
-                en="--from simulates a running process; give no definition or --year as well",
+                "--from simulerer en kørende proces i en kopi; angiv ikke også en definition, "
+                "--year eller --deliver",
+                en="--from simulates a running process in a copy; give no definition, --year "
+                "or --deliver as well",
             )
         simulate_live(app, from_key, slip, late_set, show_all, at_)
         return
