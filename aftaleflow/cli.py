@@ -20,6 +20,7 @@ from aftaleflow.cli_documents import document, link
 from aftaleflow.cli_inbox import inbox
 from aftaleflow.cli_mail import outbox, send
 from aftaleflow.cli_message import mail
+from aftaleflow.cli_migrate import migrate
 from aftaleflow.cli_moves import meeting, stage
 from aftaleflow.cli_process import diagram, simulate, start, status, tick
 from aftaleflow.cli_record import exempt, extend, record
@@ -83,7 +84,7 @@ def check(files: tuple[Path, ...], year: int | None) -> None:
 # The commands live in their own modules, by what they do; the group lists them by name.
 for _command in (start, tick, status, simulate, diagram, record, extend, exempt, document, link):
     cli.add_command(_command)
-for _command in (outbox, send, user, calendar, inbox, mail, meeting, stage, contact):
+for _command in (outbox, send, user, calendar, inbox, mail, meeting, stage, contact, migrate):
     cli.add_command(_command)
 
 

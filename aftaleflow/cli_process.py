@@ -183,33 +183,60 @@ def _print_warnings(st: ProcessStatus, at_risk: list[str]) -> None:
 
 
 @click.command()
-@click.argument("definition", type=click.Path(path_type=Path))
-@click.option("--year", type=YEAR, required=True)
+@click.argument("definition", type=click.Path(path_type=Path), required=False)
+@click.option("--year", type=YEAR, default=None, help="Forberedelsesåret (ikke med --from).")
 @click.option("--late", default="", help="Kommaseparerede part-id'er, der svarer efter fristen.")
 @click.option(
     "--deliver", is_flag=True, help="Send hver mail gennem den konfigurerede forsendelse."
 )
 @click.option("--all", "show_all", is_flag=True, help="Skriv hver parts linje, ikke et resumé.")
+@click.option(
+    "--from", "from_key", default=None, help="Hvad nu hvis: resten af året for en kørende proces."
+)
+@click.option("--slip", multiple=True, help="Med --from: FASE=+3w flytter fasen tre uger.")
+@click.option("--at", "at_", default=None, help="Med --from: fra dette tidspunkt (standard: nu).")
 @pass_app
 def simulate(
-    app: App, definition: Path, year: int, late: str, deliver: bool, show_all: bool
+    app: App,
+    definition: Path | None,
+    year: int | None,
+    late: str,
+    deliver: bool,
+    show_all: bool,
+    from_key: str | None,
+    slip: tuple[str, ...],
+    at_: str | None,
 ) -> None:
-    """Kør hele forløbet på et virtuelt ur i en database, der smides væk bagefter."""
+    """Kør hele forløbet på et virtuelt ur i en database, der smides væk bagefter.
+
+    Med ``--from NØGLE`` kopieres en kørende proces, som den står, og resten af året køres
+    i kopien: ``--slip FASE=+3w`` flytter en fase tre uger, ``--late a,b`` lader parter
+    svare efter fristen. Den rigtige proces røres ikke."""
     from workflow.simulation import simulate as run
 
+    late_set = frozenset(x.strip() for x in late.split(",") if x.strip())
+    if from_key is not None:
+        from aftaleflow.cli_whatif import simulate_live
+
+        if definition is not None or year is not None or deliver:
+            raise AftaleflowError(
+                "--from simulerer en kørende proces i en kopi; angiv ikke også en definition, "
+                "--year eller --deliver",
+                en="--from simulates a running process in a copy; give no definition, --year "
+                "or --deliver as well",
+            )
+        simulate_live(app, from_key, slip, late_set, show_all, at_)
+        return
+    if definition is None or year is None or slip:
+        raise AftaleflowError(
+            "angiv en definition og --year (eller --from NØGLE; --slip kun med --from)",
+            en="give a definition and --year (or --from KEY; --slip only with --from)",
+        )
     bundle = load_bundle(definition, reference_year=year)
     from aftaleflow.cli_calendar import print_date_report
 
     print_date_report(bundle, year)
-    late_set = frozenset(x.strip() for x in late.split(",") if x.strip())
-    unknown = late_set - set(bundle.participants)
-    if unknown:
-        from workflow.definition_errors import suggest
-
-        x = sorted(unknown)[0]
-        raise AftaleflowError(
-            f"--late nævner en ukendt part {x!r}{suggest(x, bundle.participants)}"
-        )
+    check_late(bundle, late_set)
     with tempfile.TemporaryDirectory(prefix="aftaleflow-sim-") as tmp:
         db = Database(f"sqlite:///{tmp}/simulation.db")
         db.migrate()
@@ -220,13 +247,26 @@ def simulate(
 
             on_tick = deliver_callback(app.settings, db)
         result = run(svc, bundle, year, late=late_set, on_tick=on_tick)
-        _print_simulation(bundle, result, show_all, late_set)
+        print_simulation(bundle, result, show_all, late_set)
         if deliver:
             _print_delivery(db)
         db.dispose()
 
 
-def _print_simulation(bundle: Any, result: Any, show_all: bool, late: frozenset[str]) -> None:
+def check_late(bundle: Any, late: frozenset[str]) -> None:
+    """Refused: ``--late`` names a party the definition does not have."""
+    unknown = late - set(bundle.participants)
+    if unknown:
+        from workflow.definition_errors import suggest
+
+        x = sorted(unknown)[0]
+        raise AftaleflowError(
+            f"--late nævner en ukendt part {x!r}{suggest(x, bundle.participants)}",
+            en=f"--late names an unknown party {x!r}",
+        )
+
+
+def print_simulation(bundle: Any, result: Any, show_all: bool, late: frozenset[str]) -> None:
     names = {p.slug: p.name for p in bundle.parties.parties}
     stage_names = {s.id: s.name for s in bundle.process.stages}
     n_parties = len(bundle.participants)

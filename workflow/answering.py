@@ -19,6 +19,7 @@ from workflow.planner import ACTIVE_QUESTIONNAIRE, past_deadline
 from workflow.storage.fast import STATEMENTS
 from workflow.storage.models import TABLES, AnswerRow, LinkRow
 from workflow.storage.records import StageRecord
+from workflow.timeline import BoundProcess
 from workflow.tx import ProcessTx
 
 
@@ -115,6 +116,13 @@ _DELETE_DRAFT = delete(_ANSWERS).where(*_PARTY_ANSWERS, _ANSWERS.c.state == "dra
 _INSERT_ANSWER = insert(_ANSWERS)
 
 
+def questionnaire_version(bound: BoundProcess, stage_id: str) -> int | None:
+    """The version of the questionnaire a stage asks now (None: not a questionnaire stage)."""
+    ident = getattr(bound.stage(stage_id).definition, "questionnaire", None)
+    q = bound.bundle.questionnaires.get(ident) if ident else None
+    return q.version if q is not None else None
+
+
 def store_version(
     tx: ProcessTx,
     stage_id: str,
@@ -144,6 +152,7 @@ def store_version(
         "submitted_at": submitted_at or at,
         "by_mail": mail is not None,
         "mail": mail,
+        "questionnaire_version": questionnaire_version(tx.bound, stage_id),
     }
     tx.write(_INSERT_ANSWER, answer, name="insert answer")
     return version
@@ -185,6 +194,7 @@ def save_draft(
                 data=data,
                 created_at=at,
                 submitted_at=None,
+                questionnaire_version=questionnaire_version(tx.bound, stage_id),
             )
         )
     else:

@@ -117,7 +117,9 @@ def compiled_report(
     q = bound.bundle.questionnaires[d.questionnaire]
     names = {p.slug: p.name for p in bound.bundle.parties.parties}
     answers = {
-        slug: Submitted(slug, a.data, a.late, a.version, a.submitted_at, a.by_mail)
+        slug: Submitted(
+            slug, a.data, a.late, a.version, a.submitted_at, a.by_mail, a.questionnaire_version
+        )
         for slug, a in latest_answers(s, row.id, stage_id).items()
     }
     exempt = frozenset(
@@ -184,13 +186,15 @@ def figure_tables(report: CompiledReport) -> list[Table]:
     )
     coverage = Table(
         "Dækning",
-        ["Part", "Status", "Svarets version", "Indsendt"],
+        ["Part", "Status", "Svarets version", "Indsendt", "Spørgeskemaets version", "Besvaret"],
         [
             [
                 x.name,
                 STATUS_NAMES[x.status] + (" (pr. mail)" if x.by_mail else ""),
                 x.version,
                 _local(x.submitted_at),
+                x.questionnaire_version,
+                "; ".join(x.answered),
             ]
             for x in cov.lines
         ],

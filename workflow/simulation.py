@@ -17,13 +17,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from workflow import sample_agreement
 from workflow.calendar import add_working_days, local_to_utc, to_local
 from workflow.loader import Bundle
 from workflow.planner import INVITE, OPEN_STAGE, REQUEST_APPROVAL, SUBMIT_AGREEMENT, Action
 from workflow.service import Applied, Service, bound_for
-from workflow.storage.models import EventRow, OutboxRow, ProcessRow
+from workflow.storage.models import EventRow, OutboxRow, ProcessRow, StageRow, TaskRow
 from workflow.timeline import BoundProcess
 
 #: When a simulated person acts on a working day (Danish time).
@@ -75,14 +76,42 @@ def simulate(
     fresh = reload or (lambda: service)
     start = local_to_utc(_first_day(bundle, year), time(0, 0))
     key = service.start(bundle, year, at=start, actor=SIMULATED)
-    result = SimulationResult(key, year)
+    return _run(fresh, key, start, late, on_tick, until, resume=False)
+
+
+def simulate_from(
+    service: Service,
+    key: str,
+    now: datetime,
+    *,
+    late: frozenset[str] = frozenset(),
+    on_tick: Callable[[datetime], None] | None = None,
+) -> SimulationResult:
+    """Run the rest of the cycle of the process ``key`` as it stands (a fork of the live
+    state, ``workflow.fork``) from ``now``: the simulated people take up what waits for them
+    (open meetings, invited parties, requested approvals) and everything after."""
+    return _run(lambda: service, key, now, late, on_tick, None, resume=True)
+
+
+def _run(
+    fresh: Callable[[], Service],
+    key: str,
+    start: datetime,
+    late: frozenset[str],
+    on_tick: Callable[[datetime], None] | None,
+    until: datetime | None,
+    *,
+    resume: bool,
+) -> SimulationResult:
     acts: list[tuple[datetime, int, Act]] = []
     counter = itertools.count()
 
-    with service.db.sessions() as s:
+    with fresh().db.sessions() as s:
         row = s.scalar(select(ProcessRow).where(ProcessRow.key == key))
         assert row is not None
         bound = bound_for(row)
+        result = SimulationResult(key, row.year)
+        waiting = _waiting(s, row.id) if resume else []
 
     def schedule(at: datetime, fn: Act) -> None:
         heapq.heappush(acts, (at, next(counter), fn))
@@ -106,8 +135,17 @@ def simulate(
                 result.happenings[-1] = _with_attachment(fresh, key, result.happenings[-1])
 
     for st in bound.stages:
-        if st.kind == "approval":
-            schedule(st.opens_at - SAMPLE_LEAD, _put_up_sample(fresh, key))
+        if st.kind == "approval" and not (resume and _started(waiting, st.id)):
+            schedule(max(st.opens_at - SAMPLE_LEAD, start), _put_up_sample(fresh, key))
+    for kind, stage, party, step, since in waiting:
+        at = max(since or start, start)
+        if kind == "outcome":
+            _plan_outcome(fresh, bound, key, stage, at, schedule)
+        elif kind == "answer":
+            schedule(_answer_time(bound, stage, party, at, late), _answer(fresh, key, stage, party))
+        elif kind == "approve":
+            when = _answer_time(bound, stage, party, at, late)
+            schedule(when, _approve(fresh, key, stage, party, step))
 
     now = start
     react(fresh().tick(now, actor=SIMULATED).applied, now)
@@ -133,6 +171,33 @@ def simulate(
     with fresh().db.sessions() as s:
         result.final_status = s.scalar(select(ProcessRow.status).where(ProcessRow.key == key)) or ""
     return result
+
+
+#: What waits for a simulated person in a process as it stands: (what, stage, party, step,
+#: since when).
+Waiting = tuple[str, str, str, str, datetime | None]
+
+
+def _waiting(s: Session, pid: int) -> list[Waiting]:
+    """The outcomes of open meetings and decisions, the answers of invited parties and the
+    approvals requested, in a process that has begun (``simulate_from``)."""
+    out: list[Waiting] = []
+    stages = s.scalars(select(StageRow).where(StageRow.process_id == pid)).all()
+    for st in stages:
+        if st.kind in ("meeting", "decision") and st.status == "open" and not st.outcome:
+            out.append(("outcome", st.stage_id, "", "", st.opened_at))
+        elif st.kind == "approval" and st.status != "pending":
+            out.append(("started", st.stage_id, "", "", st.opened_at))
+    for t in s.scalars(select(TaskRow).where(TaskRow.process_id == pid)).all():
+        if t.kind == "questionnaire" and t.status in ("invited", "opened", "draft", "overdue"):
+            out.append(("answer", t.stage_id, t.party, "", t.invited_at))
+        elif t.kind == "approval" and t.status == "requested":
+            out.append(("approve", t.stage_id, t.party, t.step, t.invited_at))
+    return out
+
+
+def _started(waiting: list[Waiting], stage_id: str) -> bool:
+    return any(w[0] == "started" and w[1] == stage_id for w in waiting)
 
 
 def _detail(act: Action) -> str:

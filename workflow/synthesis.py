@@ -52,6 +52,8 @@ class Submitted:
     version: int = 1
     submitted_at: datetime | None = None
     by_mail: bool = False
+    questionnaire_version: int | None = None
+    """The version of the questionnaire the answer answered (None: not recorded)."""
 
 
 @dataclass(frozen=True)
@@ -124,6 +126,10 @@ class CoverageLine:
     submitted_at: datetime | None = None
     by_mail: bool = False
     """The answer came by mail (confirmed by the secretariat)."""
+    questionnaire_version: int | None = None
+    """The version of the questionnaire the answer answered."""
+    answered: tuple[str, ...] = ()
+    """The questions (labels) the answer answered, in the questionnaire's order."""
 
 
 @dataclass(frozen=True)
@@ -193,7 +199,10 @@ def synthesise(
         for sec in questionnaire.sections
     )
     coverage = Coverage(
-        tuple(_coverage_line(p, answers.get(p.slug), p.slug in exempt) for p in participants),
+        tuple(
+            _coverage_line(p, answers.get(p.slug), p.slug in exempt, questionnaire)
+            for p in participants
+        ),
         questionnaire.id,
         questionnaire.version,
         definition_hash,
@@ -201,10 +210,22 @@ def synthesise(
     return Synthesis(questionnaire.title, coverage, sections)
 
 
-def _coverage_line(p: Participant, a: Submitted | None, exempt: bool) -> CoverageLine:
+def _coverage_line(
+    p: Participant, a: Submitted | None, exempt: bool, questionnaire: Questionnaire
+) -> CoverageLine:
     if a is not None:
         status: Status = "late" if a.late else "answered"
-        return CoverageLine(p.slug, p.name, status, a.version, a.submitted_at, a.by_mail)
+        answered = tuple(q.label for q in questionnaire.questions if _given(a.data.get(q.id)))
+        return CoverageLine(
+            p.slug,
+            p.name,
+            status,
+            a.version,
+            a.submitted_at,
+            a.by_mail,
+            a.questionnaire_version,
+            answered,
+        )
     return CoverageLine(p.slug, p.name, "exempt" if exempt else "missing")
 
 

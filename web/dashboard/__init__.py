@@ -41,6 +41,7 @@ def register(app: Flask, *, base_url: str) -> None:
         mail_answers,
         mail_view,
         meeting_plan,
+        migration,
         moves,
         outbox,
         overview,

@@ -12,7 +12,7 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, Field, StringField, TextAreaField
+from wtforms import BooleanField, Field, HiddenField, StringField, TextAreaField
 from wtforms.validators import ValidationError
 
 REASON_MAX = 2000
@@ -193,3 +193,19 @@ class UploadForm(FlaskForm):
 
 def as_date(value: str) -> date:
     return date.fromisoformat(value.strip())
+
+
+class DefinitionUploadForm(FlaskForm):
+    """The edited definition (a process definition or a questionnaire), for a preview."""
+
+    file = FileField("f_definition_file")
+
+
+class MigrationForm(FlaskForm):
+    """Apply the previewed migration: the previewed file's text travels with the form, and
+    the hash of the definition the preview was made against."""
+
+    content = HiddenField()
+    filename = HiddenField()
+    expect = HiddenField()
+    reason = reason_field()

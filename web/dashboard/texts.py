@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from web.dashboard import calendar_texts, forum_texts, report_texts
+from web.dashboard import calendar_texts, forum_texts, migration_texts, report_texts
 from web.i18n import lang
 from workflow.labels import label
 
@@ -1069,11 +1069,14 @@ DA.update(forum_texts.DA)
 EN.update(forum_texts.EN)
 DA.update(calendar_texts.DA)
 EN.update(calendar_texts.EN)
+DA.update(migration_texts.DA)
+EN.update(migration_texts.EN)
 MESSAGES = {"da": DA, "en": EN}
 
 #: Audit events the workflow labels do not name.
 EVENTS_DA = {
     "process_started": "Proces startet",
+    "definition_migrated": "Flyttet til ny version af definitionen",
     "process_cancelled": "Proces annulleret",
     "process_blocked": "Proces blokeret",
     "process_unblocked": "Proces genoptaget",
@@ -1136,6 +1139,7 @@ EVENTS_DA = {
 }
 EVENTS_EN = {
     "process_started": "Process started",
+    "definition_migrated": "Moved to a new version of the definition",
     "process_cancelled": "Process cancelled",
     "process_blocked": "Process blocked",
     "process_unblocked": "Process resumed",

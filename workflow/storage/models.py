@@ -250,6 +250,9 @@ class AnswerRow(Base):
     """The answer came by mail and the secretariat confirmed it (``mail`` says which)."""
     mail: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     """For an answer by mail: the received mail's id, sender and files."""
+    questionnaire_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    """The version of the questionnaire the answer answered (empty: before versions were kept;
+    a process moved to a changed questionnaire keeps its earlier answers' version)."""
 
 
 class ReportSummaryRow(Base):
