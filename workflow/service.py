@@ -4,29 +4,24 @@ Each command opens ONE ``ProcessTx`` (``workflow.tx``), calls the function that 
 change (``workflow.acts``, ``workflow.stage_control``, ``workflow.answering``,
 ``workflow.documents``), lets the tick catch up with what the change made due
 (``workflow.tick.advance``) and commits. Starting and ticking are in ``workflow.engine``.
-Callers import everything they need from here.
+The commands that change a running year's plan are ``workflow.service_plan``, those about
+mail beyond the cycle's own ``workflow.service_mail``, the contacts ``workflow.contact_commands``
+(``Service.contacts``); ``Service`` has them all. Callers import everything they need from here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
-
 from workflow import (
     acts,
     answering,
-    deadline_moves,
     digest,
     documents,
     engine,
-    forum_report,
-    mail_answers,
-    messages,
-    moves,
     stage_control,
 )
 from workflow.clock import system_clock
@@ -34,11 +29,13 @@ from workflow.contact_commands import ContactCommands
 from workflow.defaults import LATE_LOG_THRESHOLD
 from workflow.loader import Bundle
 from workflow.planner import document_conflict
+from workflow.service_mail import MailCommands
+from workflow.service_plan import PlanCommands
 from workflow.state import ProcessStates
 from workflow.step_plan import CalendarSource
 from workflow.storage.db import Database
 from workflow.tick import Applied, TickReport, advance
-from workflow.timeline import BoundEvent, bound_for
+from workflow.timeline import bound_for
 from workflow.tx import ProcessTx, process_tx
 
 __all__ = [
@@ -52,7 +49,7 @@ __all__ = [
 ]
 
 
-class Service:
+class Service(MailCommands, PlanCommands):
     """Commands on processes. ``link_secret`` derives personal-link tokens; ``calendars``
     finds the councils' meeting calendars an approval step is planned on (``workflow.step_plan``;
     the entry points pass ``workflow.risk_reads.calendars_of``; None: every step keeps its
@@ -187,53 +184,6 @@ class Service:
             tx.commit()
         return applied
 
-    def move_meeting(
-        self,
-        key: str,
-        stage_id: str,
-        event_id: str | None,
-        *,
-        to: str | None,
-        location: str | None,
-        cancel: bool = False,
-        at: datetime,
-        actor: str,
-        reason: str,
-    ) -> BoundEvent:
-        """Move (``to``: a new start, ``2022-06-22T14:00`` or a day, Danish time; ``location``)
-        or cancel a meeting or workshop (``workflow.moves``); the meeting as it now stands."""
-        with self.transaction(key) as tx:
-            if cancel:
-                ev = moves.cancel_event(tx, stage_id, event_id, at=at, actor=actor, reason=reason)
-            else:
-                tx.stage(stage_id)  # an unknown stage: NotFound, with the nearest name
-                old = moves.find_event(tx.bound.stage(stage_id), event_id)
-                ev = moves.move_event(
-                    tx,
-                    stage_id,
-                    event_id,
-                    start=moves.parse_start(to, old) if to else old.start,
-                    location=location,
-                    at=at,
-                    actor=actor,
-                    reason=reason,
-                )
-            advance(tx, at, actor)
-            tx.commit()
-        return ev
-
-    def move_deadline(
-        self, key: str, stage_id: str, deadline: date, *, at: datetime, actor: str, reason: str
-    ) -> dict[str, list[str]]:
-        """A new deadline for every party of a stage (``workflow.deadline_moves``)."""
-        with self.transaction(key) as tx:
-            got = deadline_moves.move_deadline(
-                tx, stage_id, deadline, at=at, actor=actor, reason=reason
-            )
-            advance(tx, at, actor)
-            tx.commit()
-        return got
-
     def exempt(
         self, key: str, stage_id: str, party: str, *, at: datetime, actor: str, reason: str
     ) -> list[Applied]:
@@ -355,53 +305,6 @@ class Service:
             answering.record_upload(tx, stage_id, party, step, file, at=at, actor=actor)
             tx.commit()
 
-    # ------------------------------------------------------------------ answers by mail
-
-    def receive_mail_answer(
-        self,
-        key: str,
-        stage_id: str,
-        party: str,
-        *,
-        inbound_id: int,
-        sender: str,
-        files: Sequence[Mapping[str, Any]] = (),
-        draft: Mapping[str, Any] | None = None,
-        notes: Sequence[Mapping[str, Any]] = (),
-        at: datetime,
-        actor: str,
-    ) -> str:
-        """A reply matched to a party's task: "svar modtaget pr. mail" (or only recorded)."""
-        with self.transaction(key) as tx:
-            outcome = mail_answers.receive_by_mail(
-                tx,
-                stage_id,
-                party,
-                inbound_id=inbound_id,
-                sender=sender,
-                files=files,
-                draft=draft,
-                notes=notes,
-                at=at,
-                actor=actor,
-            )
-            advance(tx, at, actor)
-            tx.commit()
-        return outcome
-
-    def confirm_mail_answer(
-        self, key: str, stage_id: str, party: str, inbound_id: int, *, at: datetime, actor: str,
-        reason: str,
-    ) -> int:  # fmt: skip
-        """The secretariat confirms the mail as the party's answer; returns the version."""
-        with self.transaction(key) as tx:
-            version = mail_answers.confirm_by_mail(
-                tx, stage_id, party, inbound_id=inbound_id, at=at, actor=actor, reason=reason
-            )
-            advance(tx, at, actor)
-            tx.commit()
-        return version
-
     # ------------------------------------------------------------------ the agreement document
 
     def add_document(
@@ -437,43 +340,6 @@ class Service:
             advance(tx, at, actor)
             tx.commit()
         return digest
-
-    # ------------------------------------------------------------------ the forum's report
-
-    def send_report(self, key: str, stage_id: str, *, at: datetime, actor: str, reason: str) -> int:
-        """The secretariat sends a meeting's report by hand; returns the number of mails."""
-        with self.transaction(key) as tx:
-            n = forum_report.send_report(tx, stage_id, at, actor, manual=True, reason=reason)
-            advance(tx, at, actor)
-            tx.commit()
-        return n
-
-    def send_message(
-        self, key: str, message: messages.Message, *, at: datetime, actor: str
-    ) -> list[str]:
-        """The secretariat's own mail to chosen parties (``workflow.messages``); returns the
-        parties it was queued to."""
-        try:
-            with self.transaction(key) as tx:
-                sent = messages.queue_message(tx, message, at, actor)
-                tx.commit()
-        except IntegrityError as exc:  # the same form, sent twice at the same moment
-            raise messages.already_queued() from exc
-        return sent
-
-    def revoke_report_links(
-        self,
-        key: str,
-        stage_id: str,
-        party: str | None = None,
-        *,
-        at: datetime,
-        actor: str,
-        reason: str,
-    ) -> None:
-        with self.transaction(key) as tx:
-            forum_report.revoke_report_links(tx, stage_id, party, at, actor, reason)
-            tx.commit()
 
     def recommended_version(self, key: str) -> dict[str, Any]:
         """The agreement version the recommending decision (KKR) recommended, ``{}`` if none
