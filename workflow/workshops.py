@@ -281,9 +281,7 @@ def _participant_mail(
     )
 
 
-def _cancellation_mail(
-    tx: ProcessTx, window: SignupWindow, row: Signup, at: datetime
-) -> None:
+def _cancellation_mail(tx: ProcessTx, window: SignupWindow, row: Signup, at: datetime) -> None:
     """The cancelled participant is told; one who had a seat gets a calendar cancellation."""
     event = {**event_context(window), "method": "CANCEL", "sequence": 1}
     tx.mail(
