@@ -33,6 +33,7 @@ party_name, step, secretariat{name,email}, planned_at, …). Beyond those, each 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from datetime import date
 from functools import lru_cache
@@ -195,8 +196,11 @@ def environment(lang: str) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
-        # The templates ship with the code: no stat() of every template file on every mail.
+        # The templates ship with the code: no stat() of every template file on every mail,
+        # and every one kept in a plain dict (-1: no LRU book-keeping per lookup, and a
+        # template's ``{% extends %}`` looks its parent up on every render).
         auto_reload=False,
+        cache_size=-1,
     )
     env.filters["dato"] = lambda v, weekday=True: _date_text(v, lang, weekday)
     env.filters["datotid"] = lambda v: format_datetime(v, lang)
@@ -352,16 +356,11 @@ def _ics_description(text: str) -> str:
 
 def _tidy(text: str) -> str:
     """At most one blank line in a row, no trailing spaces, one final newline."""
-    out: list[str] = []
-    blank = True  # no blank line at the start either
-    for line in text.splitlines():
-        if line != "-- ":  # the signature separator keeps its space
-            line = line.rstrip()
-        if not line:
-            if blank:
-                continue
-            blank = True
-        else:
-            blank = False
-        out.append(line)
-    return "\n".join(out).strip("\n") + "\n"
+    # each line without trailing whitespace (the signature separator keeps its space), then
+    # every run of blank lines as one, and none at the start or the end
+    lines = [line if line == "-- " else line.rstrip() for line in text.splitlines()]
+    return _BLANK_RUNS.sub("\n\n", "\n".join(lines)).strip("\n") + "\n"
+
+
+#: Two or more blank lines in a row (three or more line breaks once lines are stripped).
+_BLANK_RUNS = re.compile(r"\n{3,}")
