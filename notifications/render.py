@@ -33,7 +33,6 @@ party_name, step, secretariat{name,email}, planned_at, …). Beyond those, each 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from datetime import date
 from functools import lru_cache
@@ -356,11 +355,16 @@ def _ics_description(text: str) -> str:
 
 def _tidy(text: str) -> str:
     """At most one blank line in a row, no trailing spaces, one final newline."""
-    # each line without trailing whitespace (the signature separator keeps its space), then
-    # every run of blank lines as one, and none at the start or the end
-    lines = [line if line == "-- " else line.rstrip() for line in text.splitlines()]
-    return _BLANK_RUNS.sub("\n\n", "\n".join(lines)).strip("\n") + "\n"
-
-
-#: Two or more blank lines in a row (three or more line breaks once lines are stripped).
-_BLANK_RUNS = re.compile(r"\n{3,}")
+    out: list[str] = []
+    blank = True  # no blank line at the start either
+    for line in text.splitlines():
+        if line != "-- ":  # the signature separator keeps its space
+            line = line.rstrip()
+        if not line:
+            if blank:
+                continue
+            blank = True
+        else:
+            blank = False
+        out.append(line)
+    return "\n".join(out).strip("\n") + "\n"
