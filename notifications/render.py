@@ -305,13 +305,16 @@ def render(mail: OutgoingMail, settings: MailSettings) -> RenderedMail:
     try:
         variables = template_vars(mail, settings, lang)
         text_t = env.get_template(f"{mail.kind}.txt")
-        # one context for the subject block and the text (a block sees what the text sees)
-        text_ctx = _context(text_t, variables)
-        subject = one_line("".join(text_t.blocks["subject"](text_ctx)))
-        variables["subject"] = text_ctx.vars["subject"] = subject
-        text = "".join(text_t.root_render_func(text_ctx))
         html_t = env.get_template(f"{mail.kind}.html")
-        html = "".join(html_t.root_render_func(_context(html_t, variables)))
+        # what both templates read: their globals and the variables, in ONE dict (Jinja
+        # would copy both into a new one for each template)
+        parent = {**_globals(text_t, html_t), **variables}
+        # one context for the subject block and the text (a block sees what the text sees)
+        text_ctx = _context(text_t, parent)
+        subject = one_line("".join(text_t.blocks["subject"](text_ctx)))
+        parent["subject"] = text_ctx.vars["subject"] = subject
+        text = "".join(text_t.root_render_func(text_ctx))
+        html = "".join(html_t.root_render_func(_context(html_t, parent)))
         attachments: list[Attachment] = list(mail.attachments)
         if mail.kind == "invitation" and mail.questionnaire is not None:
             deadline = str(mail.context.get("deadline") or "")
@@ -335,17 +338,31 @@ def render(mail: OutgoingMail, settings: MailSettings) -> RenderedMail:
     return RenderedMail(subject, _tidy(text), html, tuple(attachments), lang)
 
 
-#: Each template's globals as one dict (Jinja keeps them as a ChainMap over the
-#: environment's, copied key by key into every context).
-_GLOBALS: dict[Template, dict[str, Any]] = {}
+#: The globals of a text and an HTML template as one dict (Jinja keeps each template's as a
+#: ChainMap over the environment's, copied key by key into every context).
+_GLOBALS: dict[tuple[Template, Template], dict[str, Any]] = {}
 
 
-def _context(template: Template, variables: dict[str, Any]) -> Context:
-    """``template.new_context(variables)``, from the template's globals flattened once."""
-    flat = _GLOBALS.get(template)
+def _globals(text_t: Template, html_t: Template) -> dict[str, Any]:
+    got = _GLOBALS.get((text_t, html_t))
+    if got is None:
+        flat = dict(text_t.globals)
+        if flat != dict(html_t.globals):
+            raise RenderError(f"{text_t.name} and {html_t.name} see different globals")
+        got = _GLOBALS[(text_t, html_t)] = flat
+    return got
+
+
+def _context(template: Template, parent: dict[str, Any]) -> Context:
+    """``template.new_context(…)`` reading ``parent`` (globals and variables) as it is."""
+    flat = _GLOBALS_OF.get(template)
     if flat is None:
-        flat = _GLOBALS[template] = dict(template.globals)
-    return new_context(template.environment, template.name, template.blocks, variables, False, flat)
+        flat = _GLOBALS_OF[template] = dict(template.globals)
+    return new_context(template.environment, template.name, template.blocks, parent, True, flat)
+
+
+#: Each template's globals (the names a context knows as globals).
+_GLOBALS_OF: dict[Template, dict[str, Any]] = {}
 
 
 def _ics_description(text: str) -> str:
