@@ -33,14 +33,16 @@ party_name, step, secretariat{name,email}, planned_at, …). Beyond those, each 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
 
+import markupsafe
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, select_autoescape
 from jinja2.runtime import Context, new_context
+from markupsafe import Markup
 
 from notifications.forms import form_attachments
 from notifications.ics import build_ics, ics_attachment
@@ -302,6 +304,8 @@ def render(mail: OutgoingMail, settings: MailSettings) -> RenderedMail:
             f"no template for mail kind {mail.kind!r}; known kinds: {', '.join(KINDS)}"
         )
     env = environment(lang)
+    if len(env.cache or ()) != _ESCAPING.get(lang):
+        _fast_escape(env, lang)
     try:
         variables = template_vars(mail, settings, lang)
         text_t = env.get_template(f"{mail.kind}.txt")
@@ -336,6 +340,32 @@ def render(mail: OutgoingMail, settings: MailSettings) -> RenderedMail:
             f"{mail.kind} {mail.idempotency_key}: {type(exc).__name__}: {exc}"
         ) from exc
     return RenderedMail(subject, _tidy(text), html, tuple(attachments), lang)
+
+
+#: ``markupsafe``'s escaping of a plain string (its C speedup), if it has one.
+_ESCAPE_TEXT: Callable[[str], str] | None = getattr(markupsafe, "_escape_inner", None)
+_MAKE_STR = str.__new__
+#: Per language, how many compiled templates have ``_escape`` (see ``_fast_escape``).
+_ESCAPING: dict[str, int] = {}
+
+
+def _escape(value: Any) -> Markup:
+    """``markupsafe.escape``: for a plain ``str`` (nearly every value a mail shows) the same
+    ``Markup`` made without its Python-level checks, any other value by ``escape`` itself."""
+    if type(value) is str and _ESCAPE_TEXT is not None:
+        return _MAKE_STR(Markup, _ESCAPE_TEXT(value))  # what Markup(str) makes
+    return markupsafe.escape(value)
+
+
+def _fast_escape(env: Environment, lang: str) -> None:
+    """Let every template compiled so far escape through ``_escape``: Jinja's compiled code
+    calls the ``escape`` of its module, once for every value an HTML template shows."""
+    if _ESCAPE_TEXT is not None and env.cache is not None:
+        for template in list(env.cache.values()):
+            namespace = template.root_render_func.__globals__
+            if namespace.get("escape") is markupsafe.escape:
+                namespace["escape"] = _escape
+    _ESCAPING[lang] = len(env.cache or ())
 
 
 #: The globals of a text and an HTML template as one dict (Jinja keeps each template's as a
