@@ -31,6 +31,7 @@ from sqlalchemy.sql.expression import ClauseElement
 
 from workflow.errors import ConcurrentUpdate, NotFound
 from workflow.events import INSERT_EVENT, event_row
+from workflow.machines import PROCESS
 from workflow.mail import Mail, outbox_row
 from workflow.state import ProcessState, ProcessStates
 from workflow.storage import reads, records
@@ -41,6 +42,8 @@ from workflow.storage.models import TABLES
 from workflow.storage.records import StageRecord, TaskRecord
 from workflow.timeline import BoundProcess, bound_definition
 
+#: A process in one of these states has ended; its state is not kept after its transaction.
+_FINAL = frozenset(PROCESS.final)
 _INSERT_OUTBOX = TABLES["outbox"].insert()
 _OUTBOX = TABLES["outbox"]
 _LINK_COLUMNS = tuple(TABLES["links"].c.keys())[1:]
@@ -369,8 +372,8 @@ def process_tx(
         tx = ProcessTx(conn, _read(conn, key, states), link_secret)
         yield tx
     finally:
-        if tx is None or not tx.committed:
-            states.forget(key)
+        if tx is None or not tx.committed or tx.process.status in _FINAL:
+            states.forget(key)  # a process that has ended is not kept: no tick comes for it
         if tx is not None and tx._session is not None:
             tx._session.close()
         conn.close()
