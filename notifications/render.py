@@ -308,8 +308,13 @@ def render(mail: OutgoingMail, settings: MailSettings) -> RenderedMail:
         _fast_escape(env, lang)
     try:
         variables = template_vars(mail, settings, lang)
-        text_t = env.get_template(f"{mail.kind}.txt")
-        html_t = env.get_template(f"{mail.kind}.html")
+        pair = _TEMPLATES.get((lang, mail.kind))
+        if pair is None:
+            pair = _TEMPLATES[(lang, mail.kind)] = (
+                env.get_template(f"{mail.kind}.txt"),
+                env.get_template(f"{mail.kind}.html"),
+            )
+        text_t, html_t = pair
         # what both templates read: their globals and the variables, in ONE dict (Jinja
         # would copy both into a new one for each template)
         parent = {**_globals(text_t, html_t), **variables}
@@ -366,6 +371,11 @@ def _fast_escape(env: Environment, lang: str) -> None:
             if namespace.get("escape") is markupsafe.escape:
                 namespace["escape"] = _escape
     _ESCAPING[lang] = len(env.cache or ())
+
+
+#: A kind's text and HTML template, by (language, kind): the templates ship with the code
+#: and are never reloaded (``auto_reload=False``).
+_TEMPLATES: dict[tuple[str, str], tuple[Template, Template]] = {}
 
 
 #: The globals of a text and an HTML template as one dict (Jinja keeps each template's as a
