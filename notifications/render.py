@@ -33,20 +33,18 @@ party_name, step, secretariat{name,email}, planned_at, …). Beyond those, each 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
 
-import markupsafe
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, select_autoescape
-from jinja2.runtime import Context, new_context
-from markupsafe import Markup
 
 from notifications.forms import form_attachments
 from notifications.ics import build_ics, ics_attachment
 from notifications.outgoing import Attachment, OutgoingMail, RenderedMail
+from notifications.templating import context_of, fast_escape, shared_globals
 from workflow.dates import as_local, format_date, format_datetime, format_short, format_time
 from workflow.errors import AftaleflowError
 from workflow.links import token_of
@@ -304,8 +302,7 @@ def render(mail: OutgoingMail, settings: MailSettings) -> RenderedMail:
             f"no template for mail kind {mail.kind!r}; known kinds: {', '.join(KINDS)}"
         )
     env = environment(lang)
-    if len(env.cache or ()) != _ESCAPING.get(lang):
-        _fast_escape(env, lang)
+    fast_escape(env)
     try:
         variables = template_vars(mail, settings, lang)
         pair = _TEMPLATES.get((lang, mail.kind))
@@ -317,13 +314,13 @@ def render(mail: OutgoingMail, settings: MailSettings) -> RenderedMail:
         text_t, html_t = pair
         # what both templates read: their globals and the variables, in ONE dict (Jinja
         # would copy both into a new one for each template)
-        parent = {**_globals(text_t, html_t), **variables}
+        parent = {**shared_globals(text_t, html_t), **variables}
         # one context for the subject block and the text (a block sees what the text sees)
-        text_ctx = _context(text_t, parent)
+        text_ctx = context_of(text_t, parent)
         subject = one_line("".join(text_t.blocks["subject"](text_ctx)))
         parent["subject"] = text_ctx.vars["subject"] = subject
         text = "".join(text_t.root_render_func(text_ctx))
-        html = "".join(html_t.root_render_func(_context(html_t, parent)))
+        html = "".join(html_t.root_render_func(context_of(html_t, parent)))
         attachments: list[Attachment] = list(mail.attachments)
         if mail.kind == "invitation" and mail.questionnaire is not None:
             deadline = str(mail.context.get("deadline") or "")
@@ -347,62 +344,9 @@ def render(mail: OutgoingMail, settings: MailSettings) -> RenderedMail:
     return RenderedMail(subject, _tidy(text), html, tuple(attachments), lang)
 
 
-#: ``markupsafe``'s escaping of a plain string (its C speedup), if it has one.
-_ESCAPE_TEXT: Callable[[str], str] | None = getattr(markupsafe, "_escape_inner", None)
-_MAKE_STR = str.__new__
-#: Per language, how many compiled templates have ``_escape`` (see ``_fast_escape``).
-_ESCAPING: dict[str, int] = {}
-
-
-def _escape(value: Any) -> Markup:
-    """``markupsafe.escape``: for a plain ``str`` (nearly every value a mail shows) the same
-    ``Markup`` made without its Python-level checks, any other value by ``escape`` itself."""
-    if type(value) is str and _ESCAPE_TEXT is not None:
-        return _MAKE_STR(Markup, _ESCAPE_TEXT(value))  # what Markup(str) makes
-    return markupsafe.escape(value)
-
-
-def _fast_escape(env: Environment, lang: str) -> None:
-    """Let every template compiled so far escape through ``_escape``: Jinja's compiled code
-    calls the ``escape`` of its module, once for every value an HTML template shows."""
-    if _ESCAPE_TEXT is not None and env.cache is not None:
-        for template in list(env.cache.values()):
-            namespace = template.root_render_func.__globals__
-            if namespace.get("escape") is markupsafe.escape:
-                namespace["escape"] = _escape
-    _ESCAPING[lang] = len(env.cache or ())
-
-
 #: A kind's text and HTML template, by (language, kind): the templates ship with the code
 #: and are never reloaded (``auto_reload=False``).
 _TEMPLATES: dict[tuple[str, str], tuple[Template, Template]] = {}
-
-
-#: The globals of a text and an HTML template as one dict (Jinja keeps each template's as a
-#: ChainMap over the environment's, copied key by key into every context).
-_GLOBALS: dict[tuple[Template, Template], dict[str, Any]] = {}
-
-
-def _globals(text_t: Template, html_t: Template) -> dict[str, Any]:
-    got = _GLOBALS.get((text_t, html_t))
-    if got is None:
-        flat = dict(text_t.globals)
-        if flat != dict(html_t.globals):
-            raise RenderError(f"{text_t.name} and {html_t.name} see different globals")
-        got = _GLOBALS[(text_t, html_t)] = flat
-    return got
-
-
-def _context(template: Template, parent: dict[str, Any]) -> Context:
-    """``template.new_context(…)`` reading ``parent`` (globals and variables) as it is."""
-    flat = _GLOBALS_OF.get(template)
-    if flat is None:
-        flat = _GLOBALS_OF[template] = dict(template.globals)
-    return new_context(template.environment, template.name, template.blocks, parent, True, flat)
-
-
-#: Each template's globals (the names a context knows as globals).
-_GLOBALS_OF: dict[Template, dict[str, Any]] = {}
 
 
 def _ics_description(text: str) -> str:
