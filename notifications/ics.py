@@ -72,35 +72,67 @@ def build_ics(
     method = str(ev.get("method") or "REQUEST").upper()
     if method not in METHODS:
         raise ValueError(f"unknown calendar method {method!r}; use one of {', '.join(METHODS)}")
-    start = datetime.fromisoformat(str(ev["start"])).astimezone(TZ)
-    end = datetime.fromisoformat(str(ev["end"])).astimezone(TZ)
-    stamp = datetime.fromisoformat(str(context.get("planned_at") or ev["start"]))
-    uid = event_uid(
-        context.get("process_id"), str(context.get("stage_id", "")), str(ev["id"]), domain
+    text = _event_head(
+        method,
+        str(ev["start"]),
+        str(ev["end"]),
+        str(context.get("planned_at") or ev["start"]),
+        f"{context.get('process_id')}",
+        str(context.get("stage_id", "")),
+        str(ev["id"]),
+        domain,
+        int(ev.get("sequence") or 0),
+        str(ev.get("title") or ""),
+        str(ev["location"]) if ev.get("location") else "",
     )
+    if description:
+        text += fold(f"DESCRIPTION:{escape_text(description)}")
+    text += _STATUS[method] + fold(_address("ORGANIZER", organizer))
+    for person in attendees:
+        text += fold(_address("ATTENDEE", person, "REQ-PARTICIPANT"))
+    return (text + _END).encode("utf-8")
+
+
+@lru_cache(maxsize=256)  # a meeting's invitations to every party share all of it
+def _event_head(
+    method: str,
+    start_iso: str,
+    end_iso: str,
+    stamp_iso: str,
+    process_id: str,
+    stage_id: str,
+    event_id: str,
+    domain: str,
+    sequence: int,
+    title: str,
+    location: str,
+) -> str:
+    """The calendar, folded, from its first line to the event's place: what does not depend
+    on the mail's recipients or text."""
+    start = datetime.fromisoformat(start_iso).astimezone(TZ)
+    end = datetime.fromisoformat(end_iso).astimezone(TZ)
+    stamp = datetime.fromisoformat(stamp_iso)
+    uid = event_uid(process_id, stage_id, event_id, domain)
     event = [
         "BEGIN:VEVENT",
         f"UID:{escape_text(_one_line(uid))}",
         f"DTSTAMP:{utc_stamp(stamp)}",
-        f"SEQUENCE:{int(ev.get('sequence') or 0)}",
-        f"SUMMARY:{escape_text(_one_line(ev.get('title') or ''))}",
+        f"SEQUENCE:{sequence}",
+        f"SUMMARY:{escape_text(_one_line(title))}",
         f"DTSTART;TZID={TZID}:{local_stamp(start)}",
         f"DTEND;TZID={TZID}:{local_stamp(end)}",
     ]
-    if ev.get("location"):
-        event.append(f"LOCATION:{escape_text(_one_line(ev['location']))}")
-    if description:
-        event.append(f"DESCRIPTION:{escape_text(description)}")
-    event += [
-        f"STATUS:{'CANCELLED' if method == 'CANCEL' else 'CONFIRMED'}",
-        "TRANSP:OPAQUE",
-        _address("ORGANIZER", organizer),
-        *(_address("ATTENDEE", person, "REQ-PARTICIPANT") for person in attendees),
-        "END:VEVENT",
-    ]
-    text = _head(method) + vtimezone(start.year)
-    text += "".join(fold(line) for line in event) + fold("END:VCALENDAR")
-    return text.encode("utf-8")
+    if location:
+        event.append(f"LOCATION:{escape_text(_one_line(location))}")
+    return _head(method) + vtimezone(start.year) + "".join(fold(line) for line in event)
+
+
+#: The event's lines after its description, by method.
+_STATUS = {
+    m: fold(f"STATUS:{'CANCELLED' if m == 'CANCEL' else 'CONFIRMED'}") + fold("TRANSP:OPAQUE")
+    for m in METHODS
+}
+_END = fold("END:VEVENT") + fold("END:VCALENDAR")
 
 
 @lru_cache(maxsize=len(METHODS))

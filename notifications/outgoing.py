@@ -43,19 +43,21 @@ class OutgoingMail:
 
     @classmethod
     def from_row(cls, row: OutboxRow) -> OutgoingMail:
+        # the context as the row holds it (a plain dict, decoded from the row's JSON, that
+        # nothing changes: a mail's context is only read), not a copy of it per mail
         return cls(
-            id=row.id,
-            idempotency_key=row.idempotency_key,
-            kind=row.kind,
-            stage_id=row.stage_id,
-            party=row.party,
-            step=row.step,
-            seq=row.seq,
-            recipients=tuple(Recipient.from_json(r) for r in row.recipients or []),
-            context=dict(row.context or {}),
-            thread_key=row.thread_key,
-            process_id=row.process_id,
-            message_id=row.message_id,
+            row.id,
+            row.idempotency_key,
+            row.kind,
+            row.stage_id,
+            row.party,
+            row.step,
+            row.seq,
+            tuple([Recipient.from_json(r) for r in row.recipients or ()]),
+            row.context or {},
+            row.thread_key,
+            row.process_id,
+            row.message_id,
         )
 
     @property

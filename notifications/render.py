@@ -46,11 +46,11 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, select_autoescape
-from jinja2.runtime import Context, new_context
 
 from notifications.forms import form_attachments
 from notifications.ics import build_ics, ics_attachment
 from notifications.outgoing import Attachment, OutgoingMail, RenderedMail
+from notifications.templating import context_of, fast_escape, shared_globals
 from workflow.dates import as_local, format_date, format_datetime, format_short, format_time
 from workflow.errors import AftaleflowError
 from workflow.links import token_of
@@ -206,8 +206,11 @@ def environment(lang: str) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
-        # The templates ship with the code: no stat() of every template file on every mail.
+        # The templates ship with the code: no stat() of every template file on every mail,
+        # and every one kept in a plain dict (-1: no LRU book-keeping per lookup, and a
+        # template's ``{% extends %}`` looks its parent up on every render).
         auto_reload=False,
+        cache_size=-1,
     )
     env.filters["dato"] = lambda v, weekday=True: _date_text(v, lang, weekday)
     env.filters["datotid"] = lambda v: format_datetime(v, lang)
@@ -320,16 +323,25 @@ def render(mail: OutgoingMail, settings: MailSettings) -> RenderedMail:
             f"no template for mail kind {mail.kind!r}; known kinds: {', '.join(KINDS)}"
         )
     env = environment(lang)
+    fast_escape(env)
     try:
         variables = template_vars(mail, settings, lang)
-        text_t = env.get_template(f"{mail.kind}.txt")
+        pair = _TEMPLATES.get((lang, mail.kind))
+        if pair is None:
+            pair = _TEMPLATES[(lang, mail.kind)] = (
+                env.get_template(f"{mail.kind}.txt"),
+                env.get_template(f"{mail.kind}.html"),
+            )
+        text_t, html_t = pair
+        # what both templates read: their globals and the variables, in ONE dict (Jinja
+        # would copy both into a new one for each template)
+        parent = {**shared_globals(text_t, html_t), **variables}
         # one context for the subject block and the text (a block sees what the text sees)
-        text_ctx = _context(text_t, variables)
+        text_ctx = context_of(text_t, parent)
         subject = one_line("".join(text_t.blocks["subject"](text_ctx)))
-        variables["subject"] = text_ctx.vars["subject"] = subject
+        parent["subject"] = text_ctx.vars["subject"] = subject
         text = "".join(text_t.root_render_func(text_ctx))
-        html_t = env.get_template(f"{mail.kind}.html")
-        html = "".join(html_t.root_render_func(_context(html_t, variables)))
+        html = "".join(html_t.root_render_func(context_of(html_t, parent)))
         attachments: list[Attachment] = list(mail.attachments)
         if mail.kind == "invitation" and mail.questionnaire is not None:
             deadline = str(mail.context.get("deadline") or "")
@@ -353,17 +365,9 @@ def render(mail: OutgoingMail, settings: MailSettings) -> RenderedMail:
     return RenderedMail(subject, _tidy(text), html, tuple(attachments), lang)
 
 
-#: Each template's globals as one dict (Jinja keeps them as a ChainMap over the
-#: environment's, copied key by key into every context).
-_GLOBALS: dict[Template, dict[str, Any]] = {}
-
-
-def _context(template: Template, variables: dict[str, Any]) -> Context:
-    """``template.new_context(variables)``, from the template's globals flattened once."""
-    flat = _GLOBALS.get(template)
-    if flat is None:
-        flat = _GLOBALS[template] = dict(template.globals)
-    return new_context(template.environment, template.name, template.blocks, variables, False, flat)
+#: A kind's text and HTML template, by (language, kind): the templates ship with the code
+#: and are never reloaded (``auto_reload=False``).
+_TEMPLATES: dict[tuple[str, str], tuple[Template, Template]] = {}
 
 
 def _ics_description(text: str) -> str:

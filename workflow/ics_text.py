@@ -36,17 +36,18 @@ def fold(line: str) -> str:
         parts += [line[i : i + rest] for i in range(FOLD_AT, len(line), rest)]
         return "\r\n ".join(parts) + "\r\n"
     data = line.encode("utf-8")
-    if len(data) <= FOLD_AT:
+    size = len(data)
+    if size <= FOLD_AT:
         return line + "\r\n"
     pieces: list[bytes] = []
-    start, room = 0, FOLD_AT
-    while start < len(data):
-        end = min(start + room, len(data))
-        while end < len(data) and data[end] & 0xC0 == 0x80:  # never inside a character
+    start, end = 0, FOLD_AT
+    while end < size:
+        while data[end] & 0xC0 == 0x80:  # never inside a character
             end -= 1
         pieces.append(data[start:end])
-        start, room = end, FOLD_AT - 1  # a continuation line starts with the space
-    return "\r\n ".join(p.decode("utf-8") for p in pieces) + "\r\n"
+        start, end = end, end + FOLD_AT - 1  # a continuation line starts with the space
+    pieces.append(data[start:])
+    return b"\r\n ".join(pieces).decode("utf-8") + "\r\n"
 
 
 def local_stamp(moment: datetime) -> str:

@@ -45,7 +45,13 @@ class LinkKey:
 def make_token(secret: str, task: LinkedTask) -> str:
     """THE personal-link token of a task's current link generation; every part that needs
     one calls this (a mail's context through ``token_of``)."""
-    msg = f"{task.process_id}/{task.stage_id}/{task.party}/{task.step}/{task.link_generation}"
+    return _token(
+        secret, task.process_id, task.stage_id, task.party, task.step, task.link_generation
+    )
+
+
+def _token(secret: str, process_id: int, stage_id: str, party: str, step: str, gen: int) -> str:
+    msg = f"{process_id}/{stage_id}/{party}/{step}/{gen}"
     digest = hmac.digest(secret.encode(), msg.encode(), "sha256")  # one-shot: the same HMAC, in C
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
@@ -65,9 +71,19 @@ def link_key(context: Mapping[str, Any]) -> LinkKey | None:
 
 
 def token_of(secret: str, context: Mapping[str, Any]) -> str | None:
-    """The token of the personal link a mail's context names, if any."""
-    key = link_key(context)
-    return make_token(secret, key) if key is not None else None
+    """The token of the personal link a mail's context names, if any (``make_token`` of its
+    ``link_key``, without making the key: a renderer asks once per mail)."""
+    link = context.get("link")
+    if not isinstance(link, Mapping) or context.get("process_id") is None:
+        return None
+    return _token(
+        secret,
+        int(context["process_id"]),
+        str(context.get("stage_id") or ""),
+        str(context.get("party") or ""),
+        str(context.get("step") or ""),
+        int(link.get("generation") or 1),
+    )
 
 
 def token_hash(token: str) -> str:

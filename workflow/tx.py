@@ -34,6 +34,7 @@ from workflow.definition_parties import Contact
 from workflow.errors import ConcurrentUpdate, NotFound
 from workflow.events import INSERT_EVENT, event_row
 from workflow.live_plan import live
+from workflow.machines import PROCESS
 from workflow.mail import Mail, outbox_row
 from workflow.state import ProcessState, ProcessStates
 from workflow.step_plan import CalendarSource
@@ -45,6 +46,8 @@ from workflow.storage.models import TABLES
 from workflow.storage.records import StageRecord, TaskRecord
 from workflow.timeline import BoundProcess, bound_definition
 
+#: A process in one of these states has ended; its state is not kept after its transaction.
+_FINAL = frozenset(PROCESS.final)
 _INSERT_OUTBOX = TABLES["outbox"].insert()
 _OUTBOX = TABLES["outbox"]
 _LINK_COLUMNS = tuple(TABLES["links"].c.keys())[1:]
@@ -416,8 +419,8 @@ def process_tx(
         tx = ProcessTx(conn, _read(conn, key, states), link_secret, calendar_source)
         yield tx
     finally:
-        if tx is None or not tx.committed:
-            states.forget(key)
+        if tx is None or not tx.committed or tx.process.status in _FINAL:
+            states.forget(key)  # a process that has ended is not kept: no tick comes for it
         if tx is not None and tx._session is not None:
             tx._session.close()
         conn.close()

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, update
 
 from workflow.dates import format_datetime
 from workflow.definition_parties import Contact
@@ -28,6 +28,7 @@ from workflow.links import LinkKey, make_token, token_hash
 from workflow.mail import Mail
 from workflow.signup_rules import SignupWindow, signup_window
 from workflow.storage.models import WorkshopSignupRow
+from workflow.storage.reads import Signup, workshop_signups
 from workflow.tx import ProcessTx
 
 CONFIRMED, WAITING, CANCELLED = "confirmed", "waiting", "cancelled"
@@ -61,19 +62,9 @@ def participant_issues(p: Participant) -> dict[str, str]:
     return issues
 
 
-def signups(tx: ProcessTx, stage_id: str, workshop_id: str) -> list[WorkshopSignupRow]:
+def signups(tx: ProcessTx, stage_id: str, workshop_id: str) -> list[Signup]:
     """Every sign-up of a workshop in the order they came (read in the transaction)."""
-    return list(
-        tx.session.scalars(
-            select(WorkshopSignupRow)
-            .where(
-                WorkshopSignupRow.process_id == tx.process.id,
-                WorkshopSignupRow.stage_id == stage_id,
-                WorkshopSignupRow.workshop_id == workshop_id,
-            )
-            .order_by(WorkshopSignupRow.seq)
-        )
-    )
+    return workshop_signups(tx.conn, tx.process.id, stage_id, workshop_id)
 
 
 def _window(tx: ProcessTx, stage_id: str, workshop_id: str) -> SignupWindow:
@@ -94,7 +85,7 @@ def _party_name(tx: ProcessTx, party: str) -> str:
 
 def _refuse_sign_up(
     window: SignupWindow,
-    rows: Sequence[WorkshopSignupRow],
+    rows: Sequence[Signup],
     people: Sequence[Participant],
     at: datetime,
 ) -> None:
@@ -170,11 +161,11 @@ def sign_up(
 def _cancellable(
     tx: ProcessTx,
     window: SignupWindow,
-    rows: Sequence[WorkshopSignupRow],
+    rows: Sequence[Signup],
     party: str,
     seq: int,
     at: datetime,
-) -> WorkshopSignupRow:
+) -> Signup:
     """``party``'s participant ``seq`` still signed up, before the workshop begins."""
     title = window.event.title
     if not window.open_for_cancelling(at):
@@ -242,7 +233,7 @@ def cancel(
     return first.seq
 
 
-def _set(tx: ProcessTx, row: WorkshopSignupRow, values: Mapping[str, Any]) -> None:
+def _set(tx: ProcessTx, row: Signup, values: Mapping[str, Any]) -> None:
     tx.write(update(WorkshopSignupRow).where(WorkshopSignupRow.id == row.id).values(**values))
 
 
@@ -290,9 +281,7 @@ def _participant_mail(
     )
 
 
-def _cancellation_mail(
-    tx: ProcessTx, window: SignupWindow, row: WorkshopSignupRow, at: datetime
-) -> None:
+def _cancellation_mail(tx: ProcessTx, window: SignupWindow, row: Signup, at: datetime) -> None:
     """The cancelled participant is told; one who had a seat gets a calendar cancellation."""
     event = {**event_context(window), "method": "CANCEL", "sequence": window.event.sequence + 1}
     tx.mail(

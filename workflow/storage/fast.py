@@ -11,13 +11,16 @@ per-call machinery. Anything else goes through SQLAlchemy as usual.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
+from json import encoder as _json_encoder
 from typing import Any, cast
 
-from sqlalchemy import Connection
+from sqlalchemy import JSON, Connection
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import Null
 from sqlalchemy.sql.expression import ClauseElement
 
 from workflow.storage.models import UTCDateTime
@@ -144,9 +147,24 @@ def _params_function(
 
 
 def _bind_processor(typ: Any, dialect: Any) -> Processor:
-    if isinstance(typ, UTCDateTime) and dialect.name == "sqlite":
-        return _sqlite_utc  # the same text SQLAlchemy writes, made by the C isoformat
+    if dialect.name == "sqlite":
+        if isinstance(typ, UTCDateTime):
+            return _sqlite_utc  # the same text SQLAlchemy writes, made by the C isoformat
+        if (
+            type(typ) is JSON
+            and not typ.none_as_null
+            and dialect._json_serializer is None
+            and typ._str_impl.bind_processor(dialect) is None
+            and JSON_TEXT is not json.dumps
+        ):
+            return _sqlite_json  # the same text as ``json.dumps``, without its set-up per call
     return typ.dialect_impl(dialect).bind_processor(dialect)
+
+
+#: The text of an aware datetime as SQLite holds it, by moment: a transaction writes the same
+#: few moments (its ``at``) into many rows and columns. Bounded; emptied when full.
+_UTC_TEXT: dict[datetime, str] = {}
+_UTC_TEXT_MAX = 4096
 
 
 def _sqlite_utc(value: datetime | None) -> str | None:
@@ -155,9 +173,48 @@ def _sqlite_utc(value: datetime | None) -> str | None:
         return None
     if value.tzinfo is None:
         raise ValueError("naive datetime given to the database; pass an aware UTC time")
-    if value.tzinfo is not UTC:
-        value = value.astimezone(UTC)
-    return value.isoformat(" ", "microseconds")[:26]  # without the "+00:00"
+    got = _UTC_TEXT.get(value)  # equal aware datetimes are the same moment: the same text
+    if got is not None:
+        return got
+    utc = value if value.tzinfo is UTC else value.astimezone(UTC)
+    got = utc.isoformat(" ", "microseconds")[:26]  # without the "+00:00"
+    if len(_UTC_TEXT) >= _UTC_TEXT_MAX:
+        _UTC_TEXT.clear()
+    _UTC_TEXT[value] = got
+    return got
+
+
+def _json_text() -> Callable[[Any], str]:
+    """``json.dumps`` with its default settings, on ONE C encoder made once (``json.dumps``
+    makes a new one per call); ``json.dumps`` itself where the C encoder is missing."""
+    make = getattr(_json_encoder, "c_make_encoder", None)
+    ascii_ = getattr(_json_encoder, "c_encode_basestring_ascii", None)
+    if make is None or ascii_ is None:
+        return json.dumps
+    default = json.JSONEncoder().default
+    # json.dumps's settings: ensure_ascii, ", " and ": ", no sorting, NaN allowed; no check
+    # for circular references (a structure the engine builds has none; one would recurse
+    # until Python stops it)
+    encode = make(None, default, ascii_, None, ": ", ", ", False, False, True)
+
+    def dumps(value: Any) -> str:
+        if type(value) is str:
+            return cast(str, ascii_(value))
+        return "".join(encode(value, 0))
+
+    return dumps
+
+
+JSON_TEXT = _json_text()
+
+
+def _sqlite_json(value: Any) -> str | None:
+    """A ``JSON`` column's value as SQLAlchemy writes it on SQLite (None as ``null``)."""
+    if value is None or value is JSON.NULL:
+        return "null"
+    if isinstance(value, Null):  # SQL NULL, as SQLAlchemy's own processor does
+        return None
+    return JSON_TEXT(value)
 
 
 class Statements:

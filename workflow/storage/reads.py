@@ -1,10 +1,12 @@
 """The other rows a process transaction reads (the agreement version up for approval, the
-mails already queued for a stage), on prepared statements (``workflow.storage.fast``). The
-engine keeps what they return in the process's state (``workflow.state``) while it is current."""
+mails already queued for a stage, a workshop's sign-ups), on prepared statements
+(``workflow.storage.fast``). The engine keeps what the first two return in the process's state
+(``workflow.state``) while it is current."""
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, bindparam, func, select
 
@@ -13,6 +15,7 @@ from workflow.storage.models import TABLES
 
 _DOCUMENTS = TABLES["documents"]
 _OUTBOX = TABLES["outbox"]
+_SIGNUPS = TABLES["workshop_signups"]
 #: What a mail and an approval name of the agreement version up for approval.
 DOCUMENT_KEYS = ("id", "version", "filename", "sha256", "media_type", "size")
 #: A mail's place among a task's mails: (kind, party, step) within a stage.
@@ -80,3 +83,44 @@ def stage_mails(conn: Connection, process_id: int, stage_id: str) -> dict[MailKe
     )
     rows = stmt.all(conn, {"pid": process_id, "stage": stage_id})
     return {(kind, party, step): [int(top), int(n)] for kind, party, step, top, n in rows}
+
+
+class Signup(NamedTuple):
+    """One ``workshop_signups`` row (``workflow.workshops``), as read in a transaction."""
+
+    id: int
+    process_id: int
+    stage_id: str
+    workshop_id: str
+    party: str
+    seq: int
+    name: str
+    role: str
+    email: str
+    status: str
+    signed_up_at: datetime
+    promoted_at: datetime | None
+    cancelled_at: datetime | None
+    attended: bool | None
+
+
+def workshop_signups(
+    conn: Connection, process_id: int, stage_id: str, workshop_id: str
+) -> list[Signup]:
+    """Every sign-up of a workshop, in the order they came (``seq``)."""
+    w = _SIGNUPS.c
+    stmt = STATEMENTS.get(
+        "signups of a workshop",
+        conn,
+        lambda: (
+            select(*(w[k] for k in Signup._fields))
+            .where(
+                w.process_id == bindparam("pid"),
+                w.stage_id == bindparam("stage"),
+                w.workshop_id == bindparam("workshop"),
+            )
+            .order_by(w.seq)
+        ),
+    )
+    rows = stmt.all(conn, {"pid": process_id, "stage": stage_id, "workshop": workshop_id})
+    return [Signup._make(r) for r in rows]
