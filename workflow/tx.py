@@ -23,7 +23,7 @@ from datetime import datetime
 from functools import partial
 from typing import Any, cast
 
-from sqlalchemy import Connection, Executable, Insert, Update, bindparam, select, update
+from sqlalchemy import Connection, Executable, Insert, Update, bindparam, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -41,10 +41,10 @@ from workflow.step_plan import CalendarSource
 from workflow.storage import reads, records
 from workflow.storage.db import Database
 from workflow.storage.fast import STATEMENTS
-from workflow.storage.locks import lock_process
 from workflow.storage.models import TABLES
 from workflow.storage.records import StageRecord, TaskRecord
 from workflow.timeline import BoundProcess, bound_definition
+from workflow.tx_read import read_state
 
 #: A process in one of these states has ended; its state is not kept after its transaction.
 _FINAL = frozenset(PROCESS.final)
@@ -357,51 +357,6 @@ def _cancel(by_stage: bool, by_kind: bool) -> Update:
     return stmt.values(status=bindparam("cancelled", "cancelled"))
 
 
-def _not_found(conn: Connection, key: str) -> NotFound:
-    known = list(conn.execute(select(TABLES["processes"].c.key)).scalars())
-    hint = (
-        f"; known processes: {', '.join(known)}" if known else "; start one with `aftaleflow start`"
-    )
-    return NotFound(f"no process {key!r}{hint}")
-
-
-def _read(conn: Connection, key: str, states: ProcessStates) -> ProcessState:
-    """The process (locked on PostgreSQL), its state from the cache if still current."""
-    locked: int | None = None
-    if conn.dialect.name == "postgresql":
-        locked = states.id_of(key) or conn.execute(records.PROCESS_ID_BY_KEY, {"key": key}).scalar()
-        if locked is None:
-            raise _not_found(conn, key)
-        lock_process(conn, locked)
-    known = states.process_of(key)
-    rec = records.read_process(conn, key, known)
-    if rec is None:
-        raise _not_found(conn, key)
-    if locked is not None and rec.id != locked:  # the key names another process now
-        lock_process(conn, rec.id)
-        rec = records.read_process(conn, key)
-        if rec is None:
-            raise _not_found(conn, key)
-    cached = states.get(key, rec)
-    if cached is not None:
-        if cached.process is not rec:
-            cached.process = rec
-            rec.track(cached.touched)
-        return cached
-    bound = live(
-        bound_definition(rec.definition_hash, rec.year, lambda: records.snapshot(conn, rec.id)),
-        rec.plan_changes,
-    )
-    state = ProcessState(
-        rec,
-        bound,
-        records.load(conn, StageRecord, rec.id, []),
-        records.load(conn, TaskRecord, rec.id, []),
-    )
-    states.put(key, state)
-    return state
-
-
 @contextmanager
 def process_tx(
     db: Database,
@@ -416,7 +371,7 @@ def process_tx(
     tx: ProcessTx | None = None
     try:
         conn.begin()
-        tx = ProcessTx(conn, _read(conn, key, states), link_secret, calendar_source)
+        tx = ProcessTx(conn, read_state(conn, key, states), link_secret, calendar_source)
         yield tx
     finally:
         if tx is None or not tx.committed or tx.process.status in _FINAL:
