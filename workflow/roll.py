@@ -178,10 +178,11 @@ def date_hits(process: ProcessDefinition, year: int) -> list[DateHit]:
         f = f"stages.{i}"
         opens = DateExpr.parse(st.opens).bind(year)
         add(st, f"{f}.opens", "opens", st.name, opens, "office_slot", next_working_day(opens))
-        if isinstance(st, QuestionnaireStage):
+        # a date that follows another ({after: ...}) is counted at binding and not listed
+        if isinstance(st, QuestionnaireStage) and isinstance(st.send, str):
             send = DateExpr.parse(st.send).bind(year)
             add(st, f"{f}.send", "send", st.name, send, "office_slot", next_working_day(send))
-        if isinstance(st, QuestionnaireStage | ApprovalStage) and st.deadline:
+        if isinstance(st, QuestionnaireStage | ApprovalStage) and isinstance(st.deadline, str):
             written = DateExpr.parse(st.deadline).bind(year)
             rule = deadline_roll(st)
             add(st, f"{f}.deadline", "deadline", st.name, written, rule, apply_roll(written, rule))
@@ -190,7 +191,7 @@ def date_hits(process: ProcessDefinition, year: int) -> list[DateHit]:
             rule = event_roll(ev, st)
             out = apply_roll(written, rule)
             add(st, f"{f}.{sub}.date", what, ev.title, written, rule, out)
-        if st.closes:
+        if isinstance(st.closes, str):
             closes = DateExpr.parse(st.closes).bind(year)
             add(st, f"{f}.closes", "closes", st.name, closes, "keep", closes)
     return sorted(hits, key=lambda h: (h.written, h.field))

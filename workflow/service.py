@@ -101,6 +101,7 @@ class Service:
         actor: str,
         reason: str = "",
         document_version: int | None = None,
+        values: Mapping[str, list[str]] | None = None,
     ) -> list[Applied]:
         with self.transaction(key) as tx:
             acts.record_outcome(
@@ -113,6 +114,7 @@ class Service:
                 actor=actor,
                 reason=reason,
                 document_version=document_version,
+                values=values,
             )
             applied = advance(tx, at, actor)
             tx.commit()

@@ -50,6 +50,16 @@ class ProcessState:
         for t in tasks:
             self.hold_task(t)
 
+    def rebind(self, bound: BoundProcess) -> BoundProcess:
+        """The process bound again after a recorded completion moved later dates: every
+        task's stage deadline and the planner's books follow."""
+        self.bound = bound
+        self.deadlines = {s.id: s.deadline for s in bound.stages}
+        for t in self.tasks.values():
+            t.__dict__["stage_deadline"] = self.deadlines.get(t.stage_id)
+        self._agenda = Agenda()
+        return bound
+
     def hold_stage(self, st: StageRecord) -> None:
         st.track(self.touched, self.dirty)
         self.stages[st.stage_id] = st

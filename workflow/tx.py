@@ -103,6 +103,22 @@ class ProcessTx:
             )
         return st
 
+    def record_actual(self, stage_id: str, at: datetime, values: dict[str, Any]) -> None:
+        """A stage others follow completed at ``at`` (with its decided ``values``): kept on
+        the process row, and the process is bound again so what follows moves."""
+        actuals = dict(self.process.actuals or {})
+        actuals[stage_id] = {"at": at.isoformat(), "values": values}
+        self.process.actuals = actuals
+        self.bound = self.state.rebind(
+            bound_definition(
+                self.process.definition_hash,
+                self.process.year,
+                self.bound.bundle.snapshot,
+                actuals,
+                self.bound.bundle,
+            )
+        )
+
     def task(self, stage_id: str, party: str, step: str) -> TaskRecord:
         t = self.tasks.get((stage_id, party, step))
         if t is None:
@@ -345,7 +361,9 @@ def _read(conn: Connection, key: str, states: ProcessStates) -> ProcessState:
             cached.process = rec
             rec.track(cached.touched)
         return cached
-    bound = bound_definition(rec.definition_hash, rec.year, lambda: records.snapshot(conn, rec.id))
+    bound = bound_definition(
+        rec.definition_hash, rec.year, lambda: records.snapshot(conn, rec.id), rec.actuals
+    )
     state = ProcessState(
         rec,
         bound,

@@ -74,6 +74,9 @@ class ProcessRow(Base):
     row_token: Mapped[str | None] = mapped_column(String(32))
     """Drawn at random by every engine commit: with ``row_version`` it tells the engine that
     the records it kept are still the ones in the database (``workflow.tx``)."""
+    actuals: Mapped[dict[str, Any] | None]
+    """Stage id → {"at", "values"}: the recorded completions later stages follow
+    (``workflow.follows``); None until one is recorded."""
 
     __mapper_args__ = {"version_id_col": row_version}
 

@@ -104,6 +104,7 @@ class ProcessRecord(Record):
     updated_at: datetime
     row_version: int
     row_token: str | None
+    actuals: dict[str, Any] | None
 
 
 class StageRecord(Record):
