@@ -26,7 +26,8 @@ class Question(Strict):
     required: bool = False
     options: list[Option] = []
     choices_from: str | None = None
-    """``STAGE.VALUE``: the options are the values a decision records (KKR's focus areas)."""
+    """``STAGE.VALUE``: the options are the values a decision records (KKR's focus areas);
+    ``options``, if given, are used by a process without that decision."""
     min: int = 1
     max: int = 5
     min_label: str = ""
@@ -43,9 +44,9 @@ class Question(Strict):
                     f"et {self.type}-spørgsmål kan ikke tage svarmuligheder fra en beslutning",
                     ("choices_from",),
                 )
-            if self.options:
+            if len(self.options) == 1:
                 raise LocatedValueError(
-                    "skriv enten options eller choices_from, ikke begge", ("choices_from",)
+                    f"et {self.type}-spørgsmål skal have mindst to svarmuligheder", ("options",)
                 )
         elif self.type in ("single_choice", "multiple_choice") and len(self.options) < 2:
             raise LocatedValueError(
