@@ -13,7 +13,6 @@ from sqlalchemy import select, update
 from workflow import machines
 from workflow.agreement_path import recommend
 from workflow.calendar import to_local
-from workflow.decided import decided_values
 from workflow.changes import (
     complete_stage,
     document_info,
@@ -24,6 +23,7 @@ from workflow.changes import (
     state_en,
 )
 from workflow.dates import format_day
+from workflow.decided import decided_values
 from workflow.errors import GuardRefused
 from workflow.labels import label
 from workflow.storage.models import AnswerRow, OutboxRow

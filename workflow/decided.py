@@ -47,8 +47,7 @@ def decided_values(
             raise GuardRefused(
                 f"{spec.label}: vælg {spec.min} til {most} (valgt: {len(chosen)}); "
                 f"skriv fx --value {key}={','.join(options[: max(spec.min, 1)])}.",
-                en=f"{spec.label_en or key}: choose {spec.min} to {most} (chosen: "
-                f"{len(chosen)}).",
+                en=f"{spec.label_en or key}: choose {spec.min} to {most} (chosen: {len(chosen)}).",
             )
         out[key] = chosen
     return out

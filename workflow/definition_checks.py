@@ -21,8 +21,8 @@ from workflow.definition import (
     WorkshopStage,
 )
 from workflow.definition_base import DateExpr
-from workflow.definition_follows import fixed
 from workflow.definition_errors import dotted, suggest
+from workflow.definition_follows import fixed
 from workflow.errors import DefinitionError, Problem
 from workflow.signup_rules import signup_problems
 from workflow.yaml_source import locate

@@ -37,12 +37,12 @@ def open_now(tx: ProcessTx, stage_id: str, *, at: datetime, actor: str, reason: 
             en=f"The stage »{name}« opens after {names}, which is not finished.",
         )
     refuse_approval_without_agreement(tx, stage)
-    waiting = tx.bound.waiting(stage_id)
-    if waiting is not None:
+    decision = tx.bound.waiting(stage_id)
+    if decision is not None:
         name = stage_name(tx, stage_id)
         raise GuardRefused(
-            f"Fasen »{name}« kan ikke åbne: den {waiting[0]}.",
-            en=f"The stage »{name}« cannot open: it is {waiting[1]}.",
+            f"Fasen »{name}« kan ikke åbne: den {decision[0]}.",
+            en=f"The stage »{name}« cannot open: it is {decision[1]}.",
         )
     planned = tx.bound.stage(stage_id).opens_at.isoformat()
     data = {"manual": True, "planned": planned}

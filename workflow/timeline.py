@@ -324,13 +324,14 @@ def bind(bundle: Bundle, year: int, actuals: Mapping[str, Recorded] | None = Non
             own["deadline"] = deadline
         elif isinstance(st, ApprovalStage):
             deadline = deadline_day(st.deadline, st, f"{f}.deadline")
+        closes_at: datetime | None = None
         if isinstance(st.closes, After):
             closes_at = end_of_day(follow(st.closes, own, st.id, f"{f}.closes"))
         else:
             closes_at = end_of_day(day(st.closes, f"{f}.closes")) if st.closes else None
         window = (opens_day, to_local(closes_at).date() if closes_at else None)
         if isinstance(st, QuestionnaireStage):
-            if closes_at is None:
+            if closes_at is None and deadline is not None:
                 closes_at = end_of_day(
                     add_working_days(deadline, defaults.CLOSE_AFTER_WORKING_DAYS)
                 )
