@@ -75,15 +75,15 @@ def test_the_literal_2024_dates_are_the_hits_the_issue_names(tmp_path: Path) -> 
         date(2024, 10, 26),
     }
     assert all(hits[k].warning and hits[k].rule == "keep" for k in hits if k[1] in meetings)
-    # the questionnaire's deadline follows KKR's decision (seven weeks after the send date,
-    # counted at binding), so no written deadline of it is listed
+    # the questionnaire's deadline follows KKR's decision (eight weeks after it, counted and
+    # rolled at binding), so it is not listed as a written date
     assert ("deadline", date(2024, 5, 20)) not in hits
     saturday = hits[("deadline", date(2024, 11, 30))]
     assert (saturday.reason, saturday.outcome) == ("lørdag", date(2024, 12, 2))
     # the default rolls moved the deadlines in the bound process too
     bound = bind(bundle, 2024)
-    # KKR Monday 25 March 2024 + 5 working days over Easter = 4 April; + 7 weeks = 23 May
-    assert bound.stage("fagudvalg-spoergsmaal").deadline == date(2024, 5, 23)
+    # KKR Monday 25 March 2024 + 8 weeks = 2. pinsedag, rolled to Tuesday 21 May
+    assert bound.stage("fagudvalg-spoergsmaal").deadline == date(2024, 5, 21)
     assert bound.stage("politisk-godkendelse").deadline == date(2024, 12, 2)
 
 
@@ -116,8 +116,8 @@ def test_the_shipped_definition_in_2024_meets_on_weekdays() -> None:
         date(2024, 10, 2),
         date(2024, 10, 30),
     ]
-    # seven weeks after the send date, 4 April 2024 (five working days after KKR over Easter)
-    assert bound.stage("fagudvalg-spoergsmaal").deadline == date(2024, 5, 23)
+    # eight weeks after KKR's Monday 25 March 2024: 2. pinsedag, rolled to Tuesday 21 May
+    assert bound.stage("fagudvalg-spoergsmaal").deadline == date(2024, 5, 21)
     assert bound.stage("politisk-godkendelse").deadline == date(2024, 11, 29)  # still November
     assert not [h for h in date_hits(bundle.process, 2024) if h.warning]
     placed = {w.field: w.day for w in weekday_placements(bundle.process, 2024)}
