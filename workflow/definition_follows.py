@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field, model_validator
+from pydantic import Field, PlainValidator, ValidationError, model_validator
 
 from workflow.definition_base import SLUG, DateExpr, LocatedValueError, Strict
 
@@ -51,8 +51,30 @@ class After(Strict):
         return f"{n} efter {self.after}"
 
 
+def _date_value(value: object) -> str | After:
+    """A date text, or a mapping read as ``After``: one message either way (not one per
+    branch of a union)."""
+    if isinstance(value, After):
+        return value
+    if isinstance(value, str):
+        DateExpr.parse(value)
+        return value
+    if isinstance(value, dict):
+        try:
+            return After.model_validate(value)
+        except ValidationError as e:
+            err = e.errors()[0]
+            raise LocatedValueError(
+                str(err["msg"]).removeprefix("Value error, "), tuple(err["loc"])
+            ) from None
+    raise ValueError(
+        "skriv en dato (Y-04-04) eller en dato, der følger en tidligere fase, "
+        "fx {after: kkr-igangsaetter, working_days: 5}"
+    )
+
+
 #: A date field: ``Y-04-04`` or ``{after: kkr-igangsaetter, working_days: 5}``.
-DateValue = str | After
+DateValue = Annotated[str | After, PlainValidator(_date_value)]
 
 
 def fixed(value: DateValue | None) -> str | None:
