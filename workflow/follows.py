@@ -71,14 +71,18 @@ def followed(proc: ProcessDefinition) -> set[str]:
 
 
 def value_refs(bundle: Bundle, sid: str) -> list[str]:
-    """The ``STAGE.VALUE`` references a stage uses (its workshops, its questions' choices)."""
-    st = bundle.process.stage(sid)
+    """The ``STAGE.VALUE`` references a stage uses (its workshops, its questions' choices)
+    that name a decision of this process."""
+    proc = bundle.process
+    st = proc.stage(sid)
+    refs: set[str] = set()
     if isinstance(st, WorkshopStage) and st.one_per:
-        return [st.one_per]
+        refs.add(st.one_per)
     if isinstance(st, QuestionnaireStage) and st.questionnaire in bundle.questionnaires:
         q = bundle.questionnaires[st.questionnaire]
-        return sorted({x.choices_from for x in q.questions if x.choices_from})
-    return []
+        refs.update(x.choices_from for x in q.questions if x.choices_from)
+    # a question's reference to a decision this process does not have: its own options
+    return sorted(r for r in refs if proc.decision_value(r) is not None)
 
 
 def decided(proc: ProcessDefinition, actuals: Mapping[str, Recorded]) -> Values:
