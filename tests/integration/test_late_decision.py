@@ -17,7 +17,7 @@ from tests.browser.support import KEY, QUESTIONNAIRE, SECRET, token
 from workflow.calendar import TZ, local_to_utc
 from workflow.errors import GuardRefused
 from workflow.loader import Bundle
-from workflow.queries import process_status
+from workflow.queries import StageStatus, process_status
 from workflow.service import Service, bound_for
 from workflow.storage.db import Database
 from workflow.storage.models import EventRow, OutboxRow, ProcessRow
@@ -55,7 +55,7 @@ def mails(db: Database, kind: str, stage: str = QUESTIONNAIRE) -> list[OutboxRow
         )
 
 
-def stages(db: Database) -> dict[str, object]:
+def stages(db: Database) -> dict[str, StageStatus]:
     with db.sessions() as s:
         row = s.scalar(select(ProcessRow).where(ProcessRow.key == KEY))
         assert row is not None
@@ -104,8 +104,8 @@ def test_kkr_three_weeks_late_moves_the_questionnaire_and_decides_the_workshops(
         assert len(invitations) == 12
         assert {m.send_after for m in invitations} == {local("2022-04-27")}
         status = stages(db)[QUESTIONNAIRE]
-        assert getattr(status, "deadline") == date(2022, 6, 14)
-        assert not getattr(status, "planned")
+        assert status.deadline == date(2022, 6, 14)
+        assert not status.planned
 
         # the form's choice list is the three areas KKR chose
         d.clock.set(datetime(2022, 4, 28, 10, 0, tzinfo=TZ))
