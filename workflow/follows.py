@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from workflow.calendar import add_working_days
+from workflow.calendar import add_working_days, to_local
 from workflow.definition import DecisionStage, ProcessDefinition, QuestionnaireStage, WorkshopStage
 from workflow.definition_follows import After
 from workflow.definition_questions import Option, Questionnaire
@@ -56,6 +56,18 @@ def counted(base: date, rule: After) -> date:
     if rule.working_days is not None:
         return add_working_days(base, rule.working_days)
     return base + timedelta(days=7 * (rule.weeks or 0) + (rule.days or 0))
+
+
+def planned_completion(
+    opens: date, closes_at: datetime | None, deadline: date | None, last_event: date | None
+) -> date:
+    """When a stage is planned to be complete: its (last) meeting or workshop, else its
+    deadline, else its close, else its opening."""
+    if last_event is not None:
+        return last_event
+    if deadline is not None:
+        return deadline
+    return to_local(closes_at).date() if closes_at else opens
 
 
 def followed(proc: ProcessDefinition) -> set[str]:

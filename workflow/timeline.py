@@ -15,6 +15,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, Protocol
 
 from workflow import defaults
+from workflow.bind_checks import reminder_problems
 from workflow.calendar import (
     add_working_days,
     end_of_day,
@@ -47,6 +48,7 @@ from workflow.follows import (
     counted,
     decided,
     followed,
+    planned_completion,
     value_refs,
     with_choices,
 )
@@ -214,18 +216,6 @@ def _event(ev: Event, stage: Stage, year: int) -> BoundEvent:
     )
 
 
-def _planned_completion(
-    opens: date, closes_at: datetime | None, deadline: date | None, events: tuple[BoundEvent, ...]
-) -> date:
-    """When a stage is planned to be complete: its (last) meeting or workshop, else its
-    deadline, else its close, else its opening."""
-    if events:
-        return to_local(events[-1].start).date()
-    if deadline is not None:
-        return deadline
-    return to_local(closes_at).date() if closes_at else opens
-
-
 def bind(bundle: Bundle, year: int, actuals: Mapping[str, Recorded] | None = None) -> BoundProcess:
     """Resolve every date of the definition for the preparation year ``year``.
 
@@ -356,7 +346,8 @@ def bind(bundle: Bundle, year: int, actuals: Mapping[str, Recorded] | None = Non
         if rec is not None:
             done[st.id] = to_local(rec.at).date()
         else:
-            done[st.id] = _planned_completion(opens_day, closes_at, deadline, events)
+            last = to_local(events[-1].start).date() if events else None
+            done[st.id] = planned_completion(opens_day, closes_at, deadline, last)
             planned_ids.add(st.id)
         waits = tuple(
             ref.partition(".")[0]
@@ -381,43 +372,7 @@ def bind(bundle: Bundle, year: int, actuals: Mapping[str, Recorded] | None = Non
     if actuals:
         return bound
     if not problems:
-        for s in stages:
-            if s.deadline is None or s.rules is None:
-                continue
-            f = f"stages.{s.index}"
-            start = s.send_at or s.opens_at
-            for j, moment in enumerate(bound.reminder_moments(s, s.deadline)):
-                if moment < start:
-                    problems.append(
-                        Problem(
-                            bundle.path,
-                            None,
-                            f"påmindelse {j + 1} ({moment.date()}) falder før invitationen sendes "
-                            f"({start.date()}) i {year}",
-                            f"{f}.reminders.{j}",
-                        )
-                    )
-                if s.closes_at and moment > s.closes_at:
-                    problems.append(
-                        Problem(
-                            bundle.path,
-                            None,
-                            f"påmindelse {j + 1} ({moment.date()}) falder efter at fasen lukker "
-                            f"({s.closes_at.date()}) i {year}",
-                            f"{f}.reminders.{j}",
-                        )
-                    )
-            esc = bound.escalation_at(s, s.deadline)
-            if esc and s.closes_at and esc > s.closes_at:
-                problems.append(
-                    Problem(
-                        bundle.path,
-                        None,
-                        f"eskaleringen ({esc.date()}) falder efter at fasen lukker "
-                        f"({s.closes_at.date()}) i {year}",
-                        f"{f}.escalate_after_working_days",
-                    )
-                )
+        problems = reminder_problems(bound, year)
     if problems:
         raise DefinitionError(problems)
     return bound
