@@ -343,11 +343,11 @@ def bind(bundle: Bundle, year: int, actuals: Mapping[str, Recorded] | None = Non
         elif isinstance(st, SubmissionStage):
             pass
         rec = actuals.get(st.id)
-        if rec is not None:
-            done[st.id] = to_local(rec.at).date()
+        last = to_local(events[-1].start).date() if events else None
+        done[st.id] = planned_completion(opens_day, closes_at, deadline, last)
+        if rec is not None:  # a slip moves what follows; an early record keeps the plan
+            done[st.id] = max(done[st.id], to_local(rec.at).date())
         else:
-            last = to_local(events[-1].start).date() if events else None
-            done[st.id] = planned_completion(opens_day, closes_at, deadline, last)
             planned_ids.add(st.id)
         waits = tuple(
             ref.partition(".")[0]
