@@ -75,9 +75,10 @@ def test_the_literal_2024_dates_are_the_hits_the_issue_names(tmp_path: Path) -> 
         date(2024, 10, 26),
     }
     assert all(hits[k].warning and hits[k].rule == "keep" for k in hits if k[1] in meetings)
-    # the questionnaire's deadline follows KKR's decision (eight weeks after it, counted and
-    # rolled at binding), so it is not listed as a written date
-    assert ("deadline", date(2024, 5, 20)) not in hits
+    # the questionnaire's deadline follows KKR's decision: eight weeks after its planned
+    # meeting (Monday 25 March 2024) is 2. pinsedag, listed and rolled like a written date
+    whit = hits[("deadline", date(2024, 5, 20))]
+    assert (whit.reason, whit.outcome, whit.warning) == ("Anden pinsedag", date(2024, 5, 21), False)
     saturday = hits[("deadline", date(2024, 11, 30))]
     assert (saturday.reason, saturday.outcome) == ("lørdag", date(2024, 12, 2))
     # the default rolls moved the deadlines in the bound process too
