@@ -51,3 +51,14 @@ def decided_values(
             )
         out[key] = chosen
     return out
+
+
+def planned_values(stage: Stage) -> dict[str, list[str]]:
+    """The values a decision is planned to record (``planned``, else its first ``min``
+    options): what the simulated secretariat (``simulate``, the demo) records."""
+    if not isinstance(stage, DecisionStage):
+        return {}
+    return {
+        key: list(spec.planned or [o.value for o in spec.options][: max(spec.min, 1)])
+        for key, spec in stage.decides.items()
+    }

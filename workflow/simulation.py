@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from workflow import sample_agreement
 from workflow.calendar import add_working_days, local_to_utc, to_local
-from workflow.definition import DecisionStage, Stage
+from workflow.decided import planned_values
 from workflow.loader import Bundle
 from workflow.planner import INVITE, OPEN_STAGE, REQUEST_APPROVAL, SUBMIT_AGREEMENT, Action
 from workflow.service import Applied, Service, bound_for
@@ -195,17 +195,6 @@ def _plan_outcome(
         return Happening(now, "outcome_recorded", stage_id, detail=outcome), applied
 
     schedule(max(when, at), record)
-
-
-def planned_values(stage: Stage) -> dict[str, list[str]]:
-    """The values a decision is planned to record (``planned``, else its first ``min``
-    options): what the simulated secretariat records."""
-    if not isinstance(stage, DecisionStage):
-        return {}
-    return {
-        key: list(spec.planned or [o.value for o in spec.options][: max(spec.min, 1)])
-        for key, spec in stage.decides.items()
-    }
 
 
 def _answer(fresh: Callable[[], Service], key: str, stage: str, party: str) -> Act:
