@@ -166,7 +166,9 @@ def _definition(service: Service, key: str, stage_id: str) -> Stage:
 
 
 def secretariat(service: Service, key: str, at: datetime) -> list[Applied]:
-    """Record the outcome of every open meeting or decision whose meeting has ended by ``at``.
+    """Record the outcome of every open meeting or decision whose meeting has ended by ``at``,
+    as of the meeting's end (a scheduler that was down does not make KKR late: the dates that
+    follow KKR's decision stay where they were planned).
 
     Meetings are recorded as held and decisions as approved, each in its own transaction (the
     service locks the process); a stage another scheduler recorded first is skipped.
@@ -183,7 +185,7 @@ def secretariat(service: Service, key: str, at: datetime) -> list[Applied]:
                 stage_id,
                 outcome=outcome,
                 text="Referat fra demoen (registreret automatisk)",
-                at=at,
+                at=ended,  # when the meeting ended, also after downtime: no slip from a pause
                 actor=ACTOR,
                 reason="demo: det simulerede sekretariat registrerer mødets udfald",
                 values=values,
