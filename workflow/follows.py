@@ -47,8 +47,15 @@ def actuals_of(data: Mapping[str, Any] | None) -> dict[str, Recorded]:
 
 
 def actuals_key(data: Mapping[str, Any] | None) -> str:
-    """The cache key of a process row's actuals ("" without any)."""
-    return json.dumps(data, sort_keys=True, separators=(",", ":")) if data else ""
+    """The cache key of a process row's actuals ("" without any): what binding reads of them,
+    each completion's Danish day and values, so processes recorded the same day share one."""
+    if not data:
+        return ""
+    days = {
+        sid: [to_local(datetime.fromisoformat(got["at"])).date().isoformat(), got.get("values")]
+        for sid, got in data.items()
+    }
+    return json.dumps(days, sort_keys=True, separators=(",", ":"))
 
 
 def counted(base: date, rule: After) -> date:

@@ -106,6 +106,14 @@ def test_actuals_are_kept_as_json_and_cached_by_their_content() -> None:
     assert actuals_key(None) == "" and actuals_key(stored) != ""
     first = bound_definition(bundle.hash, 2022, bundle.snapshot, stored, bundle)
     assert bound_definition(bundle.hash, 2022, bundle.snapshot, dict(stored)) is first
+    # another process recorded the same day, an hour later: the same binding, kept once
+    later = {
+        "kkr-igangsaetter": {
+            **stored["kkr-igangsaetter"],
+            "at": local("2022-04-19", 11).isoformat(),
+        }
+    }
+    assert bound_definition(bundle.hash, 2022, bundle.snapshot, later) is first
     plain = bound_definition(bundle.hash, 2022, bundle.snapshot)
     assert plain is not first and plain.stage(Q).deadline == date(2022, 5, 20)
     assert first.stage(Q).deadline == date(2022, 6, 14)
