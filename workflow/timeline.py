@@ -2,7 +2,10 @@
 
 Pure: ``bind(bundle, 2022)`` is the 2022 timeline; ``bind(bundle, 2026)`` the next-but-one.
 Reminder and escalation dates are derived from a (possibly extended) deadline here, so the
-planner and the dashboard agree on them.
+planner and the dashboard agree on them. ``bind(bundle, 2022, actuals)`` binds a running
+process: dates that follow a stage (``{after: kkr-igangsaetter, ...}``) count from its recorded
+completion and a decision's recorded values fill the choice lists and the workshops
+(``workflow.follows``); ``bound_for(row)`` passes the ones kept on the process row.
 """
 
 from __future__ import annotations
