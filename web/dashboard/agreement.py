@@ -14,6 +14,7 @@ from wtforms.validators import ValidationError
 
 from web.dashboard import forms, reads
 from web.dashboard.texts import dt
+from web.i18n import lang
 from web.state import state
 from workflow.agreement_path import AgreementPath, agreement_path, recommended, recommends
 from workflow.definition import DecisionStage
@@ -49,7 +50,10 @@ def outcome_form(key: str, stage_id: str) -> FlaskForm:
     decides = bst.definition.decides if isinstance(bst.definition, DecisionStage) else {}
     if decides:
         fields: dict[str, Any] = {
-            VALUE + k: forms.ChecksField(v.label, [(o.value, o.label) for o in v.options])
+            VALUE + k: forms.ChecksField(
+                v.label_en if lang() == "en" and v.label_en else v.label,
+                [(o.value, o.label) for o in v.options],
+            )
             for k, v in decides.items()
         }
         fields["reason"] = forms.reason_field()  # again, so that it stays the last field
