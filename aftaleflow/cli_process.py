@@ -132,9 +132,11 @@ def _stage_table(st: ProcessStatus, lang: str) -> Table:
             sg.name,
             sg.forum,
             label(sg.kind, lang),
-            label(sg.status, lang),
+            label(sg.status, lang)
+            + (f" ({sg.waiting[0] if lang == 'da' else sg.waiting[1]})" if sg.waiting else ""),
             local(sg.opens_at)[:10],
-            sg.deadline.isoformat() if sg.deadline else "—",
+            (sg.deadline.isoformat() if sg.deadline else "—")
+            + ((" (planlagt)" if lang == "da" else " (planned)") if sg.planned else ""),
             local(sg.closes_at)[:10] if sg.closes_at else "—",
         )
     return t

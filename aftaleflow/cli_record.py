@@ -31,6 +31,14 @@ def record() -> None:
     default=None,
     help="Den version af aftalen, en anbefalende beslutning (KKR) anbefaler; standard: den nyeste.",
 )
+@click.option(
+    "--value",
+    "values",
+    multiple=True,
+    metavar="NAVN=A,B,C",
+    help="En værdi, beslutningen træffer (fx KKR's fokusområder: "
+    "--value focus_areas=socialpsykiatri,den-gode-alderdom); kan gentages.",
+)
 @click.option("--reason", default="")
 @click.option("--at", "at_", default=None)
 @click.option("--by", "actor", default="secretariat (cli)")
@@ -43,10 +51,12 @@ def record_outcome(
     text: str,
     minutes: str,
     document_version: int | None,
+    values: tuple[str, ...],
     reason: str,
     at_: str | None,
     actor: str,
 ) -> None:
+    decided = parse_values(values)
     svc = app.service()
     applied = svc.record_outcome(
         app.only_key(key),
@@ -58,8 +68,25 @@ def record_outcome(
         actor=actor,
         reason=reason,
         document_version=document_version,
+        values=decided,
     )
     console.print(f"Registreret: {stage} → {label(outcome)}; {len(applied)} handling(er) fulgte")
+    for name, chosen in decided.items():
+        console.print(f"  {name}: {', '.join(chosen)}")
+
+
+def parse_values(given: tuple[str, ...]) -> dict[str, list[str]]:
+    """``--value focus_areas=a,b,c`` (repeatable) → {"focus_areas": ["a", "b", "c"]}."""
+    out: dict[str, list[str]] = {}
+    for item in given:
+        name, eq, rest = item.partition("=")
+        if not eq or not name.strip():
+            raise click.BadParameter(
+                f"{item!r}: skriv NAVN=A,B,C, fx focus_areas=socialpsykiatri,den-gode-alderdom",
+                param_hint="--value",
+            )
+        out[name.strip()] = [v.strip() for v in rest.split(",") if v.strip()]
+    return out
 
 
 @record.command("approval")

@@ -25,6 +25,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from workflow.calendar import local_to_utc, to_local
+from workflow.decided import planned_values
+from workflow.definition import Stage
 from workflow.errors import AftaleflowError, GuardRefused
 from workflow.loader import Bundle, load_bundle
 from workflow.service import Applied, Service, bound_for
@@ -156,8 +158,17 @@ def next_outcome_at(service: Service, key: str) -> datetime | None:
     return min((ended for _, _, ended in _open_meetings(service, key)), default=None)
 
 
+def _definition(service: Service, key: str, stage_id: str) -> Stage:
+    with service.db.sessions() as s:
+        row = s.scalar(select(ProcessRow).where(ProcessRow.key == key))
+        assert row is not None
+        return bound_for(row).stage(stage_id).definition
+
+
 def secretariat(service: Service, key: str, at: datetime) -> list[Applied]:
-    """Record the outcome of every open meeting or decision whose meeting has ended by ``at``.
+    """Record the outcome of every open meeting or decision whose meeting has ended by ``at``,
+    as of the meeting's end (a scheduler that was down does not make KKR late: the dates that
+    follow KKR's decision stay where they were planned).
 
     Meetings are recorded as held and decisions as approved, each in its own transaction (the
     service locks the process); a stage another scheduler recorded first is skipped.
@@ -167,15 +178,17 @@ def secretariat(service: Service, key: str, at: datetime) -> list[Applied]:
         if ended > at:
             continue
         outcome = "approved" if kind == "decision" else "held"
+        values = planned_values(_definition(service, key, stage_id))
         try:
             applied += service.record_outcome(
                 key,
                 stage_id,
                 outcome=outcome,
                 text="Referat fra demoen (registreret automatisk)",
-                at=at,
+                at=ended,  # when the meeting ended, also after downtime: no slip from a pause
                 actor=ACTOR,
                 reason="demo: det simulerede sekretariat registrerer mødets udfald",
+                values=values,
             )
         except GuardRefused:  # another scheduler recorded it first
             continue

@@ -24,6 +24,7 @@ from workflow.changes import (
     state_en,
 )
 from workflow.dates import format_day
+from workflow.decided import decided_values
 from workflow.errors import GuardRefused
 from workflow.labels import label
 from workflow.storage.models import AnswerRow, OutboxRow
@@ -46,10 +47,12 @@ def record_outcome(
     actor: str,
     reason: str,
     document_version: int | None = None,
+    values: Mapping[str, list[str]] | None = None,
 ) -> None:
     """The outcome of a meeting or a decision stage; a rejected decision blocks the process.
     A decision that recommends the agreement records which version (``document_version``,
-    by default the newest; ``workflow.agreement_path``)."""
+    by default the newest; ``workflow.agreement_path``); one that ``decides`` values (KKR's
+    focus areas) records them, and later stages follow (``workflow.follows``)."""
     if outcome not in OUTCOMES:
         raise GuardRefused(
             "Resultatet skal være held, approved, rejected eller postponed "
@@ -72,6 +75,7 @@ def record_outcome(
             en=f"The stage »{name}« is {state_en(stage.status)}; an outcome can only be "
             "recorded while it is open.",
         )
+    decided = decided_values(tx.bound.stage(stage_id).definition, outcome, values or {})
     document = recommend(tx, stage_id, outcome, document_version)
     stage.outcome = {
         "outcome": outcome,
@@ -80,12 +84,14 @@ def record_outcome(
         "recorded_by": actor,
         "recorded_at": at.isoformat(),
         **({"document": document} if document else {}),
+        **({"values": decided} if decided else {}),
     }
     data = {
         "outcome": outcome,
         "text": text,
         "minutes": minutes,
         **({"document": document} if document else {}),
+        **({"values": decided} if decided else {}),
     }
     tx.event(at, actor, "outcome_recorded", stage=stage_id, reason=reason, data=data)
     if outcome == "rejected":

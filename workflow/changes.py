@@ -123,6 +123,8 @@ def complete_stage(
     """The stage completes; its queued reminders are cancelled (counted in the event)."""
     st.status = machines.fire("stage", st.status, "complete")
     st.closed_at = at
+    if st.stage_id in tx.bound.followed:
+        tx.record_actual(st.stage_id, at, dict((st.outcome or {}).get("values") or {}))
     cancelled = tx.cancel_mails(stage=st.stage_id, kind="reminder")
     tx.event(
         at,

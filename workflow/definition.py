@@ -21,6 +21,7 @@ from workflow.definition_base import (
     valid_clock,
     valid_date_expr,
 )
+from workflow.definition_follows import DateValue, DecidedValue, split_ref, valid_date_value
 from workflow.definition_parties import Body, Contact, PartyKind, Role
 
 Roll = Literal["next_working_day", "previous_working_day", "keep"]
@@ -112,6 +113,8 @@ class Event(Strict):
     """On a weekend or holiday; by default the stage's ``roll``, else ``keep`` (and a warning)."""
     signup: Signup | None = None
     """Workshops only: people sign up through the invitation's personal link."""
+    focus_area: str | None = None
+    """Workshops of a stage with ``one_per``: the decided value this workshop is held for."""
 
     @field_validator("date")
     @classmethod
@@ -130,16 +133,22 @@ class StageBase(Strict):
     forum: str = ""
     action: str = ""
     opens: str
-    closes: str | None = None
+    closes: DateValue | None = None
+    """A date, or ``{after: STAGE, weeks: 2}`` (``workflow.definition_follows``)."""
     requires: list[str] | None = None
     """Stages that must be complete first; by default the stage before."""
     roll: Roll | None = None
     """For the stage's deadline and events on a weekend or holiday (see ``workflow.roll``)."""
 
-    @field_validator("opens", "closes")
+    @field_validator("opens")
     @classmethod
     def check_window(cls, v: str | None) -> str | None:
         return valid_date_expr(v)
+
+    @field_validator("closes")
+    @classmethod
+    def check_closes(cls, v: DateValue | None) -> DateValue | None:
+        return valid_date_value(v)
 
 
 class ReminderRules(Strict):
@@ -184,6 +193,16 @@ class DecisionStage(StageBase):
     invite: list[Role] = []
     recommends_agreement: bool = False
     """The decision recommends a version of the agreement (KKR): recording it records which."""
+    decides: dict[Annotated[str, Field(pattern=SLUG)], DecidedValue] = {}
+    """Values the decision records for later stages (KKR's focus areas)."""
+    short_name: str = ""
+    """How the decision's body is named in "afventer KKR's beslutning"; by default ``body``."""
+
+    def waiting_text(self) -> tuple[str, str]:
+        """What a stage that needs this decision's values says until it is recorded."""
+        who = self.short_name or self.body
+        da = f"{who}'s" if who[-1:].isupper() else (who if who.endswith("s") else f"{who}s")
+        return f"afventer {da} beslutning", f"awaiting {who}'s decision"
 
 
 class QuestionnaireStage(StageBase, ReminderRules):
@@ -191,8 +210,8 @@ class QuestionnaireStage(StageBase, ReminderRules):
 
     kind: Literal["questionnaire"]
     questionnaire: str
-    send: str
-    deadline: str | None = None
+    send: DateValue
+    deadline: DateValue | None = None
     deadline_working_days: int | None = None
     accept_late: bool = True
     recipients: Role = "committee_secretary"
@@ -201,8 +220,8 @@ class QuestionnaireStage(StageBase, ReminderRules):
 
     @field_validator("send", "deadline")
     @classmethod
-    def check_send_deadline(cls, v: str | None) -> str | None:
-        return valid_date_expr(v)
+    def check_send_deadline(cls, v: DateValue | None) -> DateValue | None:
+        return valid_date_value(v)
 
     @model_validator(mode="after")
     def _deadline(self) -> QuestionnaireStage:
@@ -217,6 +236,8 @@ class WorkshopStage(StageBase):
     kind: Literal["workshops"]
     workshops: list[Event]
     invite: list[Role] = ["committee_secretary"]
+    one_per: str | None = None
+    """``STAGE.VALUE`` of a decision: only the workshops whose ``focus_area`` was decided."""
 
 
 class ApprovalStage(StageBase, ReminderRules):
@@ -324,6 +345,19 @@ class ProcessDefinition(Strict):
             return list(stage.requires)
         i = ids.index(sid)
         return [ids[i - 1]] if i else []
+
+    def decision_value(self, ref: str) -> tuple[DecisionStage, str] | None:
+        """The decision stage and value key of ``kkr-igangsaetter.focus_areas``, if declared."""
+        parts = split_ref(ref)
+        if parts is None:
+            return None
+        try:
+            st = self.stage(parts[0])
+        except KeyError:
+            return None
+        if not isinstance(st, DecisionStage) or parts[1] not in st.decides:
+            return None
+        return st, parts[1]
 
     def title_for(self, year: int) -> str:
         text = self.title or self.name

@@ -22,6 +22,7 @@ from workflow.definition import (
 )
 from workflow.definition_base import DateExpr
 from workflow.definition_errors import dotted, suggest
+from workflow.definition_follows import fixed
 from workflow.errors import DefinitionError, Problem
 from workflow.signup_rules import signup_problems
 from workflow.yaml_source import locate
@@ -37,6 +38,7 @@ def semantic_problems(
     bundle: Bundle, node: yaml.Node | None, file: str, reference_year: int | None = None
 ) -> list[Problem]:
     """Checks that need more than one field: order of stages and dates, references."""
+    from workflow.follows_checks import follows_problems
     from workflow.forum_checks import forum_problems
 
     proc = bundle.process
@@ -58,6 +60,8 @@ def semantic_problems(
 
     for loc, message in forum_problems(proc):
         at(loc, message)
+    for loc, message in follows_problems(bundle):
+        at(loc, message)
 
     slugs = bundle.parties.slugs
     for j, slug in enumerate(proc.participants or []):
@@ -72,7 +76,8 @@ def semantic_problems(
 def _stage_problems(bundle: Bundle, i: int, stage: Stage, year: int, at: At) -> None:
     opens = DateExpr.parse(stage.opens)
     _order_problems(bundle.process, i, stage, year, at)
-    if stage.closes and DateExpr.parse(stage.closes).sort_key(year) < opens.sort_key(year):
+    closes = fixed(stage.closes)
+    if closes and DateExpr.parse(closes).sort_key(year) < opens.sort_key(year):
         at(
             ("stages", i, "closes"),
             f"fasen {stage.id!r} lukker ({stage.closes}), før den åbner ({stage.opens})",
@@ -117,13 +122,18 @@ def _questionnaire_problems(
     bundle: Bundle, i: int, stage: QuestionnaireStage, year: int, at: At
 ) -> None:
     opens = DateExpr.parse(stage.opens)
-    send = DateExpr.parse(stage.send)
-    if send.sort_key(year) < opens.sort_key(year):
+    written_send, written_deadline = fixed(stage.send), fixed(stage.deadline)
+    send = DateExpr.parse(written_send) if written_send else None
+    if send and send.sort_key(year) < opens.sort_key(year):
         at(
             ("stages", i, "send"),
             f"afsendelsesdatoen {stage.send} ligger før fasen åbner ({stage.opens})",
         )
-    if stage.deadline and DateExpr.parse(stage.deadline).sort_key(year) <= send.sort_key(year):
+    if (
+        send
+        and written_deadline
+        and DateExpr.parse(written_deadline).sort_key(year) <= send.sort_key(year)
+    ):
         at(
             ("stages", i, "deadline"),
             f"fristen {stage.deadline} ligger ikke efter afsendelsesdatoen {stage.send}",
@@ -151,12 +161,13 @@ def _event_problems(i: int, stage: Stage, year: int, at: At) -> None:
         m = getattr(stage, "meeting", None)
         if m is not None:
             events = [(("stages", i, "meeting"), m)]
+    closes = fixed(stage.closes)
     for loc, ev in events:
         d = DateExpr.parse(ev.date)
         for sloc, message in signup_problems(stage, ev, year):
             at((*loc, *sloc), message)
         if d.sort_key(year) < opens.sort_key(year) or (
-            stage.closes and d.sort_key(year) > DateExpr.parse(stage.closes).sort_key(year)
+            closes and d.sort_key(year) > DateExpr.parse(closes).sort_key(year)
         ):
             at(
                 (*loc, "date"),

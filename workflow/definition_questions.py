@@ -25,6 +25,9 @@ class Question(Strict):
     help: str = ""
     required: bool = False
     options: list[Option] = []
+    choices_from: str | None = None
+    """``STAGE.VALUE``: the options are the values a decision records (KKR's focus areas);
+    ``options``, if given, are used by a process without that decision."""
     min: int = 1
     max: int = 5
     min_label: str = ""
@@ -35,7 +38,17 @@ class Question(Strict):
 
     @model_validator(mode="after")
     def _shape(self) -> Question:
-        if self.type in ("single_choice", "multiple_choice") and len(self.options) < 2:
+        if self.choices_from is not None:
+            if self.type not in ("single_choice", "multiple_choice"):
+                raise LocatedValueError(
+                    f"et {self.type}-spørgsmål kan ikke tage svarmuligheder fra en beslutning",
+                    ("choices_from",),
+                )
+            if len(self.options) == 1:
+                raise LocatedValueError(
+                    f"et {self.type}-spørgsmål skal have mindst to svarmuligheder", ("options",)
+                )
+        elif self.type in ("single_choice", "multiple_choice") and len(self.options) < 2:
             raise LocatedValueError(
                 f"et {self.type}-spørgsmål skal have mindst to svarmuligheder", ("options",)
             )

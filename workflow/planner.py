@@ -151,6 +151,8 @@ def _plan_pending(bound: BoundProcess, stage: BoundStage, state: StateLike, c: _
             closed.append(rv.closed_at)
     if waits_for_agreement(stage, state):
         return  # the secretariat puts a version up for approval; that act plans again
+    if stage.waits_on:
+        return  # "afventer KKR's beslutning": recording the decision binds the process again
     c.offer(Action(OPEN_STAGE, max([stage.opens_at, *closed]), stage.id))
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from workflow.calendar import to_local, working_days_between
+from workflow.definition import DecisionStage
 from workflow.errors import NotFound
 from workflow.planner import past_deadline
 from workflow.storage.models import (
@@ -39,6 +40,12 @@ class StageStatus:
     outcome: dict[str, Any] | None
     #: The meetings or workshops still to be held as planned (``workflow.live_plan``).
     events: tuple[Any, ...] = ()
+    planned: bool = False
+    """Its dates follow a stage not yet recorded: shown as "planlagt" (``workflow.follows``)."""
+    waiting: tuple[str, str] | None = None
+    """(Danish, English) "afventer KKR's beslutning" while it cannot open."""
+    decided: tuple[tuple[str, str], ...] = ()
+    """The values its decision recorded, as (label, chosen labels)."""
 
 
 @dataclass(frozen=True)
@@ -96,6 +103,23 @@ def approval_badge(steps: list[TaskRow]) -> Cell:
     return Cell(current.status, current.step, current.deadline_override)
 
 
+def _waiting(bound: BoundProcess, sid: str, status: str) -> tuple[str, str] | None:
+    return bound.waiting(sid) if status == "pending" else None
+
+
+def decided_labels(b: BoundStage, outcome: dict[str, Any] | None) -> tuple[tuple[str, str], ...]:
+    """The values a decision recorded, as (label, the chosen options' labels)."""
+    d = b.definition
+    values = (outcome or {}).get("values") or {}
+    if not isinstance(d, DecisionStage) or not values:
+        return ()
+    return tuple(
+        (spec.label, ", ".join(spec.label_of(v) for v in values.get(key, [])))
+        for key, spec in d.decides.items()
+        if key in values
+    )
+
+
 def process_status(s: Session, key: str, bound: BoundProcess) -> ProcessStatus:
     row = s.scalar(select(ProcessRow).where(ProcessRow.key == key))
     if row is None:
@@ -117,6 +141,9 @@ def process_status(s: Session, key: str, bound: BoundProcess) -> ProcessStatus:
             stage_rows[b.id].closed_at if b.id in stage_rows else None,
             stage_rows[b.id].outcome if b.id in stage_rows else None,
             b.events,
+            b.planned,
+            _waiting(bound, b.id, stage_rows[b.id].status if b.id in stage_rows else "pending"),
+            decided_labels(b, stage_rows[b.id].outcome if b.id in stage_rows else None),
         )
         for b in bound.stages
     ]

@@ -35,6 +35,7 @@ from workflow.definition import (
     WorkshopStage,
 )
 from workflow.definition_base import DateExpr
+from workflow.definition_follows import After
 
 if TYPE_CHECKING:
     from workflow.definition import ProcessDefinition
@@ -156,6 +157,57 @@ def weekday_placements(process: ProcessDefinition, year: int) -> list[WeekdayPla
     return sorted(out, key=lambda w: w.day)
 
 
+def _day(
+    sid: str,
+    field: str,
+    v: object,
+    own: dict[str, date],
+    done: dict[str, date],
+    out: dict[tuple[str, str], date],
+    year: int,
+) -> date | None:
+    """A written date bound to ``year``, or a followed one counted (and noted in ``out``)."""
+    from workflow.follows import counted
+
+    if isinstance(v, After):
+        base = own.get(v.after) if v.own else done.get(v.after)
+        if base is None:
+            return None
+        out[(sid, field)] = counted(base, v)
+        return out[(sid, field)]
+    return DateExpr.parse(v).bind(year) if isinstance(v, str) else None
+
+
+def followed_days(process: ProcessDefinition, year: int) -> dict[tuple[str, str], date]:
+    """The planned day of every date that follows another (``{after: ...}``), before its
+    roll, keyed by (stage, field): counted from the planned completions as ``bind`` does."""
+    from workflow.follows import chosen_workshops, decided, planned_completion
+
+    values = decided(process, {})
+    done: dict[str, date] = {}
+    out: dict[tuple[str, str], date] = {}
+    for st in process.stages:
+        own: dict[str, date] = {"opens": DateExpr.parse(st.opens).bind(year)}
+
+        deadline: date | None = None
+        if isinstance(st, QuestionnaireStage):
+            send = _day(st.id, "send", st.send, own, done, out, year)
+            own["send"] = next_working_day(send) if send else own["opens"]
+            written = _day(st.id, "deadline", st.deadline, own, done, out, year)
+            if written is not None:
+                deadline = apply_roll(written, deadline_roll(st))
+            own["deadline"] = deadline or own["send"]
+        elif isinstance(st, ApprovalStage):
+            deadline = resolve_deadline(st.deadline, st, year)
+        closes = _day(st.id, "closes", st.closes, own, done, out, year)
+        shown = chosen_workshops(st, process, values) if isinstance(st, WorkshopStage) else st
+        last = max((resolve_event_day(ev, st, year) for _, _, ev in _events(shown)), default=None)
+        done[st.id] = planned_completion(own["opens"], None, deadline, last)
+        if closes is not None and last is None and deadline is None:
+            done[st.id] = closes
+    return out
+
+
 def date_hits(process: ProcessDefinition, year: int) -> list[DateHit]:
     """Every date of ``process`` bound to ``year`` that is not a working day, in date order.
 
@@ -164,6 +216,7 @@ def date_hits(process: ProcessDefinition, year: int) -> list[DateHit]:
     of that day, when nothing is sent.
     """
     hits: list[DateHit] = []
+    follows = followed_days(process, year)
 
     def add(
         stage: StageBase, field: str, what: str, title: str, d: date, rule: str, out: date
@@ -178,11 +231,14 @@ def date_hits(process: ProcessDefinition, year: int) -> list[DateHit]:
         f = f"stages.{i}"
         opens = DateExpr.parse(st.opens).bind(year)
         add(st, f"{f}.opens", "opens", st.name, opens, "office_slot", next_working_day(opens))
+        # a date that follows another ({after: ...}): its planned day, counted as bind does
         if isinstance(st, QuestionnaireStage):
-            send = DateExpr.parse(st.send).bind(year)
+            send = follows.get((st.id, "send")) or DateExpr.parse(str(st.send)).bind(year)
             add(st, f"{f}.send", "send", st.name, send, "office_slot", next_working_day(send))
         if isinstance(st, QuestionnaireStage | ApprovalStage) and st.deadline:
-            written = DateExpr.parse(st.deadline).bind(year)
+            written = follows.get((st.id, "deadline")) or DateExpr.parse(str(st.deadline)).bind(
+                year
+            )
             rule = deadline_roll(st)
             add(st, f"{f}.deadline", "deadline", st.name, written, rule, apply_roll(written, rule))
         for sub, what, ev in _events(st):
@@ -191,6 +247,6 @@ def date_hits(process: ProcessDefinition, year: int) -> list[DateHit]:
             out = apply_roll(written, rule)
             add(st, f"{f}.{sub}.date", what, ev.title, written, rule, out)
         if st.closes:
-            closes = DateExpr.parse(st.closes).bind(year)
+            closes = follows.get((st.id, "closes")) or DateExpr.parse(str(st.closes)).bind(year)
             add(st, f"{f}.closes", "closes", st.name, closes, "keep", closes)
     return sorted(hits, key=lambda h: (h.written, h.field))

@@ -113,6 +113,7 @@ class Service(MailCommands, PlanCommands):
         actor: str,
         reason: str = "",
         document_version: int | None = None,
+        values: Mapping[str, list[str]] | None = None,
     ) -> list[Applied]:
         with self.transaction(key) as tx:
             acts.record_outcome(
@@ -125,6 +126,7 @@ class Service(MailCommands, PlanCommands):
                 actor=actor,
                 reason=reason,
                 document_version=document_version,
+                values=values,
             )
             applied = advance(tx, at, actor)
             tx.commit()

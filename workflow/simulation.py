@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from workflow import sample_agreement
 from workflow.calendar import add_working_days, local_to_utc, to_local
+from workflow.decided import planned_values
 from workflow.loader import Bundle
 from workflow.planner import INVITE, OPEN_STAGE, REQUEST_APPROVAL, SUBMIT_AGREEMENT, Action
 from workflow.service import Applied, Service, bound_for
@@ -296,6 +297,7 @@ def _plan_outcome(
             at=now,
             actor=SIMULATED,
             reason="simulated secretariat",
+            values=planned_values(st.definition),
         )
         return Happening(now, "outcome_recorded", stage_id, detail=outcome), applied
 

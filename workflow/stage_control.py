@@ -24,6 +24,13 @@ def open_now(tx: ProcessTx, stage_id: str, *, at: datetime, actor: str, reason: 
     is finished. A questionnaire opened early still sends its invitations on its send date.
     """
     stage = guarded_stage(tx, stage_id, "open")
+    decision = tx.bound.waiting(stage_id)
+    if decision is not None:
+        name = stage_name(tx, stage_id)
+        raise GuardRefused(
+            f"Fasen »{name}« kan ikke åbne: den {decision[0]}.",
+            en=f"The stage »{name}« cannot open: it is {decision[1]}.",
+        )
     waiting = [
         r
         for r in tx.bound.bundle.process.requirements(stage_id)

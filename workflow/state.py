@@ -54,15 +54,18 @@ class ProcessState:
         for t in tasks:
             self.hold_task(t)
 
-    def rebind(self, bound: BoundProcess) -> None:
-        """The plan changed (``workflow.live_plan``): every date is read from ``bound`` now,
-        and the planner looks at every stage and task again."""
+    def rebind(self, bound: BoundProcess) -> BoundProcess:
+        """The process bound anew — the secretariat changed the plan (``workflow.live_plan``)
+        or a recorded completion moved later dates (``workflow.follows``): every date is read
+        from ``bound`` now, and the planner looks at every stage and task again."""
         self.bound = bound
         self.deadlines = {s.id: s.deadline for s in bound.stages}
         for t in self.tasks.values():
             t.__dict__["stage_deadline"] = self.deadlines.get(t.stage_id)
             self.dirty.add(t)
         self.dirty.update(self.stages.values())
+        self._agenda = Agenda()
+        return bound
 
     def hold_stage(self, st: StageRecord) -> None:
         st.track(self.touched, self.dirty)

@@ -2,23 +2,28 @@
 
 Pure: ``bind(bundle, 2022)`` is the 2022 timeline; ``bind(bundle, 2026)`` the next-but-one.
 Reminder and escalation dates are derived from a (possibly extended) deadline here, so the
-planner and the dashboard agree on them.
+planner and the dashboard agree on them. ``bind(bundle, 2022, actuals)`` binds a running
+process: dates that follow a stage (``{after: kkr-igangsaetter, ...}``) count from its recorded
+completion and a decision's recorded values fill the choice lists and the workshops
+(``workflow.follows``); ``bound_for(row)`` passes the ones kept on the process row.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Protocol
 
 from workflow import defaults
+from workflow.bind_checks import reminder_problems
 from workflow.calendar import (
     add_working_days,
     end_of_day,
     local_to_utc,
+    next_working_day,
     office_slot,
     parse_clock,
     to_local,
@@ -35,8 +40,22 @@ from workflow.definition import (
     WorkshopStage,
 )
 from workflow.definition_base import DateExpr
+from workflow.definition_follows import After
 from workflow.errors import DefinitionError, Problem
-from workflow.roll import resolve_deadline, resolve_event_day
+from workflow.follows import (
+    Recorded,
+    Values,
+    actuals_key,
+    actuals_of,
+    chosen_workshops,
+    counted,
+    decided,
+    followed,
+    planned_completion,
+    value_refs,
+    with_choices,
+)
+from workflow.roll import apply_roll, deadline_roll, resolve_deadline, resolve_event_day
 
 if TYPE_CHECKING:
     from workflow.loader import Bundle
@@ -67,6 +86,11 @@ class BoundStage:
     events: tuple[BoundEvent, ...] = ()
     #: Those the secretariat cancelled (``workflow.live_plan``): nothing is planned from them.
     cancelled: tuple[BoundEvent, ...] = ()
+    planned: bool = False
+    """Its dates follow a stage not yet completed: counted from that stage's planned
+    completion ("planlagt"); they move when it is recorded (``workflow.follows``)."""
+    waits_on: tuple[str, ...] = ()
+    """Decision stages whose values it uses and which are not recorded: it cannot open."""
 
     # kept once read: the planner asks for them thousands of times a year
     @cached_property
@@ -90,6 +114,8 @@ class BoundProcess:
     stages: tuple[BoundStage, ...]
     office_hour: time
     office_end: time
+    actuals: Mapping[str, Recorded] = field(default_factory=dict)
+    """The recorded completions the dates and values were bound with (``workflow.follows``)."""
 
     @property
     def title(self) -> str:
@@ -104,6 +130,21 @@ class BoundProcess:
             by_id = {s.id: s for s in self.stages}
             object.__setattr__(self, "_by_id", by_id)
         return by_id
+
+    @cached_property
+    def followed(self) -> frozenset[str]:
+        """The stages whose completion is recorded for others (``workflow.follows``)."""
+        return frozenset(followed(self.bundle.process))
+
+    def waiting(self, sid: str) -> tuple[str, str] | None:
+        """(Danish, English) "afventer KKR's beslutning" while the stage waits for a
+        decision's values; None when it does not."""
+        waits = self.stage(sid).waits_on
+        if not waits:
+            return None
+        decision = self.bundle.process.stage(waits[0])
+        assert isinstance(decision, DecisionStage)
+        return decision.waiting_text()
 
     def slot(self, d: date) -> datetime:
         return office_slot(d, self.office_hour)
@@ -185,8 +226,16 @@ def _event(ev: Event, stage: Stage, year: int) -> BoundEvent:
     )
 
 
-def bind(bundle: Bundle, year: int) -> BoundProcess:
-    """Resolve every date of the definition for the preparation year ``year``."""
+def bind(bundle: Bundle, year: int, actuals: Mapping[str, Recorded] | None = None) -> BoundProcess:
+    """Resolve every date of the definition for the preparation year ``year``.
+
+    ``actuals``: the recorded completions of stages others follow (``workflow.follows``); a
+    date ``{after: STAGE, ...}`` counts from STAGE's recorded completion, else from its planned
+    one (the stage is then ``planned``). Problems are raised only for the plan (no actuals): a
+    running process's dates are what they are."""
+    actuals = actuals or {}
+    values: Values = decided(bundle.process, actuals)
+    bundle = with_choices(bundle, values)
     proc = bundle.process
     hour = parse_clock(proc.calendar.office_hour)
     end = parse_clock(proc.calendar.office_hours_end)
@@ -234,28 +283,58 @@ def bind(bundle: Bundle, year: int) -> BoundProcess:
             out.append(bound_ev)
         return tuple(out)
 
-    for i, st in enumerate(proc.stages):
+    done: dict[str, date] = {}  # every earlier stage's completion day, recorded or planned
+    planned_ids: set[str] = set()  # stages whose completion is not recorded
+    projected: set[str] = set()  # stages with a date counted from a planned completion
+
+    def follow(rule: After, own: dict[str, date], sid: str, field: str) -> date:
+        base = own.get(rule.after) if rule.own else done.get(rule.after)
+        if base is None:  # the checks refuse this; a definition bound without them is told
+            problems.append(Problem(bundle.path, None, f"{rule} kan ikke beregnes", field))
+            return own["opens"]
+        if not rule.own and rule.after in planned_ids:
+            projected.add(sid)
+        return counted(base, rule)
+
+    for i, original in enumerate(proc.stages):
+        st = original
+        if isinstance(st, WorkshopStage) and st.one_per:
+            st = chosen_workshops(st, proc, values)
         f = f"stages.{i}"
         opens_day = day(st.opens, f"{f}.opens")
+        own = {"opens": opens_day}
         opens_at = office_slot(opens_day, hour)
-        closes_at = end_of_day(day(st.closes, f"{f}.closes")) if st.closes else None
-        window = (opens_day, to_local(closes_at).date() if closes_at else None)
         send_at: datetime | None = None
         deadline: date | None = None
         events: tuple[BoundEvent, ...] = ()
         if isinstance(st, QuestionnaireStage):
-            send_day = day(st.send, f"{f}.send")
+            if isinstance(st.send, After):
+                send_day = next_working_day(follow(st.send, own, st.id, f"{f}.send"))
+            else:
+                send_day = day(st.send, f"{f}.send")
+            own["send"] = send_day
             send_at = office_slot(send_day, hour)
-            if st.deadline:
+            if isinstance(st.deadline, After):
+                counted_day = follow(st.deadline, own, st.id, f"{f}.deadline")
+                deadline = apply_roll(counted_day, deadline_roll(st))
+            elif st.deadline:
                 deadline = deadline_day(st.deadline, st, f"{f}.deadline")
             else:
                 deadline = add_working_days(send_day, st.deadline_working_days or 0)
-            if closes_at is None:
+            own["deadline"] = deadline
+        elif isinstance(st, ApprovalStage):
+            deadline = deadline_day(st.deadline, st, f"{f}.deadline")
+        closes_at: datetime | None = None
+        if isinstance(st.closes, After):
+            closes_at = end_of_day(follow(st.closes, own, st.id, f"{f}.closes"))
+        else:
+            closes_at = end_of_day(day(st.closes, f"{f}.closes")) if st.closes else None
+        window = (opens_day, to_local(closes_at).date() if closes_at else None)
+        if isinstance(st, QuestionnaireStage):
+            if closes_at is None and deadline is not None:
                 closes_at = end_of_day(
                     add_working_days(deadline, defaults.CLOSE_AFTER_WORKING_DAYS)
                 )
-        elif isinstance(st, ApprovalStage):
-            deadline = deadline_day(st.deadline, st, f"{f}.deadline")
         elif isinstance(st, WorkshopStage):
             workshops = [(f"{f}.workshops.{k}", w) for k, w in enumerate(st.workshops)]
             events = events_of(st, window, workshops)
@@ -273,47 +352,37 @@ def bind(bundle: Bundle, year: int) -> BoundProcess:
             )
         elif isinstance(st, SubmissionStage):
             pass
-        stages.append(BoundStage(i, st, opens_at, closes_at, send_at, deadline, events))
+        rec = actuals.get(st.id)
+        last = to_local(events[-1].start).date() if events else None
+        done[st.id] = planned_completion(opens_day, closes_at, deadline, last)
+        if rec is not None:  # a slip moves what follows; an early record keeps the plan
+            done[st.id] = max(done[st.id], to_local(rec.at).date())
+        else:
+            planned_ids.add(st.id)
+        waits = tuple(
+            ref.partition(".")[0]
+            for ref in value_refs(bundle, st.id)
+            if ref.partition(".")[0] not in actuals
+        )
+        stages.append(
+            BoundStage(
+                i,
+                st,
+                opens_at,
+                closes_at,
+                send_at,
+                deadline,
+                events,
+                planned=st.id in projected,
+                waits_on=waits,
+            )
+        )
 
-    bound = BoundProcess(bundle, year, tuple(stages), hour, end)
+    bound = BoundProcess(bundle, year, tuple(stages), hour, end, actuals)
+    if actuals:
+        return bound
     if not problems:
-        for s in stages:
-            if s.deadline is None or s.rules is None:
-                continue
-            f = f"stages.{s.index}"
-            start = s.send_at or s.opens_at
-            for j, moment in enumerate(bound.reminder_moments(s, s.deadline)):
-                if moment < start:
-                    problems.append(
-                        Problem(
-                            bundle.path,
-                            None,
-                            f"påmindelse {j + 1} ({moment.date()}) falder før invitationen sendes "
-                            f"({start.date()}) i {year}",
-                            f"{f}.reminders.{j}",
-                        )
-                    )
-                if s.closes_at and moment > s.closes_at:
-                    problems.append(
-                        Problem(
-                            bundle.path,
-                            None,
-                            f"påmindelse {j + 1} ({moment.date()}) falder efter at fasen lukker "
-                            f"({s.closes_at.date()}) i {year}",
-                            f"{f}.reminders.{j}",
-                        )
-                    )
-            esc = bound.escalation_at(s, s.deadline)
-            if esc and s.closes_at and esc > s.closes_at:
-                problems.append(
-                    Problem(
-                        bundle.path,
-                        None,
-                        f"eskaleringen ({esc.date()}) falder efter at fasen lukker "
-                        f"({s.closes_at.date()}) i {year}",
-                        f"{f}.escalate_after_working_days",
-                    )
-                )
+        problems = reminder_problems(bound, year)
     if problems:
         raise DefinitionError(problems)
     return bound
@@ -321,19 +390,29 @@ def bind(bundle: Bundle, year: int) -> BoundProcess:
 
 # ---------------------------------------------------------------------- the one cache
 
-_BOUND: OrderedDict[tuple[str, int], BoundProcess] = OrderedDict()
+_BOUND: OrderedDict[tuple[str, int, str], BoundProcess] = OrderedDict()
 
 
-def bound_definition(definition_hash: str, year: int, snapshot: Callable[[], str]) -> BoundProcess:
+def bound_definition(
+    definition_hash: str,
+    year: int,
+    snapshot: Callable[[], str],
+    actuals: Mapping[str, Any] | None = None,
+    bundle: Bundle | None = None,
+) -> BoundProcess:
     """The bound definition a process was started from (never the file as it is now),
-    ``snapshot()`` read and bound only when it is not cached. Cached by (content hash,
-    year), which names the snapshot's content exactly; at most ``CACHED_DEFINITIONS``."""
-    key = (definition_hash, year)
+    ``snapshot()`` read (or ``bundle`` used) and bound only when it is not cached. Cached by
+    (content hash, year, recorded completions ``actuals`` as kept on the process row), which
+    name the result exactly; at most ``CACHED_DEFINITIONS``."""
+    key = (definition_hash, year, actuals_key(actuals))
     got = _BOUND.get(key)
     if got is None:
         from workflow.loader import Bundle
 
-        got = _BOUND[key] = bind(Bundle.from_snapshot(snapshot()), year)
+        if bundle is None:
+            base = _BOUND.get((definition_hash, year, ""))
+            bundle = base.bundle if base is not None else Bundle.from_snapshot(snapshot())
+        got = _BOUND[key] = bind(bundle, year, actuals_of(actuals))
         while len(_BOUND) > defaults.CACHED_DEFINITIONS:
             _BOUND.popitem(last=False)
     else:
@@ -348,12 +427,17 @@ class _Started(Protocol):
     def definition_snapshot(self) -> str: ...
     @property
     def year(self) -> int: ...
+    @property
+    def actuals(self) -> dict[str, Any] | None: ...
 
 
 def bound_for(row: _Started) -> BoundProcess:
     """The live plan of a process row (``workflow.storage.models.ProcessRow``): the bound
-    definition with the secretariat's changes (``workflow.live_plan``)."""
+    definition with the completions recorded on it (``actuals``) and the secretariat's changes
+    (``workflow.live_plan``)."""
     from workflow.live_plan import live
 
-    bound = bound_definition(row.definition_hash, row.year, lambda: row.definition_snapshot)
+    bound = bound_definition(
+        row.definition_hash, row.year, lambda: row.definition_snapshot, row.actuals
+    )
     return live(bound, getattr(row, "plan_changes", None))

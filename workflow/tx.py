@@ -119,6 +119,24 @@ class ProcessTx:
             )
         return st
 
+    def record_actual(self, stage_id: str, at: datetime, values: dict[str, Any]) -> None:
+        """A stage others follow completed at ``at`` (with its decided ``values``): kept on
+        the process row, and the process is bound again so what follows moves."""
+        actuals = dict(self.process.actuals or {})
+        actuals[stage_id] = {"at": at.isoformat(), "values": values}
+        self.process.actuals = actuals
+        self._bind_again()
+
+    def _bind_again(self) -> None:
+        """Bind the process anew from its row — the definition, the completions recorded
+        (``actuals``, ``workflow.follows``) and the secretariat's changes to the plan
+        (``workflow.live_plan``) — in this transaction too."""
+        p = self.process
+        base = bound_definition(
+            p.definition_hash, p.year, self.bound.bundle.snapshot, p.actuals, self.bound.bundle
+        )
+        self.bound = self.state.rebind(live(base, p.plan_changes))
+
     def task(self, stage_id: str, party: str, step: str) -> TaskRecord:
         t = self.tasks.get((stage_id, party, step))
         if t is None:
@@ -150,13 +168,8 @@ class ProcessTx:
     def change_plan(self, changes: dict[str, Any]) -> None:
         """The secretariat changed the plan (``workflow.live_plan``): kept on the process row,
         and read from now on, in this transaction too."""
-        p = self.process
-        p.plan_changes = changes
-        base = bound_definition(
-            p.definition_hash, p.year, lambda: records.snapshot(self.conn, p.id)
-        )
-        self.state.rebind(live(base, changes))
-        self.bound = self.state.bound
+        self.process.plan_changes = changes
+        self._bind_again()
 
     def contact_book(self) -> ContactBook:
         """The parties' contacts (``workflow.contact_book``), read on the first mail to a

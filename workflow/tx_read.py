@@ -53,7 +53,9 @@ def read_state(conn: Connection, key: str, states: ProcessStates) -> ProcessStat
             rec.track(cached.touched)
         return cached
     bound = live(
-        bound_definition(rec.definition_hash, rec.year, lambda: records.snapshot(conn, rec.id)),
+        bound_definition(
+            rec.definition_hash, rec.year, lambda: records.snapshot(conn, rec.id), rec.actuals
+        ),
         rec.plan_changes,
     )
     state = ProcessState(

@@ -210,3 +210,33 @@ def test_a_process_from_the_command_line(tmp_path: Path) -> None:
     assert "Afsluttet" in status.stdout  # stage 1
     diagram = aftaleflow("diagram", "questionnaire_task", env=env)
     assert "overdue --> late: submit" in diagram.stdout
+
+
+def test_kkrs_late_decision_with_its_focus_areas_from_the_command_line(tmp_path: Path) -> None:
+    env = {
+        "AFTALEFLOW_DATABASE_URL": f"sqlite:///{tmp_path}/a.db",
+        "AFTALEFLOW_VAR_DIR": str(tmp_path / "var"),
+    }
+    assert aftaleflow("init", env=env).returncode == 0
+    definition = "definitions/processes/socialaftale.yaml"
+    started = aftaleflow("start", definition, "--year", "2022", "--at", "2022-01-03T08:00", env=env)
+    assert started.returncode == 0, started.stderr
+    for args in (
+        ("tick", "--at", "2022-01-10T09:00"),
+        ("record", "outcome", "das-fokus", "--outcome", "held", "--at", "2022-03-03T16:00"),
+        ("tick", "--at", "2022-04-19T09:00"),
+    ):
+        assert aftaleflow(*args, env=env).returncode == 0
+    waiting = aftaleflow("status", "--at", "2022-04-19", env=env, cwd=ROOT)
+    assert "afventer KKR's beslutning" in waiting.stdout.replace("\n", " ").replace("│", "")
+    kkr = ("record", "outcome", "kkr-igangsaetter", "--outcome", "approved")
+    late = ("--at", "2022-04-19T10:00")
+    without = aftaleflow(*kkr, *late, env=env)
+    assert without.returncode == 2 and "Fokusområder: vælg 1 til 5 (valgt: 0)" in without.stderr
+    chosen = "focus_areas=socialpsykiatri,velfaerdsteknologi,rehabilitering"
+    recorded = aftaleflow(*kkr, "--value", chosen, *late, env=env)
+    assert recorded.returncode == 0, recorded.stderr
+    assert "focus_areas: socialpsykiatri, velfaerdsteknologi, rehabilitering" in recorded.stdout
+    moved = aftaleflow("status", "--at", "2022-04-19", env=env)
+    assert "2022-06-14" in moved.stdout  # eight weeks after the decision, not 20 May
+    assert "afventer" not in moved.stdout

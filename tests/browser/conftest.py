@@ -125,6 +125,19 @@ def site(tmp_path: Path, socialaftale: Bundle, smtp: SmtpServer) -> Iterator[Sit
 
 
 @pytest.fixture
+def kkr_site(tmp_path: Path, socialaftale: Bundle, smtp: SmtpServer) -> Iterator[Site]:
+    """KKR's decision stage open, its meeting not yet held: now is 19 April 2022 10:00, three
+    weeks after the meeting (nobody has recorded the decision)."""
+    yield from _site(
+        tmp_path,
+        socialaftale,
+        smtp,
+        datetime(2022, 3, 24, 10, 0, tzinfo=TZ),
+        datetime(2022, 4, 19, 10, 0, tzinfo=TZ),
+    )
+
+
+@pytest.fixture
 def approval_site(tmp_path: Path, socialaftale: Bundle, smtp: SmtpServer) -> Iterator[Site]:
     """The approval stage: requests queued on 7 November 2022; now is 9 November 11:00."""
     yield from _site(

@@ -193,6 +193,7 @@ def test_outcome_and_stage_control(
                 "outcome": "approved",
                 "text": "KKR igangsætter den politiske proces",
                 "minutes": "https://kkr.example/referat-2022-03",
+                "value_focus_areas": ["socialpsykiatri", "den-gode-alderdom"],
                 "reason": "Referatet er modtaget",
             },
         )

@@ -18,6 +18,9 @@ from workflow.storage.models import EventRow, OutboxRow, ProcessRow, TaskRow
 
 A = "politisk-godkendelse"
 
+#: KKR's focus areas (``decides`` in socialaftale.yaml), recorded with its decision.
+AREAS = {"focus_areas": ["den-gode-alderdom", "socialpsykiatri", "effektive-loesninger"]}
+
 
 def at(d: str, hour: int = 12) -> datetime:
     return local_to_utc(date.fromisoformat(d), time(hour))
@@ -117,7 +120,9 @@ def test_an_exempt_party_gets_no_more_reminders(db: Database, socialaftale: Bund
     svc.tick(at("2022-01-10"))
     svc.record_outcome(key, "das-fokus", outcome="held", at=at("2022-03-03", 16), actor="t")
     svc.tick(at("2022-03-04"))
-    svc.record_outcome(key, "kkr-igangsaetter", outcome="approved", at=at("2022-03-25"), actor="t")
+    svc.record_outcome(
+        key, "kkr-igangsaetter", outcome="approved", at=at("2022-03-25"), actor="t", values=AREAS
+    )
     svc.tick(at("2022-04-04", 9))
     with pytest.raises(NotFound, match="mente du 'fagudvalg-spoergsmaal'"):
         svc.exempt(key, "fagudvalg-spørgsmål", "laeso", at=at("2022-04-05"), actor="t", reason="x")

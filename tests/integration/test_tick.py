@@ -16,6 +16,9 @@ from workflow.storage.models import EventRow, OutboxRow, TaskRow
 
 Q = "fagudvalg-spoergsmaal"
 
+#: KKR's focus areas (``decides`` in socialaftale.yaml), recorded with its decision.
+AREAS = {"focus_areas": ["den-gode-alderdom", "socialpsykiatri", "effektive-loesninger"]}
+
 
 def at(d: str, hour: int = 12) -> datetime:
     from datetime import time
@@ -30,7 +33,12 @@ def _through_meetings(svc: Service, bundle: Bundle) -> str:
     svc.record_outcome(key, "das-fokus", outcome="held", at=at("2022-03-03", 16), actor="t")
     svc.tick(at("2022-03-04"))
     svc.record_outcome(
-        key, "kkr-igangsaetter", outcome="approved", at=at("2022-03-25", 13), actor="t"
+        key,
+        "kkr-igangsaetter",
+        outcome="approved",
+        at=at("2022-03-25", 13),
+        actor="t",
+        values=AREAS,
     )
     return key
 
@@ -206,7 +214,12 @@ def test_catch_up_skips_invitations_to_meetings_that_are_over(
     svc.record_outcome(other, "das-fokus", outcome="held", at=at("2022-03-03", 16), actor="t")
     svc.tick(at("2022-03-04"))
     svc.record_outcome(
-        other, "kkr-igangsaetter", outcome="approved", at=at("2022-03-25", 13), actor="t"
+        other,
+        "kkr-igangsaetter",
+        outcome="approved",
+        at=at("2022-03-25", 13),
+        actor="t",
+        values=AREAS,
     )
     while (due := svc.next_due()) is not None and due <= at("2022-06-08"):
         svc.tick(due)

@@ -225,14 +225,14 @@ def _with(tmp_path: Path, right: str, wrong: str) -> Path:
 
 
 def test_an_unquoted_date_is_read_as_that_date(tmp_path: Path) -> None:
-    unquoted = _with(tmp_path / "a", "    deadline: Y-05-20", "    deadline: 2022-05-20")
-    quoted = _with(tmp_path / "b", "    deadline: Y-05-20", '    deadline: "2022-05-20"')
+    unquoted = _with(tmp_path / "a", "    deadline: Y-11-30", "    deadline: 2022-11-30")
+    quoted = _with(tmp_path / "b", "    deadline: Y-11-30", '    deadline: "2022-11-30"')
 
     assert check_file(unquoted) == []
     bundle = load_bundle(unquoted, reference_year=2022)
-    stage = bundle.process.stage("fagudvalg-spoergsmaal")
-    assert isinstance(stage, QuestionnaireStage)
-    assert stage.deadline == "2022-05-20"
+    stage = bundle.process.stage("politisk-godkendelse")
+    assert isinstance(stage, ApprovalStage)
+    assert stage.deadline == "2022-11-30"
     # exactly the same definition as the quoted date: same source, same hash
     assert bundle.hash == load_bundle(quoted, reference_year=2022).hash
 
@@ -248,7 +248,7 @@ def test_an_unquoted_date_is_read_as_that_date(tmp_path: Path) -> None:
 def test_an_unquoted_impossible_date_is_reported_at_its_line(
     tmp_path: Path, wrong: str, message: str
 ) -> None:
-    path = _with(tmp_path, "    deadline: Y-05-20", f"    deadline: {wrong}")
+    path = _with(tmp_path, "    deadline: Y-11-30", f"    deadline: {wrong}")
     line = path.read_text(encoding="utf-8").splitlines().index(f"    deadline: {wrong}") + 1
 
     problems = check_file(path)
@@ -262,13 +262,13 @@ def test_an_unquoted_impossible_date_is_reported_at_its_line(
 
 
 def test_a_key_written_twice_names_both_lines(tmp_path: Path) -> None:
-    path = _with(tmp_path, "    deadline: Y-05-20", "    deadline: Y-05-20\n    deadline: Y-05-27")
-    first = path.read_text(encoding="utf-8").splitlines().index("    deadline: Y-05-20") + 1
+    path = _with(tmp_path, "    deadline: Y-11-30", "    deadline: Y-11-30\n    deadline: Y-11-27")
+    first = path.read_text(encoding="utf-8").splitlines().index("    deadline: Y-11-30") + 1
 
     problems = check_file(path)
 
     assert [str(p) for p in problems] == [
-        f"{path}:{first + 1}: [stages.2.deadline] nøglen 'deadline' står to gange samme "
+        f"{path}:{first + 1}: [stages.6.deadline] nøglen 'deadline' står to gange samme "
         f"sted (linje {first} og {first + 1}); behold den ene"
     ]
 
@@ -327,7 +327,7 @@ def _copy_definitions(tmp_path: Path) -> Path:
 @pytest.mark.parametrize(
     ("folder", "name", "right", "typo"),
     [
-        ("processes", "socialaftale.yaml", "    deadline: Y-05-20", "    deadlin: Y-05-20"),
+        ("processes", "socialaftale.yaml", "    deadline: Y-11-30", "    deadlin: Y-11-30"),
         ("processes", "socialaftale.yaml", "    reminders:", "    remindrs:"),
         ("processes", "socialaftale.yaml", "    opens: Y-06-07", "    oppens: Y-06-07"),
         ("processes", "socialaftale.yaml", "    closes: Y-10-31", "    closses: Y-10-31"),

@@ -75,12 +75,15 @@ def test_the_literal_2024_dates_are_the_hits_the_issue_names(tmp_path: Path) -> 
         date(2024, 10, 26),
     }
     assert all(hits[k].warning and hits[k].rule == "keep" for k in hits if k[1] in meetings)
+    # the questionnaire's deadline follows KKR's decision: eight weeks after its planned
+    # meeting (Monday 25 March 2024) is 2. pinsedag, listed and rolled like a written date
     whit = hits[("deadline", date(2024, 5, 20))]
     assert (whit.reason, whit.outcome, whit.warning) == ("Anden pinsedag", date(2024, 5, 21), False)
     saturday = hits[("deadline", date(2024, 11, 30))]
     assert (saturday.reason, saturday.outcome) == ("lørdag", date(2024, 12, 2))
     # the default rolls moved the deadlines in the bound process too
     bound = bind(bundle, 2024)
+    # KKR Monday 25 March 2024 + 8 weeks = 2. pinsedag, rolled to Tuesday 21 May
     assert bound.stage("fagudvalg-spoergsmaal").deadline == date(2024, 5, 21)
     assert bound.stage("politisk-godkendelse").deadline == date(2024, 12, 2)
 
@@ -114,6 +117,7 @@ def test_the_shipped_definition_in_2024_meets_on_weekdays() -> None:
         date(2024, 10, 2),
         date(2024, 10, 30),
     ]
+    # eight weeks after KKR's Monday 25 March 2024: 2. pinsedag, rolled to Tuesday 21 May
     assert bound.stage("fagudvalg-spoergsmaal").deadline == date(2024, 5, 21)
     assert bound.stage("politisk-godkendelse").deadline == date(2024, 11, 29)  # still November
     assert not [h for h in date_hits(bundle.process, 2024) if h.warning]

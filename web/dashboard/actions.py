@@ -112,6 +112,7 @@ def record_outcome(key: str, stage: str) -> Page:
             actor=actor,
             reason=form.reason.data,
             document_version=agreement.chosen_version(form),
+            values=agreement.chosen_values(form),
         )
         return dt(
             "done_outcome", stage=ctx["stage"].definition.name, outcome=label(form.outcome.data)

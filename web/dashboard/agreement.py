@@ -5,6 +5,8 @@ version for approval says so; and the path draft → KKR → councils → Social
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
 from wtforms import Field
@@ -12,8 +14,10 @@ from wtforms.validators import ValidationError
 
 from web.dashboard import forms, reads
 from web.dashboard.texts import dt
+from web.i18n import lang
 from web.state import state
 from workflow.agreement_path import AgreementPath, agreement_path, recommended, recommends
+from workflow.definition import DecisionStage
 from workflow.storage.models import ProcessRow
 from workflow.timeline import BoundProcess
 
@@ -31,13 +35,29 @@ class RecommendForm(forms.OutcomeForm):
     reason = forms.reason_field()  # again, so that it stays the last field
 
 
+#: The prefix of a decided value's field in the outcome form (``value_focus_areas``).
+VALUE = "value_"
+
+
 def outcome_form(key: str, stage_id: str) -> FlaskForm:
     """The outcome form of ``stage_id``: with the versions to recommend if it recommends the
-    agreement and versions exist, the newest chosen by default."""
+    agreement and versions exist, the newest chosen by default; with a checkbox list per value
+    the decision records (KKR's focus areas)."""
     with state().db.sessions() as s:
         row, bound = reads.process_or_404(s, key)
         docs = reads.documents(s, row)
     bst = reads.stage_or_404(bound, stage_id)
+    decides = bst.definition.decides if isinstance(bst.definition, DecisionStage) else {}
+    if decides:
+        fields: dict[str, Any] = {
+            VALUE + k: forms.ChecksField(
+                v.label_en if lang() == "en" and v.label_en else v.label,
+                [(o.value, o.label) for o in v.options],
+            )
+            for k, v in decides.items()
+        }
+        fields["reason"] = forms.reason_field()  # again, so that it stays the last field
+        return type("DecisionForm", (forms.OutcomeForm,), fields)()
     if not recommends(bst) or not docs:
         return forms.OutcomeForm()
     form = RecommendForm()
@@ -47,6 +67,15 @@ def outcome_form(key: str, stage_id: str) -> FlaskForm:
     if not form.document_version.data:
         form.document_version.data = str(docs[0].version)
     return form
+
+
+def chosen_values(form: FlaskForm) -> dict[str, list[str]]:
+    """The values ticked in a decision's outcome form (``workflow.decided`` checks them)."""
+    return {
+        f.name.removeprefix(VALUE): list(f.data or [])
+        for f in form
+        if isinstance(f, forms.ChecksField) and f.data
+    }
 
 
 def chosen_version(form: FlaskForm) -> int | None:

@@ -79,6 +79,21 @@ class ChoiceField(StringField):
         self.options = options
 
 
+class ChecksField(Field):
+    """Some of a few values, drawn as checkboxes by the template (``options``: value and
+    text); its data is the list of the values ticked."""
+
+    def __init__(self, label: str, options: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(label, **kwargs)
+        self.options = options
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        self.data = [str(v) for v in valuelist if v]
+
+    def _value(self) -> str:
+        return ",".join(self.data or [])
+
+
 def strip_value(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
 

@@ -38,6 +38,13 @@ def mail_error(text: str | None) -> str:
     return value
 
 
+def in_lang(pair: tuple[str, str] | None) -> str:
+    """A (Danish, English) text from the definition in the page's language."""
+    if not pair:
+        return ""
+    return pair[0] if lang() == "da" else pair[1]
+
+
 def can_stage(status: str, trigger: str) -> bool:
     return machines.can("stage", status, trigger)
 
@@ -52,6 +59,7 @@ def _helpers() -> dict[str, Any]:
         "moment": moment,
         "day": day,
         "can_stage": can_stage,
+        "in_lang": in_lang,
         "mail_error": mail_error,
         "user": current_user(),
     }

@@ -400,6 +400,7 @@ DA: dict[str, str] = {
     "no_approvals": "Godkendelsesfasen er ikke begyndt endnu.",
     "submission_title": "Fremsendelse til Socialstyrelsen",
     "submission_refused": "Aftalen kan ikke sendes til Socialstyrelsen:",
+    "planned_date": "planlagt (følger en tidligere fase)",
     "waiting_for_agreement": "Venter på aftalen:",
     "waiting_for_agreement_text": (
         "{stage} åbner først, når en version af aftalen er sendt til godkendelse. "
@@ -922,6 +923,7 @@ EN: dict[str, str] = {
     "no_approvals": "The approval stage has not begun yet.",
     "submission_title": "Submission to Socialstyrelsen",
     "submission_refused": "The agreement cannot be sent to Socialstyrelsen:",
+    "planned_date": "planned (follows an earlier stage)",
     "waiting_for_agreement": "Waiting for the agreement:",
     "waiting_for_agreement_text": (
         "{stage} opens only when a version of the agreement has been put up for approval. "

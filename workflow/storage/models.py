@@ -80,6 +80,9 @@ class ProcessRow(Base):
     """The plan as the secretariat changed it since the start: meetings and workshops moved,
     postponed or cancelled, stage deadlines moved for everyone (``workflow.live_plan``); the
     audit log holds every change."""
+    actuals: Mapped[dict[str, Any] | None]
+    """Stage id → {"at", "values"}: the recorded completions later stages follow
+    (``workflow.follows``); None until one is recorded."""
 
     __mapper_args__ = {"version_id_col": row_version}
 

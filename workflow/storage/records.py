@@ -106,6 +106,7 @@ class ProcessRecord(Record):
     row_version: int
     row_token: str | None
     plan_changes: dict[str, Any] | None
+    actuals: dict[str, Any] | None
 
 
 class StageRecord(Record):
