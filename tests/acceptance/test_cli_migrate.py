@@ -169,9 +169,10 @@ def test_simulate_from_with_a_slip_prints_the_shifted_year_quickly(
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout
     # KKR's meeting of Friday 25 March three weeks later is Langfredag, 15 April: it rolls
-    # to the next working day, Tuesday 19 April, and the questionnaire waits for it
+    # to the next working day, Tuesday 19 April; the questionnaire follows the decision: sent
+    # six working days after it, Wednesday 27 April
     assert "2022-04-19 tir 12:00  Resultat registreret (Godkendt)" in out, out
-    assert re.search(r"^2022-04-19 tir 12:00  Invitation sendt → alle 12 parter$", out, re.M)
+    assert re.search(r"^2022-04-27 ons 09:00  Invitation sendt → alle 12 parter$", out, re.M)
     assert "2022-04-04" not in out
     assert out.strip().endswith("(En kopi: den rigtige proces er ikke ændret.)")
     assert "processen er Afsluttet." in out

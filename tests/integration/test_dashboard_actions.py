@@ -154,12 +154,12 @@ def test_exempt_and_reissue_link(invited: Dash) -> None:
 def test_guards_refuse_with_a_clear_message_and_change_nothing(invited: Dash) -> None:
     d = invited
     before = event_count(d.db)
-    r = d.form(f"{PROCESS}/fase/dialogforum/aabn", {"reason": "Vi vil gerne i gang"})
+    r = d.form(f"{PROCESS}/fase/workshops/aabn", {"reason": "Vi vil gerne i gang"})
     assert r.status_code == 409
     assert "Handlingen blev afvist" in r.text
     assert (
-        "Fasen »Socialpolitisk Dialogforum« åbner først, når »Spørgsmål til de politiske "
-        "udvalg« er afsluttet." in r.text
+        "Fasen »Faglige workshops for hvert fokusområde« åbner først, når »Socialpolitisk "
+        "Dialogforum« er afsluttet." in r.text
     )
     assert "opens after" not in r.text
     r = d.form(f"{PROCESS}/fase/das-fokus/genaabn", {"reason": "Forkert referat"})
@@ -174,7 +174,7 @@ def test_guards_refuse_with_a_clear_message_and_change_nothing(invited: Dash) ->
     )
     assert r.status_code == 409
     assert "er ikke åbnet endnu; godkendelser registreres, mens den er åben" in r.text
-    assert stage_status(d.db, "dialogforum") == "pending"
+    assert stage_status(d.db, "workshops") == "pending"
     assert event_count(d.db) == before
     assert d.client.get(f"{PROCESS}/fase/ukendt/aabn").status_code == 404
     assert d.client.get(f"{STAGE}/part/ukendt/fritag").status_code == 404

@@ -16,8 +16,8 @@ from workflow.storage.db import Database
 
 from .dashboard_support import PROCESS, Dash, dashboard
 
+WORKSHOPS = "»Faglige workshops for hvert fokusområde«"
 DIALOGFORUM = "»Socialpolitisk Dialogforum«"
-QUESTIONS = "»Spørgsmål til de politiske udvalg«"
 
 
 @pytest.fixture
@@ -29,17 +29,17 @@ def invited(db_url: str, db: Database, socialaftale: Bundle, tmp_path: Path) -> 
 
 def test_a_refused_dashboard_action_says_why_in_danish_and_in_english(invited: Dash) -> None:
     d = invited
-    url = f"{PROCESS}/fase/dialogforum/aabn"
+    url = f"{PROCESS}/fase/workshops/aabn"
     r = d.form(url, {"reason": "Vi vil gerne i gang"})
     assert r.status_code == 409
     assert "Handlingen blev afvist:" in r.text
-    assert f"Fasen {DIALOGFORUM} åbner først, når {QUESTIONS} er afsluttet." in r.text
+    assert f"Fasen {WORKSHOPS} åbner først, når {DIALOGFORUM} er afsluttet." in r.text
     assert "opens after" not in r.text
 
     d.client.get(f"{PROCESS}?lang=en")  # the secretariat switches to English
     r = d.form(url, {"reason": "We want to start"})
     assert r.status_code == 409
-    assert f"The stage {DIALOGFORUM} opens after {QUESTIONS}, which is not finished." in r.text
+    assert f"The stage {WORKSHOPS} opens after {DIALOGFORUM}, which is not finished." in r.text
     assert "åbner først" not in r.text
 
     r = d.form(f"{PROCESS}/fase/das-fokus/resultat", {"outcome": "held", "reason": "x"})

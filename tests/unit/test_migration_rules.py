@@ -88,7 +88,10 @@ def test_the_sending_of_a_sent_questionnaire_cannot_move_but_its_deadline_can(
     longer = plan(socialaftale, extend, SENT)
     assert longer.allowed
     assert [c.da for c in longer.changes] == [
-        "Spørgsmål til de politiske udvalg: frist fredag den 20. maj 2022 → fredag den 27. maj 2022"
+        "Spørgsmål til de politiske udvalg: frist fredag den 20. maj 2022 → fredag den 27. maj 2022",
+        # the stage closes two weeks after its deadline (``closes: {after: deadline, weeks: 2}``)
+        "Spørgsmål til de politiske udvalg: lukker fredag den 3. juni 2022 kl. 23.59 → fredag "
+        "den 10. juni 2022 kl. 23.59",
     ]
     # before anything was sent, the sending may move
     assert plan(socialaftale, resend, BEFORE_SENDING).allowed
