@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 
 from workflow import sample_agreement
 from workflow.calendar import add_working_days, local_to_utc, to_local
+from workflow.decided import planned_values
 from workflow.definition_base import DateExpr
 from workflow.loader import Bundle
 from workflow.planner import INVITE, OPEN_STAGE, REQUEST_APPROVAL
@@ -245,6 +246,7 @@ class Fleet:
                 at=now,
                 actor=ACTOR,
                 reason="simulated secretariat",
+                values=planned_values(st.definition),  # KKR's focus areas, as planned
             )
 
         self._schedule(max(when, at), "outcome", record)
