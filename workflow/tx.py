@@ -21,13 +21,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Connection, Executable, Insert, Update, bindparam, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Connection, Executable, Insert
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.expression import ClauseElement
 
 from workflow.contact_book import ContactBook, read_book
 from workflow.definition_parties import Contact
@@ -43,18 +40,12 @@ from workflow.storage.db import Database
 from workflow.storage.fast import STATEMENTS
 from workflow.storage.models import TABLES
 from workflow.storage.records import StageRecord, TaskRecord
+from workflow.storage.tx_statements import INSERT_LINK, LINK_COLUMNS, as_clause, cancel_queued
 from workflow.timeline import BoundProcess, bound_definition
 from workflow.tx_read import read_state
 
 #: A process in one of these states has ended; its state is not kept after its transaction.
 _FINAL = frozenset(PROCESS.final)
-_INSERT_OUTBOX = TABLES["outbox"].insert()
-_OUTBOX = TABLES["outbox"]
-_LINK_COLUMNS = tuple(TABLES["links"].c.keys())[1:]
-_INSERT_LINK = {
-    "postgresql": pg_insert(TABLES["links"]).on_conflict_do_nothing(index_elements=["token_hash"]),
-    "sqlite": sqlite_insert(TABLES["links"]).on_conflict_do_nothing(index_elements=["token_hash"]),
-}
 
 
 @dataclass
@@ -322,12 +313,14 @@ class ProcessTx:
         for statement, params, name in self._writes:
             if name:
                 keys = list(params) if isinstance(statement, Insert) else ()
-                STATEMENTS.get(name, conn, partial(_same, statement), keys).execute(conn, params)
+                STATEMENTS.get(name, conn, partial(as_clause, statement), keys).execute(
+                    conn, params
+                )
             else:
                 conn.execute(statement, params)
         if self._links:
             STATEMENTS.get(
-                "insert links", conn, lambda: _INSERT_LINK[conn.dialect.name], _LINK_COLUMNS
+                "insert links", conn, lambda: INSERT_LINK[conn.dialect.name], LINK_COLUMNS
             ).executemany(conn, self._links)
         if self._mails:
             outbox = TABLES["outbox"]
@@ -339,7 +332,7 @@ class ProcessTx:
             params = {"pid": self.process.id, "stage": c.stage, "kind": c.kind}
             name = f"cancel mails {c.stage is not None} {c.kind is not None}"
             stmt = STATEMENTS.get(
-                name, conn, partial(_cancel, c.stage is not None, c.kind is not None)
+                name, conn, partial(cancel_queued, c.stage is not None, c.kind is not None)
             )
             c.count = stmt.execute(conn, {k: v for k, v in params.items() if v is not None})
         rows = []
@@ -352,22 +345,6 @@ class ProcessTx:
             STATEMENTS.get("insert events", conn, lambda: INSERT_EVENT, keys).executemany(
                 conn, rows
             )
-
-
-def _same(statement: Executable) -> ClauseElement:
-    return cast(ClauseElement, statement)
-
-
-def _cancel(by_stage: bool, by_kind: bool) -> Update:
-    o = _OUTBOX.c
-    stmt = update(_OUTBOX).where(
-        o.process_id == bindparam("pid"), o.status == bindparam("queued", "queued")
-    )
-    if by_stage:
-        stmt = stmt.where(o.stage_id == bindparam("stage"))
-    if by_kind:
-        stmt = stmt.where(o.kind == bindparam("kind"))
-    return stmt.values(status=bindparam("cancelled", "cancelled"))
 
 
 @contextmanager
